@@ -19,7 +19,8 @@ export function createCommon<TOptions>(
   overrides: { logLevel?: LogLevel; logger?: Logger; shutdownTimeoutMs?: number } = {},
 ): Common<TOptions> {
   const logger =
-    overrides.logger ?? createLogger({ service, ...(overrides.logLevel ? { level: overrides.logLevel } : {}) });
+    overrides.logger ??
+    createLogger({ service, ...(overrides.logLevel ? { level: overrides.logLevel } : {}) });
   return {
     options,
     logger,

@@ -24,7 +24,15 @@ export class Progress {
     while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift();
   }
 
-  snapshot(): { done: number; total: number; items: number; perSecond: number; itemsPerSecond: number; etaSeconds: number | null; percent: number } {
+  snapshot(): {
+    done: number;
+    total: number;
+    items: number;
+    perSecond: number;
+    itemsPerSecond: number;
+    etaSeconds: number | null;
+    percent: number;
+  } {
     const first = this.samples[0]!;
     const last = this.samples[this.samples.length - 1]!;
     const seconds = Math.max((last.at - first.at) / 1000, 1e-3);

@@ -20,7 +20,10 @@ export type ChainLog = {
  * The one place that turns a chain log into an envelope. Throws DecodeError (non-retryable: the log goes
  * to the dead-letter topic) for a log that is pending, unknown or malformed.
  */
-export function decodeLog(log: ChainLog, context: { chainId: number; blockTimestamp: number }): EventEnvelope {
+export function decodeLog(
+  log: ChainLog,
+  context: { chainId: number; blockTimestamp: number },
+): EventEnvelope {
   const { blockNumber, blockHash, transactionHash, transactionIndex, logIndex } = log;
   if (
     blockNumber === null ||

@@ -22,7 +22,13 @@ function schemaForAbiType(type: string): z.ZodType {
     const unsigned = int[1] === "u";
     // viem decodes integers of up to 48 bits as numbers and wider ones as bigint (a string in JSON).
     if (bits <= 48) {
-      return unsigned ? z.number().int().min(0).max(2 ** bits - 1) : z.number().int();
+      return unsigned
+        ? z
+            .number()
+            .int()
+            .min(0)
+            .max(2 ** bits - 1)
+        : z.number().int();
     }
     return z.string().regex(unsigned ? /^\d+$/ : /^-?\d+$/);
   }
@@ -32,7 +38,9 @@ function schemaForAbiType(type: string): z.ZodType {
 const payloadSchemas = new Map<string, z.ZodType>(
   careChainEventsAbi.map((event) => [
     event.name,
-    z.strictObject(Object.fromEntries(event.inputs.map((input) => [input.name, schemaForAbiType(input.type)]))),
+    z.strictObject(
+      Object.fromEntries(event.inputs.map((input) => [input.name, schemaForAbiType(input.type)])),
+    ),
   ]),
 );
 

@@ -1,0 +1,315 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
+import type { GraphQLDataSourceProcessOptions } from "@apollo/gateway/dist/datasources/types.js";
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
+import type { Common } from "@carechain/common";
+import type { GraphQLFormattedError } from "graphql";
+import type { Kafka } from "kafkajs";
+import { AuditLog } from "../audit/audit-log.ts";
+import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
+import { NonceStore } from "../auth/nonces.ts";
+import { createSignatureVerifier, SignInError, SignInService } from "../auth/siwe.ts";
+import { anonymousViewer, loadViewer, type Viewer } from "../auth/viewer.ts";
+import { migrateGatewaySchema } from "../database/migrate.ts";
+import type { Database } from "../database/pool.ts";
+import { GatewayError, UnauthenticatedError } from "../errors.ts";
+import { closeServer, executeGraphQL, HttpError, listen, readJsonBody, sendJson } from "../http.ts";
+import { gatewayMetrics, operationLabel } from "../metrics.ts";
+import type { GatewayOptions } from "../options.ts";
+import { limitsPlugin } from "./limits.ts";
+import {
+  createSubscriptionSchema,
+  EventHub,
+  startEventFeed,
+  startSubscriptionServer,
+} from "./subscriptions.ts";
+import { signViewerContext, viewerContextHeader } from "./viewer-context.ts";
+
+/** What the gateway knows about each request: who asks, the request id, and the signed viewer context. */
+export type GatewayContext = BaseContext & { viewer: Viewer; requestId: string; viewerToken: string };
+
+export type RunningGateway = {
+  /** http://host:port */
+  url: string;
+  /** http://host:port/graphql (POST queries) */
+  graphqlUrl: string;
+  /** ws://host:port/graphql (graphql-ws subscriptions) */
+  wsUrl: string;
+  server: Server;
+  audit: AuditLog;
+  /** Resolves once the subscription feed reads Kafka (immediately when subscriptions are off). */
+  subscriptionsReady: Promise<void>;
+  stop: () => Promise<void>;
+};
+
+const graphqlPath = "/graphql";
+
+/** Sends the signed viewer context with every subgraph fetch of a request. */
+class ViewerContextDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const token = (options.context as Partial<GatewayContext> | undefined)?.viewerToken;
+    if (token) options.request.http?.headers.set(viewerContextHeader, token);
+  }
+}
+
+/**
+ * The gateway: Apollo Gateway (static supergraph SDL) inside Apollo Server on one Node HTTP server, which
+ * also serves Sign-In with Ethereum (`POST /auth/nonce`, `POST /auth/verify`), `/health`, `/metrics` and
+ * graphql-ws subscriptions on the GraphQL path.
+ */
+export async function startGateway(
+  common: Common<GatewayOptions>,
+  deps: {
+    db: Database;
+    /** The composed supergraph (generated/supergraph.graphql, or composed in a test). */
+    supergraphSdl: string;
+    /** Subgraph URLs by name, overriding the supergraph's and the options'. */
+    subgraphUrls?: Record<string, string>;
+    /** Kafka for subscriptions; null turns subscriptions off. */
+    kafka: Kafka | null;
+    /** The audit log of subscription deliveries (a new one when not given; stopped with the gateway). */
+    audit?: AuditLog;
+    port?: number;
+  },
+): Promise<RunningGateway> {
+  const { options, logger } = common;
+  const { db } = deps;
+  const metrics = gatewayMetrics(common.metrics);
+  await migrateGatewaySchema(db);
+
+  const ownAudit = !deps.audit;
+  const audit =
+    deps.audit ??
+    new AuditLog({
+      db,
+      logger,
+      flushIntervalMs: options.audit.flushIntervalMs,
+      maxBatchRows: options.audit.maxBatchRows,
+      onDepth: (depth) => metrics.auditQueueDepth.set({ owner: "gateway" }, depth),
+    }).start();
+
+  const nonces = new NonceStore(db, options.nonceTtlSeconds);
+  const signIn = new SignInService(
+    {
+      domain: options.siweDomain,
+      uri: options.siweUri,
+      chainId: options.chainId,
+      jwtSecret: options.jwtSecret,
+      jwtTtlSeconds: options.jwtTtlSeconds,
+      nonceTtlSeconds: options.nonceTtlSeconds,
+    },
+    nonces,
+    createSignatureVerifier(options.rpcUrl),
+  );
+  const cleanup = setInterval(() => {
+    nonces.deleteExpired().catch((error: unknown) => logger.warn({ err: error }, "nonce cleanup failed"));
+  }, 60_000);
+  cleanup.unref();
+
+  const urls = { ...options.subgraphUrls, ...deps.subgraphUrls };
+  const gateway = new ApolloGateway({
+    supergraphSdl: deps.supergraphSdl,
+    buildService: ({ name, url }) => new ViewerContextDataSource({ url: urls[name] ?? url }),
+  });
+
+  const operationNames = new Set<string>();
+  const metricsPlugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async didEncounterErrors(requestContext) {
+          for (const error of requestContext.errors) {
+            metrics.errors.inc({ code: String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR") });
+          }
+        },
+        async willSendResponse(requestContext) {
+          const operation = operationLabel(
+            requestContext.operationName ?? requestContext.request.operationName,
+            operationNames,
+          );
+          metrics.duration.observe({ operation }, (performance.now() - started) / 1000);
+          metrics.requests.inc({ operation, status: String(requestContext.response.http.status ?? 200) });
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    maxRecursiveSelections: true,
+    plugins: [limitsPlugin<GatewayContext>(options.limits), metricsPlugin],
+    formatError: (formatted, error) => formatGatewayError(formatted, error, common.logger),
+  });
+  await apollo.start();
+
+  async function contextFor(req: IncomingMessage, res: ServerResponse): Promise<GatewayContext> {
+    const requested = req.headers["x-request-id"];
+    const requestId =
+      typeof requested === "string" && /^[\w.:-]{1,100}$/.test(requested) ? requested : randomUUID();
+    res.setHeader("x-request-id", requestId);
+    let viewer: Viewer = anonymousViewer;
+    const token = bearerToken(req.headers.authorization);
+    if (token) {
+      try {
+        const { address } = await verifyAccessToken({
+          secret: options.jwtSecret,
+          token,
+          issuer: options.siweDomain,
+        });
+        viewer = await loadViewer(db, address);
+      } catch (error) {
+        if (!(error instanceof UnauthenticatedError)) throw error;
+        // Without a valid token the request is anonymous; the header tells the client to sign in again.
+        res.setHeader(
+          "www-authenticate",
+          `Bearer error="invalid_token", error_description="${error.shortMessage}"`,
+        );
+      }
+    }
+    const viewerToken = await signViewerContext(options.subgraphSecret, { viewer, requestId });
+    return { viewer, requestId, viewerToken };
+  }
+
+  const hub = new EventHub();
+  const feed = deps.kafka
+    ? await startEventFeed({
+        kafka: deps.kafka,
+        topic: `${options.kafkaTopicPrefix}.events.v1`,
+        hub,
+        logger,
+        metrics,
+      })
+    : undefined;
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (res.headersSent) return res.end();
+      if (error instanceof HttpError)
+        return sendJson(res, error.status, { error: { message: error.message } });
+      logger.error({ err: error }, "gateway request failed");
+      sendJson(res, 500, { error: { message: "Internal server error." } });
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    res.setHeader("access-control-allow-origin", "*");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, {
+        "access-control-allow-methods": "GET, POST, OPTIONS",
+        "access-control-allow-headers": "content-type, authorization, x-request-id, apollo-require-preflight",
+        "access-control-max-age": "600",
+      });
+      return void res.end();
+    }
+    switch (url.pathname) {
+      case graphqlPath:
+        return executeGraphQL(apollo, req, res, () => contextFor(req, res));
+      case "/auth/nonce":
+        if (req.method !== "POST")
+          return sendJson(res, 405, { error: { message: "Use POST." } }, { allow: "POST" });
+        return sendJson(res, 200, await signIn.issueNonce(), { "cache-control": "no-store" });
+      case "/auth/verify": {
+        if (req.method !== "POST")
+          return sendJson(res, 405, { error: { message: "Use POST." } }, { allow: "POST" });
+        const body = (await readJsonBody(req, 16_384)) as
+          | { message?: unknown; signature?: unknown }
+          | undefined;
+        try {
+          const result = await signIn.verify({ message: body?.message, signature: body?.signature });
+          metrics.signIns.inc({ result: "ok" });
+          return sendJson(res, 200, result, { "cache-control": "no-store" });
+        } catch (error) {
+          if (!(error instanceof SignInError)) throw error;
+          metrics.signIns.inc({ result: error.reason.toLowerCase() });
+          return sendJson(res, error.status, {
+            error: { code: error.code, reason: error.reason, message: error.shortMessage },
+          });
+        }
+      }
+      case "/health":
+      case "/healthz": {
+        const checks: Record<string, { ok: boolean; error?: string }> = {};
+        try {
+          await db.query("SELECT 1");
+          checks.database = { ok: true };
+        } catch (error) {
+          checks.database = { ok: false, error: error instanceof Error ? error.message : String(error) };
+        }
+        if (feed) checks.subscriptions = { ok: feed.isRunning() };
+        const ok = Object.values(checks).every((check) => check.ok);
+        return sendJson(res, ok ? 200 : 503, { ok, checks });
+      }
+      case "/metrics": {
+        res.writeHead(200, { "content-type": common.metrics.registry.contentType });
+        return void res.end(await common.metrics.text());
+      }
+      default:
+        return sendJson(res, 404, {
+          error: { message: "Not found: use /graphql, /auth/nonce, /auth/verify." },
+        });
+    }
+  }
+
+  const subscriptions = feed
+    ? startSubscriptionServer({
+        httpServer: server,
+        path: graphqlPath,
+        schema: createSubscriptionSchema({ db, audit, hub, metrics }),
+        db,
+        jwtSecret: options.jwtSecret,
+        issuer: options.siweDomain,
+        logger,
+      })
+    : undefined;
+
+  const base = await listen(server, deps.port ?? options.port, options.host);
+  logger.info({ url: `${base}${graphqlPath}`, subscriptions: !!feed }, "gateway listening");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: base,
+    graphqlUrl: `${base}${graphqlPath}`,
+    wsUrl: `${base.replace(/^http/, "ws")}${graphqlPath}`,
+    server,
+    audit,
+    subscriptionsReady: feed?.ready ?? Promise.resolve(),
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(cleanup);
+        await subscriptions?.close();
+        await closeServer(server);
+        await apollo.stop();
+        await feed?.stop();
+        if (ownAudit) await audit.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Clients see a code and a message; internal errors are logged and answered without details. */
+export function formatGatewayError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  logger: Common<unknown>["logger"],
+): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  const original = (error as { originalError?: unknown } | undefined)?.originalError;
+  if (original instanceof GatewayError) {
+    return { ...formatted, message: original.shortMessage, extensions: { code: original.code } };
+  }
+  if (typeof code !== "string" || code === "INTERNAL_SERVER_ERROR") {
+    logger.error({ err: original ?? error }, "gateway error");
+    return {
+      message: "Internal server error.",
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    };
+  }
+  const { serviceName: _serviceName, stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+  return { ...formatted, extensions };
+}

@@ -1,0 +1,397 @@
+import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import type { Logger } from "@carechain/common";
+import { deserializeEnvelope, type EventEnvelope } from "@carechain/common";
+import type { GraphQLFieldConfig, GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import type { Consumer, Kafka } from "kafkajs";
+import { WebSocketServer } from "ws";
+import type { AuditSink } from "../audit/audit-log.ts";
+import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
+import { loadViewer, type Viewer } from "../auth/viewer.ts";
+import type { Database } from "../database/pool.ts";
+import { buildSchema, GraphQLError, isObjectType } from "../graphql.ts";
+import type { GatewayMetrics } from "../metrics.ts";
+import { RequestPolicy } from "../policy/index.ts";
+import { scalarResolvers } from "../subgraphs/scalars.ts";
+
+/** Live event types the subscriptions serve. */
+type LiveEvent = EventEnvelope<"VitalsAlert"> | EventEnvelope<"RecordAdded">;
+
+/** In-process fan-out of the events read from Kafka to the open subscriptions. */
+export class EventHub {
+  private readonly listeners = new Set<(event: LiveEvent) => void>();
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  subscribe(listener: (event: LiveEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(event: LiveEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+/**
+ * Reads the events topic for subscriptions: a fresh consumer group per gateway instance (every instance
+ * sees every event), starting at the end of the topic (live events only), read_committed (only events of
+ * committed ingest transactions), no offsets committed. `ready` resolves once offsets are resolved and the
+ * first fetch returned, so that events produced afterwards are delivered.
+ */
+export async function startEventFeed(options: {
+  kafka: Kafka;
+  topic: string;
+  hub: EventHub;
+  logger: Logger;
+  metrics: GatewayMetrics;
+}): Promise<{ ready: Promise<void>; stop: () => Promise<void>; isRunning: () => boolean }> {
+  const consumer: Consumer = options.kafka.consumer({
+    groupId: `carechain-gateway-live-${randomUUID()}`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 250,
+    allowAutoTopicCreation: false,
+  });
+  let running = false;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const removeFetchListener = consumer.on(consumer.events.FETCH, () => markReady());
+  consumer.on(consumer.events.CRASH, (event) => {
+    running = false;
+    options.logger.error({ err: event.payload.error }, "subscription event feed crashed");
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: false });
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ message }) => {
+      let envelope: EventEnvelope;
+      try {
+        envelope = deserializeEnvelope(message.value);
+      } catch (error) {
+        options.logger.warn({ err: error, offset: message.offset }, "skipping an undecodable event");
+        return;
+      }
+      options.metrics.eventsReceived.inc({ type: envelope.type });
+      if (envelope.type === "VitalsAlert" || envelope.type === "RecordAdded") options.hub.publish(envelope);
+    },
+  });
+  running = true;
+  ready.then(() => removeFetchListener()).catch(() => {});
+  return {
+    ready,
+    isRunning: () => running,
+    stop: async () => {
+      running = false;
+      markReady();
+      await consumer.disconnect();
+    },
+  };
+}
+
+const subscriptionTypeDefs = /* GraphQL */ `
+  "An Ethereum address: 0x and 40 hex digits, returned in lower case."
+  scalar Address
+  "An instant as an ISO-8601 string in UTC."
+  scalar DateTime
+
+  type Query {
+    "Queries go to POST /graphql; this WebSocket endpoint serves subscriptions."
+    subscriptionsOnly: Boolean
+  }
+
+  type Subscription {
+    """
+    Alerts as they are indexed, for whoever may read them: the patient, the alert's designated recipients,
+    and READ_VITALS grantees or emergency doctors. Optionally for one patient.
+    """
+    alertRaised(patient: Address): AlertEvent!
+    "Records as they are added, for the patient and READ_RECORDS grantees or emergency doctors."
+    recordAdded(patient: Address): RecordEvent!
+  }
+
+  type AlertEvent {
+    "The event id (chain id, block hash, log index)."
+    id: ID!
+    patient: Address!
+    device: Address!
+    measuredAt: DateTime!
+    systolic: Int!
+    diastolic: Int!
+    recipients: [Address!]!
+    blockNumber: Int!
+    raisedAt: DateTime!
+    "True when a reorg removed the event delivered earlier with this id: undo it."
+    retracted: Boolean!
+  }
+
+  type RecordEvent {
+    "The event id (chain id, block hash, log index)."
+    id: ID!
+    recordId: ID!
+    patient: Address!
+    author: Address!
+    submitter: Address!
+    typeCode: Int!
+    contentHash: String!
+    storagePointer: String!
+    version: Int!
+    rootRecordId: ID!
+    previousRecordId: ID
+    blockNumber: Int!
+    addedAt: DateTime!
+    "True when a reorg removed the event delivered earlier with this id: undo it."
+    retracted: Boolean!
+  }
+`;
+
+const zeroHash = `0x${"0".repeat(64)}`;
+
+function alertEvent(envelope: EventEnvelope<"VitalsAlert">) {
+  const payload = envelope.payload;
+  return {
+    id: envelope.id,
+    patient: payload.patient,
+    device: payload.device,
+    measuredAt: new Date(Number(payload.measuredAt) * 1000),
+    systolic: payload.systolic,
+    diastolic: payload.diastolic,
+    recipients: payload.recipients,
+    blockNumber: envelope.blockNumber,
+    raisedAt: new Date(envelope.blockTimestamp * 1000),
+    retracted: envelope.retracted,
+  };
+}
+
+function recordEvent(envelope: EventEnvelope<"RecordAdded">) {
+  const payload = envelope.payload;
+  return {
+    id: envelope.id,
+    recordId: payload.recordId,
+    patient: payload.patient,
+    author: payload.author,
+    submitter: payload.submitter,
+    typeCode: payload.recordType,
+    contentHash: payload.contentHash,
+    storagePointer: payload.storagePointer,
+    version: payload.version,
+    rootRecordId: payload.rootRecordId === zeroHash ? payload.recordId : payload.rootRecordId,
+    previousRecordId: payload.previousRecordId === zeroHash ? null : payload.previousRecordId,
+    blockNumber: envelope.blockNumber,
+    addedAt: new Date(envelope.blockTimestamp * 1000),
+    retracted: envelope.retracted,
+  };
+}
+
+type SubscriptionContext = { viewer: Viewer; requestId: string };
+
+/**
+ * Async iterator over the hub's events that pass `accept` (the policy), in order. `return()` (the client
+ * completes, or disconnects) ends it at once, even while it waits.
+ */
+function eventStream<T>(
+  hub: EventHub,
+  accept: (event: LiveEvent) => Promise<T | null>,
+  onEnd: () => void,
+  maxQueued = 1000,
+): AsyncIterableIterator<T> {
+  const pending: LiveEvent[] = [];
+  let waiting: ((result: IteratorResult<T>) => void) | undefined;
+  let done = false;
+  let draining = false;
+  const ready: T[] = [];
+
+  const unsubscribe = hub.subscribe((event) => {
+    if (done) return;
+    if (pending.length >= maxQueued) pending.shift();
+    pending.push(event);
+    void drain();
+  });
+
+  async function drain() {
+    if (draining) return;
+    draining = true;
+    try {
+      while (!done && pending.length > 0) {
+        const value = await accept(pending.shift()!).catch(() => null);
+        if (value === null || done) continue;
+        if (waiting) {
+          const resolve = waiting;
+          waiting = undefined;
+          resolve({ value, done: false });
+        } else {
+          ready.push(value);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  function finish(): IteratorResult<T> {
+    if (!done) {
+      done = true;
+      unsubscribe();
+      onEnd();
+      waiting?.({ value: undefined, done: true });
+      waiting = undefined;
+    }
+    return { value: undefined, done: true };
+  }
+
+  return {
+    next: () => {
+      if (ready.length > 0) return Promise.resolve({ value: ready.shift()!, done: false });
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => {
+        waiting = resolve;
+      });
+    },
+    return: () => Promise.resolve(finish()),
+    throw: (error?: unknown) => {
+      finish();
+      return Promise.reject(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** The WebSocket schema: the two subscriptions, each filtered by the same policy as queries. */
+export function createSubscriptionSchema(deps: {
+  db: Database;
+  audit: AuditSink;
+  hub: EventHub;
+  metrics: GatewayMetrics;
+}): GraphQLSchema {
+  const schema = buildSchema(subscriptionTypeDefs);
+  for (const [name, scalar] of Object.entries(scalarResolvers)) {
+    const type = schema.getType(name);
+    if (type && "serialize" in type)
+      Object.assign(type, {
+        serialize: scalar.serialize,
+        parseValue: scalar.parseValue,
+        parseLiteral: scalar.parseLiteral,
+      });
+  }
+  const subscription = schema.getSubscriptionType();
+  if (!subscription || !isObjectType(subscription))
+    throw new Error("subscription schema has no Subscription type");
+  const fields = subscription.getFields();
+
+  const policyFor = (ctx: SubscriptionContext) =>
+    new RequestPolicy({
+      db: deps.db,
+      viewer: ctx.viewer,
+      requestId: ctx.requestId,
+      audit: deps.audit,
+      channel: "subscription",
+    });
+
+  const field = (name: "alertRaised" | "recordAdded") => {
+    const gauge = deps.metrics.subscriptions;
+    return {
+      subscribe: (_: unknown, args: { patient?: string | null }, ctx: SubscriptionContext) => {
+        gauge.inc({ field: name });
+        return eventStream(
+          deps.hub,
+          async (event) => {
+            if (args.patient && event.payload.patient !== args.patient) return null;
+            // A fresh policy (fresh facts) for every event: a revocation stops deliveries at once.
+            const policy = policyFor(ctx);
+            if (name === "alertRaised" && event.type === "VitalsAlert") {
+              const decision = await policy.canReadAlert(event.payload);
+              if (!decision.allowed) return null;
+              policy.recordRead(event.payload.patient, "alerts", decision);
+              return { alertRaised: alertEvent(event) };
+            }
+            if (name === "recordAdded" && event.type === "RecordAdded") {
+              const decision = await policy.canRead(event.payload.patient, "records");
+              if (!decision.allowed) return null;
+              policy.recordRead(event.payload.patient, "records", decision);
+              return { recordAdded: recordEvent(event) };
+            }
+            return null;
+          },
+          () => gauge.dec({ field: name }),
+        );
+      },
+    } satisfies Partial<GraphQLFieldConfig<unknown, SubscriptionContext>>;
+  };
+  Object.assign(fields.alertRaised!, field("alertRaised"));
+  Object.assign(fields.recordAdded!, field("recordAdded"));
+  return schema;
+}
+
+/**
+ * graphql-ws on the gateway's HTTP server, at the GraphQL path. The client signs in first and passes the
+ * token in `connectionParams` ({ authorization: "Bearer <token>" }); without a valid token the connection
+ * is refused (4403), and it is closed (4401) when the token expires.
+ */
+export function startSubscriptionServer(options: {
+  httpServer: Server;
+  path: string;
+  schema: GraphQLSchema;
+  db: Database;
+  jwtSecret: string;
+  issuer: string;
+  logger: Logger;
+}): { close: () => Promise<void> } {
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  const disposable = useServer<Record<string, unknown>, { viewer: Viewer; connectionId: string }>(
+    {
+      schema: options.schema,
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const header = typeof params.authorization === "string" ? params.authorization : undefined;
+        const token = bearerToken(header) ?? (typeof params.token === "string" ? params.token : undefined);
+        if (!token) return false;
+        try {
+          const { address, expiresAt } = await verifyAccessToken({
+            secret: options.jwtSecret,
+            token,
+            issuer: options.issuer,
+          });
+          ctx.extra.viewer = await loadViewer(options.db, address);
+          ctx.extra.connectionId = randomUUID();
+          const timer = setTimeout(
+            () => ctx.extra.socket.close(4401, "Token expired"),
+            expiresAt.getTime() - Date.now(),
+          );
+          timer.unref();
+          ctx.extra.socket.once("close", () => clearTimeout(timer));
+          return true;
+        } catch (error) {
+          options.logger.debug({ err: error }, "subscription connection refused");
+          return false;
+        }
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        if (typeof payload.query !== "string" || payload.query.length > 10_000) {
+          return [
+            new GraphQLError("Subscription query missing or too long.", {
+              extensions: { code: "BAD_USER_INPUT" },
+            }),
+          ];
+        }
+      },
+      context: (ctx, id): SubscriptionContext => ({
+        viewer: ctx.extra.viewer!,
+        requestId: `ws:${ctx.extra.connectionId}:${id}`,
+      }),
+    },
+    wsServer,
+  );
+  return {
+    close: async () => {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}

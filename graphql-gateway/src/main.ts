@@ -1,0 +1,189 @@
+/**
+ * Entry point: parses the configuration (the only place that reads process.env) and starts the gateway,
+ * one subgraph, or everything in one process.
+ *
+ *   tsx graphql-gateway/src/main.ts [all|gateway|identity|records|vitals]    (default: all)
+ */
+import { createHmac } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import {
+  BaseError,
+  type Common,
+  ConfigError,
+  createCommon,
+  type LogLevel,
+  parseConfig,
+} from "@carechain/common";
+import { Kafka, logLevel } from "kafkajs";
+import { z } from "zod";
+import { AuditLog } from "./audit/audit-log.ts";
+import { createDatabase } from "./database/pool.ts";
+import { startGateway } from "./gateway/server.ts";
+import { gatewayMetrics } from "./metrics.ts";
+import { defaultLimits, defaultSubgraphPorts, type GatewayOptions, type SubgraphName } from "./options.ts";
+import { startSubgraphs } from "./subgraphs/index.ts";
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const schemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "a lower-case PostgreSQL schema name");
+const url = z.url();
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// connection URL"),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1, "comma-separated host:port list of Kafka brokers")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((broker) => broker.trim())
+        .filter(Boolean),
+    ),
+  KAFKA_TOPIC_PREFIX: z.string().min(1).default("carechain"),
+  GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
+  GATEWAY_PORT: port(4000),
+  JWT_SECRET: z
+    .string({
+      error: "required: the HS256 secret of sign-in tokens; generate one with `openssl rand -hex 32`",
+    })
+    .min(32, "at least 32 characters; generate one with `openssl rand -hex 32`"),
+  JWT_TTL_SECONDS: positive(900),
+  SUBGRAPH_SECRET: z.string().min(32, "at least 32 characters (default: derived from JWT_SECRET)").optional(),
+  SIWE_DOMAIN: z.string().min(1).optional(),
+  SIWE_URI: url.optional(),
+  CHAIN_ID: positive(31_337),
+  NONCE_TTL_SECONDS: positive(300),
+  RPC_URL: url.optional(),
+  PROJECTION_SCHEMA: schemaName.default("carechain"),
+  GATEWAY_SCHEMA: schemaName.default("gateway"),
+  SUBGRAPH_HOST: z.string().min(1).default("127.0.0.1"),
+  IDENTITY_PORT: port(defaultSubgraphPorts.identity),
+  RECORDS_PORT: port(defaultSubgraphPorts.records),
+  VITALS_PORT: port(defaultSubgraphPorts.vitals),
+  IDENTITY_URL: url.optional(),
+  RECORDS_URL: url.optional(),
+  VITALS_URL: url.optional(),
+  SUPERGRAPH_PATH: z.string().min(1).optional(),
+  MAX_DEPTH: positive(defaultLimits.maxDepth),
+  MAX_COST: positive(defaultLimits.maxCost),
+  MAX_PAGE_SIZE: positive(defaultLimits.maxPageSize),
+  AUDIT_FLUSH_MS: positive(250),
+  AUDIT_BATCH_ROWS: positive(500),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export function optionsFromEnv(
+  env: Record<string, string | undefined>,
+): GatewayOptions & { logLevel: LogLevel } {
+  const config = parseConfig(envSchema, env, "gateway");
+  const subgraphUrls: Record<string, string> = {};
+  if (config.IDENTITY_URL) subgraphUrls.identity = config.IDENTITY_URL;
+  if (config.RECORDS_URL) subgraphUrls.records = config.RECORDS_URL;
+  if (config.VITALS_URL) subgraphUrls.vitals = config.VITALS_URL;
+  return {
+    databaseUrl: config.DATABASE_URL,
+    projectionSchema: config.PROJECTION_SCHEMA,
+    gatewaySchema: config.GATEWAY_SCHEMA,
+    kafkaBrokers: config.KAFKA_BROKERS,
+    kafkaTopicPrefix: config.KAFKA_TOPIC_PREFIX,
+    host: config.GATEWAY_HOST,
+    port: config.GATEWAY_PORT,
+    jwtSecret: config.JWT_SECRET,
+    jwtTtlSeconds: config.JWT_TTL_SECONDS,
+    subgraphSecret:
+      config.SUBGRAPH_SECRET ??
+      createHmac("sha256", config.JWT_SECRET).update("carechain-subgraph-context").digest("hex"),
+    siweDomain: config.SIWE_DOMAIN ?? `localhost:${config.GATEWAY_PORT}`,
+    siweUri: config.SIWE_URI ?? `http://localhost:${config.GATEWAY_PORT}`,
+    chainId: config.CHAIN_ID,
+    nonceTtlSeconds: config.NONCE_TTL_SECONDS,
+    rpcUrl: config.RPC_URL,
+    subgraphHost: config.SUBGRAPH_HOST,
+    subgraphPorts: {
+      identity: config.IDENTITY_PORT,
+      records: config.RECORDS_PORT,
+      vitals: config.VITALS_PORT,
+    },
+    subgraphUrls,
+    supergraphPath:
+      config.SUPERGRAPH_PATH ?? fileURLToPath(new URL("../generated/supergraph.graphql", import.meta.url)),
+    limits: { maxDepth: config.MAX_DEPTH, maxCost: config.MAX_COST, maxPageSize: config.MAX_PAGE_SIZE },
+    audit: { flushIntervalMs: config.AUDIT_FLUSH_MS, maxBatchRows: config.AUDIT_BATCH_ROWS },
+    logLevel: config.LOG_LEVEL,
+  };
+}
+
+type Mode = "all" | "gateway" | SubgraphName;
+
+async function readSupergraph(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`No supergraph at ${path}.`, {
+      details: "Run `npm run build -w @carechain/gateway` (composes it) or set SUPERGRAPH_PATH.",
+      cause: error,
+    });
+  }
+}
+
+async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
+  const { options, shutdown } = common;
+  const metrics = gatewayMetrics(common.metrics);
+  const db = createDatabase({
+    url: options.databaseUrl,
+    projectionSchema: options.projectionSchema,
+    gatewaySchema: options.gatewaySchema,
+    applicationName: `carechain-gateway-${mode}`,
+  });
+  shutdown.add("database", () => db.close());
+  const audit = new AuditLog({
+    db,
+    logger: common.logger,
+    flushIntervalMs: options.audit.flushIntervalMs,
+    maxBatchRows: options.audit.maxBatchRows,
+    onDepth: (depth) => metrics.auditQueueDepth.set({ owner: mode }, depth),
+  }).start();
+  // Registered before the servers, so it runs after them: the last reads are flushed.
+  shutdown.add("audit log", () => audit.stop());
+
+  let subgraphUrls: Record<string, string> = {};
+  if (mode !== "gateway") {
+    const names: SubgraphName[] = mode === "all" ? ["identity", "records", "vitals"] : [mode];
+    const running = await startSubgraphs(common, { db, audit, names });
+    subgraphUrls = running.urls;
+    shutdown.add("subgraphs", () => running.close());
+  }
+  if (mode === "all" || mode === "gateway") {
+    const supergraphSdl = await readSupergraph(options.supergraphPath);
+    const kafka = new Kafka({
+      clientId: "carechain-gateway",
+      brokers: options.kafkaBrokers,
+      logLevel: logLevel.ERROR,
+    });
+    const gateway = await startGateway(common, { db, supergraphSdl, subgraphUrls, kafka, audit });
+    shutdown.add("gateway", () => gateway.stop());
+  }
+}
+
+async function realpathOf(path: string): Promise<string> {
+  const { realpath } = await import("node:fs/promises");
+  return realpath(path).catch(() => path);
+}
+
+const modes: readonly Mode[] = ["all", "gateway", "identity", "records", "vitals"];
+
+// Run only as the entry point (tests import `optionsFromEnv`).
+if (process.argv[1] && fileURLToPath(import.meta.url) === (await realpathOf(process.argv[1]))) {
+  const mode = (process.argv[2] ?? "all") as Mode;
+  try {
+    if (!modes.includes(mode)) throw new ConfigError(`Unknown mode ${mode}: use one of ${modes.join(", ")}.`);
+    const { logLevel: level, ...options } = optionsFromEnv(process.env);
+    const common = createCommon<GatewayOptions>(`gateway-${mode}`, options, { logLevel: level });
+    common.shutdown.installSignalHandlers();
+    await run(mode, common);
+  } catch (error) {
+    process.stderr.write(`${error instanceof BaseError ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Everything the gateway and its subgraphs need, parsed once from the environment in `main.ts` and passed
+ * down in the `Common` context. Nothing below the entry point reads `process.env`.
+ */
+export type SubgraphName = "identity" | "records" | "vitals";
+
+export const subgraphNames: readonly SubgraphName[] = ["identity", "records", "vitals"];
+
+export const defaultSubgraphPorts: Record<SubgraphName, number> = {
+  identity: 4001,
+  records: 4002,
+  vitals: 4003,
+};
+
+export type GatewayOptions = {
+  databaseUrl: string;
+  /** Schema whose tables or views hold the projections (the projector's `carechain` views). */
+  projectionSchema: string;
+  /** Schema the gateway owns: sign-in nonces and the audit log. */
+  gatewaySchema: string;
+  kafkaBrokers: string[];
+  kafkaTopicPrefix: string;
+  host: string;
+  port: number;
+  /** HS256 secret of the viewers' tokens. */
+  jwtSecret: string;
+  jwtTtlSeconds: number;
+  /** HS256 secret of the viewer context the gateway sends its subgraphs. */
+  subgraphSecret: string;
+  siweDomain: string;
+  siweUri: string;
+  chainId: number;
+  nonceTtlSeconds: number;
+  /** When set, signatures are checked through this node (smart-contract wallets, ERC-1271 / ERC-6492). */
+  rpcUrl: string | undefined;
+  /** Interface the subgraphs listen on (127.0.0.1 when they run beside the gateway). */
+  subgraphHost: string;
+  subgraphPorts: Record<SubgraphName, number>;
+  /** Where the gateway finds each subgraph; overrides the URLs written in the supergraph at build time. */
+  subgraphUrls: Record<string, string>;
+  supergraphPath: string;
+  limits: Limits;
+  audit: { flushIntervalMs: number; maxBatchRows: number };
+};
+
+export type Limits = {
+  maxDepth: number;
+  maxCost: number;
+  maxPageSize: number;
+};
+
+export const defaultLimits: Limits = { maxDepth: 10, maxCost: 20_000, maxPageSize: 100 };

@@ -1,0 +1,121 @@
+import DataLoader from "dataloader";
+import type { Address } from "viem";
+import type { AuditChannel, AuditSink } from "../audit/audit-log.ts";
+import { normalizeAddress, type Viewer } from "../auth/viewer.ts";
+import type { Database } from "../database/pool.ts";
+import { forbidden } from "../errors.ts";
+import { loadAccessFacts } from "./facts.ts";
+import {
+  type AccessFacts,
+  type Allowed,
+  canRead,
+  canReadAlert,
+  canReadOwn,
+  type Decision,
+  denialMessage,
+  noFacts,
+  type ReadKind,
+} from "./rules.ts";
+
+export { activeGrantSql, openEmergencySql } from "./facts.ts";
+export * from "./rules.ts";
+
+/**
+ * The policy as resolvers and subscriptions use it: one instance per request (or per delivered event), so
+ * that facts are loaded fresh each time (batched for every patient of the request in one statement) and a
+ * revocation counts from the first request after it is indexed. Every allowed read by anyone but the
+ * patient goes to the audit log, once per request, patient, kind and rule.
+ */
+export class RequestPolicy {
+  private readonly facts: DataLoader<Address, AccessFacts> | undefined;
+  private readonly audited = new Set<string>();
+
+  constructor(
+    private readonly options: {
+      db: Database;
+      viewer: Viewer;
+      requestId: string;
+      audit: AuditSink;
+      channel: AuditChannel;
+      now?: () => Date;
+    },
+  ) {
+    const viewer = options.viewer;
+    if (viewer.kind === "account") {
+      this.facts = new DataLoader(
+        async (patients) => {
+          const found = await loadAccessFacts(options.db, viewer.address, patients);
+          return patients.map((patient) => found.get(patient) ?? noFacts);
+        },
+        { maxBatchSize: 1000 },
+      );
+    }
+  }
+
+  get viewer(): Viewer {
+    return this.options.viewer;
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  private async factsOf(patient: string): Promise<AccessFacts> {
+    return this.facts ? this.facts.load(normalizeAddress(patient)) : noFacts;
+  }
+
+  /** The decision, without auditing (for choices that read nothing). */
+  async canRead(patient: string, what: ReadKind): Promise<Decision> {
+    if (this.options.viewer.kind !== "account") return { allowed: false };
+    return canRead(
+      this.options.viewer,
+      normalizeAddress(patient),
+      what,
+      await this.factsOf(patient),
+      this.now(),
+    );
+  }
+
+  /** Allowed (and audited) or a FORBIDDEN GraphQL error that says nothing about whether the patient exists. */
+  async authorize(patient: string, what: ReadKind): Promise<Allowed> {
+    const decision = await this.canRead(patient, what);
+    if (!decision.allowed) throw forbidden(denialMessage(what));
+    this.recordRead(patient, what, decision);
+    return decision;
+  }
+
+  /** One alert, from a query row or a live event: the patient's alert readers and the alert's recipients. */
+  async canReadAlert(alert: { patient: string; recipients: readonly string[] }): Promise<Decision> {
+    if (this.options.viewer.kind !== "account") return { allowed: false };
+    const patient = normalizeAddress(alert.patient);
+    return canReadAlert(this.options.viewer, { ...alert, patient }, await this.factsOf(patient), this.now());
+  }
+
+  /** A doctor's or organization's own lists: only itself (not audited: no patient's data is read yet). */
+  authorizeOwn(account: string, what: string): void {
+    if (!canReadOwn(this.options.viewer, account))
+      throw forbidden(`Only the account itself can read its ${what}.`);
+  }
+
+  /** Audit of an allowed read: nothing for the patient's own reads; once per request, patient, kind, rule. */
+  recordRead(patient: string, what: ReadKind, decision: Allowed): void {
+    const viewer = this.options.viewer;
+    if (viewer.kind !== "account" || decision.rule.kind === "self") return;
+    const key = `${patient}|${what}|${decision.rule.kind}`;
+    if (this.audited.has(key)) return;
+    this.audited.add(key);
+    const rule = decision.rule;
+    this.options.audit.record({
+      viewer: viewer.address,
+      patient: normalizeAddress(patient),
+      what,
+      rule: rule.kind,
+      grantScopes: rule.kind === "grant" ? rule.scopes : null,
+      grantGrantedAt: rule.kind === "grant" ? rule.grantedAt : null,
+      accessExpiresAt: rule.kind === "grant" || rule.kind === "emergency" ? rule.expiresAt : null,
+      channel: this.options.channel,
+      requestId: this.options.requestId,
+      readAt: this.now(),
+    });
+  }
+}

@@ -1,0 +1,132 @@
+import type { Viewer } from "../auth/viewer.ts";
+
+/** Access scopes, a bit mask (CareChainTypes.SCOPE_*). */
+export const Scope = { READ_RECORDS: 1, WRITE_RECORDS: 2, READ_VITALS: 4 } as const;
+
+/** What of a patient's data is being read. */
+export type ReadKind = "profile" | "records" | "vitals" | "alerts" | "grants" | "accessLog";
+
+/** What the projections say about one viewer and one patient, loaded fresh for every request. */
+export type AccessFacts = {
+  /** The patient -> viewer grant, active or not (the current row of `grants`), or null. */
+  grant: { scopes: number; grantedAt: Date; expiresAt: Date | null; revokedAt: Date | null } | null;
+  /** The patient's emergency access for the viewer (open or past), or null. */
+  emergency: { openedAt: Date; expiresAt: Date; closedAt: Date | null } | null;
+  /** The viewer is a designated alert recipient of the patient (now, or named by one of the alerts). */
+  alertRecipient: boolean;
+};
+
+export const noFacts: AccessFacts = { grant: null, emergency: null, alertRecipient: false };
+
+/** Why a read is allowed: what the audit log records. */
+export type AccessRule =
+  | { kind: "self" }
+  | { kind: "grant"; scopes: number; grantedAt: Date; expiresAt: Date | null }
+  | { kind: "emergency"; openedAt: Date; expiresAt: Date }
+  | { kind: "alert-recipient" };
+
+export type Allowed = {
+  allowed: true;
+  rule: AccessRule;
+  /** Alerts only: the viewer may see the alerts that name it as a recipient, no others. */
+  recipientOnly: boolean;
+};
+export type Denied = { allowed: false };
+export type Decision = Allowed | Denied;
+
+const denied: Denied = { allowed: false };
+
+export function isActiveGrant(
+  grant: AccessFacts["grant"],
+  now: Date,
+): grant is NonNullable<AccessFacts["grant"]> {
+  return !!grant && grant.revokedAt === null && (grant.expiresAt === null || grant.expiresAt > now);
+}
+
+export function isOpenEmergency(
+  emergency: AccessFacts["emergency"],
+  now: Date,
+): emergency is NonNullable<AccessFacts["emergency"]> {
+  return !!emergency && emergency.closedAt === null && emergency.expiresAt > now;
+}
+
+/**
+ * THE rule: may `viewer` read `what` of `patient`, given the facts? Pure, so that queries and subscriptions
+ * decide the same way and the table in the README can be tested against it.
+ *
+ * | what            | patient | grant                   | emergency | alert recipient        |
+ * |-----------------|---------|-------------------------|-----------|------------------------|
+ * | profile         | yes     | any scope               | yes       | yes                    |
+ * | records         | yes     | READ_RECORDS (1)        | yes       | no                     |
+ * | vitals          | yes     | READ_VITALS (4)         | yes       | no                     |
+ * | alerts          | yes     | READ_VITALS (4)         | yes       | the alerts naming them |
+ * | grants          | yes     | no                      | no        | no                     |
+ * | accessLog       | yes     | no                      | no        | no                     |
+ *
+ * A grant counts while it is not revoked and not expired; an emergency access while it is not closed and
+ * not expired. Anonymous viewers and everyone else are denied.
+ */
+export function canRead(
+  viewer: Viewer,
+  patient: string,
+  what: ReadKind,
+  facts: AccessFacts,
+  now: Date = new Date(),
+): Decision {
+  if (viewer.kind !== "account") return denied;
+  if (viewer.address === patient.toLowerCase())
+    return { allowed: true, rule: { kind: "self" }, recipientOnly: false };
+  if (what === "grants" || what === "accessLog") return denied;
+
+  const grant = isActiveGrant(facts.grant, now) ? facts.grant : null;
+  const emergency = isOpenEmergency(facts.emergency, now) ? facts.emergency : null;
+  const needed = what === "records" ? Scope.READ_RECORDS : what === "profile" ? 0 : Scope.READ_VITALS;
+
+  if (grant && (needed === 0 ? grant.scopes !== 0 : (grant.scopes & needed) === needed)) {
+    return {
+      allowed: true,
+      rule: { kind: "grant", scopes: grant.scopes, grantedAt: grant.grantedAt, expiresAt: grant.expiresAt },
+      recipientOnly: false,
+    };
+  }
+  if (emergency) {
+    return {
+      allowed: true,
+      rule: { kind: "emergency", openedAt: emergency.openedAt, expiresAt: emergency.expiresAt },
+      recipientOnly: false,
+    };
+  }
+  if ((what === "alerts" || what === "profile") && facts.alertRecipient) {
+    return { allowed: true, rule: { kind: "alert-recipient" }, recipientOnly: what === "alerts" };
+  }
+  return denied;
+}
+
+/**
+ * One alert (a query row or a live event): readable by whoever may read the patient's alerts, and by the
+ * recipients it names.
+ */
+export function canReadAlert(
+  viewer: Viewer,
+  alert: { patient: string; recipients: readonly string[] },
+  facts: AccessFacts,
+  now: Date = new Date(),
+): Decision {
+  if (viewer.kind !== "account") return denied;
+  const decision = canRead(viewer, alert.patient, "alerts", facts, now);
+  if (decision.allowed && !decision.recipientOnly) return decision;
+  if (alert.recipients.some((recipient) => recipient.toLowerCase() === viewer.address)) {
+    return { allowed: true, rule: { kind: "alert-recipient" }, recipientOnly: true };
+  }
+  return denied;
+}
+
+/** A doctor's or organization's own lists (its patients, its alerts, its counts): only itself. */
+export function canReadOwn(viewer: Viewer, account: string): boolean {
+  return viewer.kind === "account" && viewer.address === account.toLowerCase();
+}
+
+/** The message of every denial: the same whether the patient is unknown or access is missing. */
+export function denialMessage(what: ReadKind): string {
+  return `Not allowed to read this patient's ${what === "accessLog" ? "access log" : what}.`;
+}

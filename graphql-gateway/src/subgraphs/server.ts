@@ -1,0 +1,138 @@
+import { createServer, type Server } from "node:http";
+import { ApolloServer, type BaseContext } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
+import type { Logger, Metrics } from "@carechain/common";
+import type { DocumentNode, GraphQLFormattedError } from "graphql";
+import type { AuditSink } from "../audit/audit-log.ts";
+import type { Viewer } from "../auth/viewer.ts";
+import type { Database } from "../database/pool.ts";
+import { GatewayError } from "../errors.ts";
+import { verifyViewerContext, viewerContextHeader } from "../gateway/viewer-context.ts";
+import { closeServer, executeGraphQL, HttpError, listen, sendGraphQLError, sendJson } from "../http.ts";
+import { gatewayMetrics } from "../metrics.ts";
+import type { Limits } from "../options.ts";
+import { RequestPolicy } from "../policy/index.ts";
+
+/** What every resolver of every subgraph receives: who is asking (as the gateway signed it), the policy. */
+export type SubgraphContext<TLoaders = unknown> = BaseContext & {
+  viewer: Viewer;
+  requestId: string;
+  db: Database;
+  policy: RequestPolicy;
+  limits: Limits;
+  loaders: TLoaders;
+};
+
+/**
+ * A subgraph: its SDL (Federation 2, extending `Patient` / `Doctor` by `address` as it needs), resolvers
+ * and per-request loaders. Another team adds a subgraph by writing one of these and starting it with
+ * `startSubgraphServer`: it then gets the verified viewer and the policy like ours.
+ */
+export type SubgraphDefinition<TLoaders = unknown> = {
+  name: string;
+  typeDefs: DocumentNode;
+  // biome-ignore lint/suspicious/noExplicitAny: resolver maps are typed per field by their modules.
+  resolvers: GraphQLResolverMap<any>;
+  createLoaders?: (db: Database) => TLoaders;
+};
+
+export type RunningSubgraph = { name: string; url: string; server: Server; close: () => Promise<void> };
+
+export async function startSubgraphServer<TLoaders>(options: {
+  definition: SubgraphDefinition<TLoaders>;
+  db: Database;
+  audit: AuditSink;
+  /** Secret of the gateway's signed viewer context. */
+  secret: string;
+  limits: Limits;
+  logger: Logger;
+  metrics: Metrics;
+  host?: string;
+  port?: number;
+}): Promise<RunningSubgraph> {
+  const { definition, db, logger } = options;
+  const log = logger.child({ subgraph: definition.name });
+  const counter = gatewayMetrics(options.metrics).subgraphRequests;
+  const apollo = new ApolloServer<SubgraphContext<TLoaders>>({
+    schema: buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers }),
+    includeStacktraceInErrorResponses: false,
+    // Traces would go to Apollo's cloud through the gateway; we keep our own metrics.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    formatError: (formatted, error) => formatSubgraphError(formatted, error, log),
+  });
+  await apollo.start();
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === "/health") return sendJson(res, 200, { ok: true, subgraph: definition.name });
+    if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "Not found: use /graphql." });
+    handle().catch((error: unknown) => {
+      if (error instanceof HttpError)
+        return sendGraphQLError(res, error.status, "BAD_REQUEST", error.message);
+      log.error({ err: error }, "subgraph request failed");
+      if (!res.headersSent) sendGraphQLError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error.");
+    });
+
+    async function handle() {
+      let viewerContext: Awaited<ReturnType<typeof verifyViewerContext>>;
+      try {
+        const header = req.headers[viewerContextHeader];
+        viewerContext = await verifyViewerContext(options.secret, Array.isArray(header) ? header[0] : header);
+      } catch (error) {
+        const gatewayError = error as GatewayError;
+        counter.inc({ subgraph: definition.name, outcome: gatewayError.code.toLowerCase() });
+        return sendGraphQLError(res, gatewayError.status, gatewayError.code, gatewayError.shortMessage);
+      }
+      counter.inc({ subgraph: definition.name, outcome: "accepted" });
+      await executeGraphQL(apollo, req, res, async () => ({
+        viewer: viewerContext.viewer,
+        requestId: viewerContext.requestId,
+        db,
+        limits: options.limits,
+        loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
+        policy: new RequestPolicy({
+          db,
+          viewer: viewerContext.viewer,
+          requestId: viewerContext.requestId,
+          audit: options.audit,
+          channel: "query",
+        }),
+      }));
+    }
+  });
+  const base = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
+  log.debug({ url: base }, "subgraph listening");
+  let closing: Promise<void> | undefined;
+  return {
+    name: definition.name,
+    url: `${base}/graphql`,
+    server,
+    close() {
+      closing ??= closeServer(server).then(() => apollo.stop());
+      return closing;
+    },
+  };
+}
+
+/** Our errors keep their code and short message; anything else is logged and answered without details. */
+export function formatSubgraphError(formatted: GraphQLFormattedError, error: unknown, log: Logger) {
+  let cause: unknown = unwrapResolverError(error);
+  for (let depth = 0; depth < 3 && cause && !(cause instanceof GatewayError); depth++) {
+    cause = (cause as { originalError?: unknown }).originalError;
+  }
+  if (cause instanceof GatewayError) {
+    return { ...formatted, message: cause.shortMessage, extensions: { code: cause.code } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") return formatted;
+  log.error({ err: unwrapResolverError(error) }, "resolver failed");
+  return {
+    message: "Internal server error.",
+    ...(formatted.path ? { path: formatted.path } : {}),
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    extensions: { code: "INTERNAL_SERVER_ERROR" },
+  };
+}

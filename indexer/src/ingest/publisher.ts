@@ -1,0 +1,118 @@
+import { type EventEnvelope, type Logger, sleep } from "@carechain/common";
+import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages } from "kafkajs";
+import { envelopeMessage } from "../kafka/messages.ts";
+import type { TopicNames } from "../kafka/topics.ts";
+import { type Checkpoint, checkpointMessage } from "./checkpoint.ts";
+import { ProducerFencedError, PublishFailedError } from "./errors.ts";
+
+export type PublishBatch = {
+  /** Envelopes in publication order (retractions newest first, then canonical events in chain order). */
+  events: readonly EventEnvelope[];
+  deadLetters: readonly Message[];
+  checkpoint: Checkpoint;
+};
+
+export type PublisherOptions = {
+  kafka: Kafka;
+  topics: TopicNames;
+  /** Stable across restarts: a new producer with the same id fences the old one and ends its transaction. */
+  transactionalId: string;
+  logger: Logger;
+  /** Messages per produce request: keeps each partition's record batch well under the broker's 1 MB. */
+  chunkSize?: number;
+  /** Test only: pause inside each transaction, after the events and before the checkpoint and commit. */
+  delayInTransactionMs?: number;
+};
+
+/**
+ * Publishes each batch of envelopes, dead letters and the checkpoint covering them in ONE Kafka transaction:
+ * a read_committed consumer sees all of it or none of it, and a restart resumes from the checkpoint, so the
+ * committed log holds every event exactly once whatever the moment of a crash.
+ */
+export class Publisher {
+  private producer: Producer | undefined;
+  private isConnected = false;
+
+  constructor(private readonly options: PublisherOptions) {}
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  async connect(): Promise<void> {
+    const producer = this.options.kafka.producer({
+      transactionalId: this.options.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner, // murmur2, as the Java client: same key, same partition
+    });
+    producer.on(producer.events.CONNECT, () => {
+      this.isConnected = true;
+    });
+    producer.on(producer.events.DISCONNECT, () => {
+      this.isConnected = false;
+    });
+    await producer.connect(); // InitProducerId: fences a previous instance and settles its open transaction
+    this.producer = producer;
+    this.isConnected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    this.isConnected = false;
+    await producer?.disconnect();
+  }
+
+  async publish(batch: PublishBatch): Promise<void> {
+    if (!this.producer) throw new Error("Publisher is not connected.");
+    const { topics, chunkSize = 500 } = this.options;
+    const messages = batch.events.map(envelopeMessage);
+    const transaction = await this.producer.transaction();
+    try {
+      // The last chunk of events travels with the dead letters and the checkpoint in one request.
+      let i = 0;
+      for (; messages.length - i > chunkSize; i += chunkSize) {
+        await transaction.send({
+          topic: topics.events,
+          acks: -1,
+          messages: messages.slice(i, i + chunkSize),
+        });
+      }
+      if (this.options.delayInTransactionMs) {
+        this.options.logger.debug(
+          { events: messages.length, block: batch.checkpoint.block.number },
+          "transaction open",
+        );
+        await sleep(this.options.delayInTransactionMs);
+      }
+      const last: TopicMessages[] = [
+        { topic: topics.events, messages: messages.slice(i) },
+        { topic: topics.deadLetter, messages: [...batch.deadLetters] },
+        { topic: topics.checkpoints, messages: [checkpointMessage(batch.checkpoint)] },
+      ];
+      await transaction.sendBatch({
+        acks: -1,
+        topicMessages: last.filter((entry) => entry.messages.length > 0),
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw toPublishError(error);
+    }
+  }
+}
+
+function toPublishError(error: unknown): Error {
+  const { type, code } = (error ?? {}) as { type?: string; code?: number };
+  const details = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  if (type === "INVALID_PRODUCER_EPOCH" || type === "PRODUCER_FENCED" || code === 90) {
+    return new ProducerFencedError("Another ingest took over this transactional id.", {
+      details,
+      cause: error,
+    });
+  }
+  return new PublishFailedError("Kafka transaction failed.", { details, cause: error });
+}

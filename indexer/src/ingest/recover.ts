@@ -1,0 +1,49 @@
+import { type ChainLog, type EventEnvelope, type Logger, withRetry } from "@carechain/common";
+import type { Address } from "viem";
+import type { BlockRef, BlockWindow } from "./block-window.ts";
+import { decodeRange } from "./decode-range.ts";
+import type { BlockHeader, Rpc } from "./rpc.ts";
+
+/**
+ * After a restart the window of recent block hashes comes back from the checkpoint, but not the envelopes
+ * published for those blocks, which a reorg must retract. They are read again from the chain BY BLOCK HASH:
+ * the logs and header of exactly the block published, canonical or not while the node still has it.
+ * Blocks the node no longer knows are counted and logged.
+ */
+export async function recoverWindowEvents(
+  rpc: Rpc,
+  window: BlockWindow,
+  request: { addresses: readonly Address[]; chainId: number; signal: AbortSignal; logger: Logger },
+): Promise<EventEnvelope[]> {
+  const attempt = <T>(fn: () => Promise<T>) => withRetry(fn, { retries: 3, signal: request.signal });
+  let missing = 0;
+  const blocks = await Promise.all(
+    window.toJSON().map(async (entry: BlockRef) => {
+      try {
+        const [logs, header] = await Promise.all([
+          attempt(() => rpc.getLogsAt(request.addresses, entry.hash)),
+          attempt(() => rpc.headerAt(entry.hash)),
+        ]);
+        if (!header) throw new Error("unknown block");
+        return { logs, header };
+      } catch {
+        missing++;
+        return { logs: [] as ChainLog[], header: null };
+      }
+    }),
+  );
+  const headers = new Map<number, BlockHeader>();
+  for (const { header } of blocks) if (header) headers.set(header.number, header);
+  const { envelopes } = decodeRange(
+    blocks.flatMap((block) => block.logs),
+    headers,
+    request.chainId,
+  );
+  if (missing > 0) {
+    request.logger.warn(
+      { blocks: missing },
+      "recent blocks unknown to the node: their events cannot be retracted",
+    );
+  }
+  return envelopes;
+}

@@ -1,0 +1,359 @@
+import {
+  type Common,
+  ConfigError,
+  type EventEnvelope,
+  type HealthCheck,
+  isRetryable,
+  retractionOf,
+  sleep,
+} from "@carechain/common";
+import type { Admin, Kafka } from "kafkajs";
+import { createKafkaClient } from "../kafka/client.ts";
+import { ensureTopics } from "../kafka/ensure-topics.ts";
+import { topicNames } from "../kafka/topics.ts";
+import { AdaptiveRange } from "./adaptive-range.ts";
+import { fetchLogs } from "./backfill.ts";
+import { type BlockRef, BlockWindow } from "./block-window.ts";
+import { type Checkpoint, readLatestCheckpoint } from "./checkpoint.ts";
+import type { IngestOptions } from "./config.ts";
+import { decodeRange } from "./decode-range.ts";
+import { readWatchedContracts, type WatchedContracts } from "./deployment.ts";
+import {
+  ChainChangedError,
+  CheckpointMismatchError,
+  PublishFailedError,
+  ReorgTooDeepError,
+} from "./errors.ts";
+import { createIngestMetrics, ProgressLog } from "./metrics.ts";
+import { type PublishBatch, Publisher } from "./publisher.ts";
+import { pollHead } from "./realtime.ts";
+import { RecentEvents } from "./recent-events.ts";
+import { recoverWindowEvents } from "./recover.ts";
+import { createRpc } from "./rpc.ts";
+
+export type IngestState = "created" | "starting" | "running" | "stopped" | "failed";
+
+export type IngestStatus = {
+  state: IngestState;
+  chainId: number | null;
+  indexedBlock: number | null;
+  indexedHash: `0x${string}` | null;
+  headBlock: number | null;
+  events: number;
+  kafkaConnected: boolean;
+  lastSuccessAt: number | null;
+};
+
+export type Ingest = {
+  /** Connects, creates the topics, resumes from the committed checkpoint and starts the loop. */
+  start(): Promise<void>;
+  /** Stops the loop after the current step and disconnects; idempotent. */
+  stop(): Promise<void>;
+  /** Settles when the loop ends: resolves after stop(), rejects on a failure retrying cannot fix. */
+  readonly done: Promise<void>;
+  status(): IngestStatus;
+  /** For the health server: the last loop iteration succeeded recently and the producer is connected. */
+  health: HealthCheck;
+};
+
+/**
+ * Chain -> Kafka: reads every log of the watched contracts (backfill in adaptive ranges, then following
+ * the head), decodes them into envelopes and publishes them with the checkpoint in one Kafka transaction
+ * per range; repairs reorgs with retractions. See indexer/README.md, "Ingest".
+ */
+export function createIngest(common: Common<IngestOptions>): Ingest {
+  const { options, logger } = common;
+  const metrics = createIngestMetrics(common.metrics);
+  const controller = new AbortController();
+  const signal = AbortSignal.any([controller.signal, common.shutdown.signal]);
+  const topics = topicNames(options.kafka.topicPrefix);
+  const rpc = createRpc({
+    url: options.rpcUrl,
+    timeoutMs: options.rpcTimeoutMs,
+    logger,
+    signal,
+    onError: (method, kind) => metrics.rpcErrors.inc({ method, kind }),
+  });
+  const kafka: Kafka = createKafkaClient({
+    clientId: options.kafka.clientId ?? "carechain-ingest",
+    brokers: options.kafka.brokers,
+    logger,
+  });
+  const admin: Admin = kafka.admin();
+  const range = new AdaptiveRange({
+    max: options.maxBlockRange,
+    initial: Math.min(options.maxBlockRange, 100),
+  });
+  const progress = new ProgressLog(logger);
+
+  let state: IngestState = "created";
+  let chainId = 0;
+  let contracts: WatchedContracts = { addresses: [], startBlock: 0 };
+  let publisher: Publisher | undefined;
+  // Where the committed log stands; null before the first range of a fresh log.
+  let cursor: BlockRef | null = null;
+  let window = new BlockWindow(options.reorgWindow);
+  let recent = new RecentEvents();
+  let events = 0;
+  let head: number | null = null;
+  let lastCheckpointAt = 0;
+  let lastSuccessAt: number | null = null;
+  let resolveDone: () => void = () => {};
+  let rejectDone: (error: unknown) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  done.catch(() => undefined); // observed by whoever awaits it; not an unhandled rejection meanwhile
+
+  async function start(): Promise<void> {
+    if (state !== "created") throw new Error("Ingest was already started.");
+    state = "starting";
+    common.shutdown.add("ingest", stop);
+    const rpcChainId = await rpc.chainId();
+    if (options.chainId !== undefined && options.chainId !== rpcChainId) {
+      throw new ConfigError(
+        `CHAIN_ID is ${options.chainId} but the RPC serves chain ${rpcChainId}: fix one of them.`,
+      );
+    }
+    chainId = rpcChainId;
+    contracts =
+      "addresses" in options.contracts
+        ? {
+            addresses: options.contracts.addresses
+              .map((address) => address.toLowerCase() as `0x${string}`)
+              .sort(),
+            startBlock: options.contracts.startBlock,
+          }
+        : await readWatchedContracts(options.contracts, chainId);
+    await admin.connect();
+    await ensureTopics(admin, topics, { partitions: options.kafka.partitions });
+    publisher = new Publisher({
+      kafka,
+      topics,
+      transactionalId: `carechain-ingest.${options.kafka.topicPrefix}.${chainId}`,
+      logger,
+      delayInTransactionMs: options.delayInTransactionMs,
+    });
+    await publisher.connect();
+    await resume();
+    state = "running";
+    void loop().then(resolveDone, rejectDone);
+  }
+
+  /** Restores the state from the latest committed checkpoint (after start, and after a failed publish). */
+  async function resume(): Promise<void> {
+    const checkpoint = await readLatestCheckpoint(kafka, admin, topics.checkpoints, chainId);
+    recent = new RecentEvents();
+    if (!checkpoint) {
+      cursor = null;
+      window = new BlockWindow(options.reorgWindow);
+      events = 0;
+      logger.info(
+        { chainId, startBlock: contracts.startBlock },
+        "no checkpoint: ingesting from the start block",
+      );
+      return;
+    }
+    if (checkpoint.contracts.join() !== contracts.addresses.join()) {
+      throw new CheckpointMismatchError(
+        "The checkpoint topic belongs to other contracts: set another KAFKA_TOPIC_PREFIX for this deployment.",
+      );
+    }
+    cursor = checkpoint.block;
+    window = new BlockWindow(options.reorgWindow, checkpoint.window);
+    events = checkpoint.events;
+    recent.add(
+      await recoverWindowEvents(rpc, window, { addresses: contracts.addresses, chainId, signal, logger }),
+    );
+    metrics.indexedBlock.set(cursor.number);
+    logger.info({ chainId, block: cursor.number, events }, "resuming after the committed checkpoint");
+  }
+
+  async function loop(): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await step();
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        if (!isRetryable(error)) {
+          state = "failed";
+          logger.error({ err: error }, "ingest stopped: retrying cannot help");
+          throw error;
+        }
+        failures++;
+        const name = (error as Error).name;
+        const details = (error as { details?: string }).details;
+        logger.warn({ error: name, details, failures }, "ingest step failed; retrying");
+        await sleep(Math.min(10_000, 100 * 2 ** Math.min(failures, 7)), signal);
+        // An interrupted transaction may or may not have committed: reconnect (fencing it) and re-read.
+        if (error instanceof PublishFailedError && !signal.aborted) await reconnect().catch(() => undefined);
+      }
+    }
+  }
+
+  async function reconnect(): Promise<void> {
+    await publisher?.disconnect().catch(() => undefined);
+    await publisher?.connect();
+    await resume();
+  }
+
+  async function step(): Promise<void> {
+    const after = cursor?.number ?? contracts.startBlock - 1;
+    const poll = await pollHead(
+      rpc,
+      { cursor, after, confirmations: options.confirmations, intervalMs: options.pollIntervalMs, signal },
+      { onHead: observeHead, onIdle: markSuccess },
+    );
+    if (poll.kind === "stopped") return;
+    if (poll.kind === "reorg") return repairReorg();
+    if (!progress.active && poll.target - after > range.max) progress.begin(after + 1, poll.target);
+    await ingestRange(after + 1, poll.target);
+    lastSuccessAt = Date.now();
+  }
+
+  async function ingestRange(from: number, target: number): Promise<void> {
+    const { to, logs } = await fetchLogs(rpc, range, {
+      addresses: contracts.addresses,
+      from,
+      target,
+      signal,
+    });
+    metrics.blockRange.set(range.size);
+    const numbers = [...new Set([from, to, ...logs.map((log) => Number(log.blockNumber))])];
+    const headers = await rpc.getHeaders(numbers);
+    const first = headers.get(from);
+    const last = headers.get(to);
+    if (!first || !last)
+      throw new ChainChangedError("Blocks vanished while reading a range.", { details: `${from}-${to}` });
+    if (cursor && first.parentHash !== cursor.hash) return repairReorg();
+    const { envelopes, deadLetters } = decodeRange(logs, headers, chainId);
+    const nextWindow = window.with([...headers.values()].map(({ number, hash }) => ({ number, hash })));
+    const checkpoint = makeCheckpoint({ number: to, hash: last.hash }, nextWindow, events + envelopes.length);
+    // Blocks without events need no transaction; a checkpoint now and then keeps restarts short.
+    if (
+      envelopes.length > 0 ||
+      deadLetters.length > 0 ||
+      Date.now() - lastCheckpointAt >= options.checkpointIntervalMs
+    ) {
+      await publish({ events: envelopes, deadLetters, checkpoint });
+    }
+    cursor = checkpoint.block;
+    window = nextWindow;
+    events = checkpoint.events;
+    recent.add(envelopes);
+    recent.dropBefore(window.oldest?.number ?? 0);
+    metrics.blocks.inc(to - from + 1);
+    metrics.events.inc({ kind: "event" }, envelopes.length);
+    metrics.deadLetters.inc(deadLetters.length);
+    metrics.indexedBlock.set(to);
+    if (head !== null) metrics.lagBlocks.set(Math.max(0, head - to));
+    progress.advance(to - from + 1, envelopes.length, to, Math.max(head ?? to, to));
+  }
+
+  /** The chain no longer holds our latest block: retract what was published above the common ancestor. */
+  async function repairReorg(): Promise<void> {
+    const previous = cursor;
+    const ancestor = await window.commonAncestor((number) => rpc.blockHash(number));
+    if (!ancestor) {
+      throw new ReorgTooDeepError(
+        "A reorg reached below the remembered blocks: re-ingest into a new topic prefix.",
+        {
+          details: `window ${window.oldest?.number}-${window.latest?.number}; raise REORG_WINDOW or CONFIRMATIONS`,
+        },
+      );
+    }
+    const retractions: EventEnvelope[] = recent.after(ancestor.number).reverse().map(retractionOf);
+    const nextWindow = window.truncatedAfter(ancestor.number);
+    const checkpoint = makeCheckpoint(ancestor, nextWindow, events + retractions.length);
+    await publish({ events: retractions, deadLetters: [], checkpoint });
+    cursor = ancestor;
+    window = nextWindow;
+    events = checkpoint.events;
+    recent.dropAfter(ancestor.number);
+    metrics.reorgs.inc();
+    metrics.events.inc({ kind: "retraction" }, retractions.length);
+    metrics.indexedBlock.set(ancestor.number);
+    logger.warn(
+      { ancestor: ancestor.number, from: previous?.number, retracted: retractions.length },
+      "reorg repaired: retractions published",
+    );
+  }
+
+  function makeCheckpoint(block: BlockRef, nextWindow: BlockWindow, total: number): Checkpoint {
+    return {
+      version: 1,
+      chainId,
+      contracts: contracts.addresses,
+      block,
+      window: nextWindow.toJSON(),
+      events: total,
+    };
+  }
+
+  async function publish(batch: PublishBatch): Promise<void> {
+    const stopTimer = metrics.transactionSeconds.startTimer();
+    await publisher!.publish(batch);
+    stopTimer();
+    lastCheckpointAt = Date.now();
+  }
+
+  function markSuccess(): void {
+    lastSuccessAt = Date.now();
+  }
+
+  function observeHead(number: number): void {
+    head = number;
+    metrics.headBlock.set(number);
+    if (cursor) metrics.lagBlocks.set(Math.max(0, number - cursor.number));
+  }
+
+  let stopping: Promise<void> | undefined;
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      controller.abort();
+      if (state === "running") await done.catch(() => undefined);
+      await publisher?.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      if (state !== "failed") state = "stopped";
+      resolveDone();
+    })();
+    return stopping;
+  }
+
+  function status(): IngestStatus {
+    return {
+      state,
+      chainId: chainId || null,
+      indexedBlock: cursor?.number ?? null,
+      indexedHash: cursor?.hash ?? null,
+      headBlock: head,
+      events,
+      kafkaConnected: publisher?.connected ?? false,
+      lastSuccessAt,
+    };
+  }
+
+  const health: HealthCheck = async () => {
+    const current = status();
+    const staleAfterMs = Math.max(30_000, options.pollIntervalMs * 5);
+    const fresh = current.lastSuccessAt !== null && Date.now() - current.lastSuccessAt < staleAfterMs;
+    return {
+      ok: current.state === "running" && fresh && current.kafkaConnected,
+      details: {
+        state: current.state,
+        indexedBlock: current.indexedBlock,
+        headBlock: current.headBlock,
+        lagBlocks:
+          current.headBlock !== null && current.indexedBlock !== null
+            ? current.headBlock - current.indexedBlock
+            : null,
+        kafkaConnected: current.kafkaConnected,
+      },
+    };
+  };
+
+  return { start, stop, done, status, health };
+}

@@ -1,0 +1,224 @@
+/**
+ * Chain activity for ingest's tests and benchmark: a fresh CareChain deployment and many events fast.
+ * Every actor is a fresh random account funded with anvil_setBalance, so that tests sharing one anvil never
+ * compete for nonces; transactions are signed locally with explicit nonce, gas and fees and sent without
+ * waiting for each receipt (anvil automines one block per transaction).
+ */
+import {
+  consentManagerAbi,
+  identityRegistryAbi,
+  recordRegistryAbi,
+  vitalsMonitorAbi,
+} from "@carechain/contracts/abis";
+import { bytecodes } from "@carechain/contracts/artifacts";
+import {
+  type Abi,
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  encodeDeployData,
+  encodeFunctionData,
+  getContractAddress,
+  type Hex,
+  http,
+  keccak256,
+  type PrivateKeyAccount,
+  type PublicClient,
+  toHex,
+} from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+
+export type TestDeployment = {
+  chainId: number;
+  startBlock: number;
+  contracts: {
+    IdentityRegistry: Address;
+    ConsentManager: Address;
+    RecordRegistry: Address;
+    VitalsMonitor: Address;
+  };
+  addresses: Address[];
+};
+
+const GAS = 6_000_000n;
+const FEE = 50_000_000_000n; // 50 gwei: above anvil's base fee, whatever the test before did
+
+export class TestChain {
+  readonly client: PublicClient;
+  private chainId = 0;
+
+  constructor(readonly rpcUrl: string) {
+    this.client = createPublicClient({ transport: http(rpcUrl, { batch: { batchSize: 100, wait: 0 } }) });
+  }
+
+  /** The chain head now (viem's getBlockNumber caches for seconds by default). */
+  async head(): Promise<number> {
+    return Number(await this.client.getBlockNumber({ cacheTime: 0 }));
+  }
+
+  async rpc<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
+    return (await this.client.request({ method, params } as never)) as T;
+  }
+
+  /** A new account with 1000 ETH. */
+  async fundedAccount(): Promise<PrivateKeyAccount> {
+    const account = privateKeyToAccount(generatePrivateKey());
+    await this.rpc("anvil_setBalance", [account.address, toHex(10n ** 21n)]);
+    return account;
+  }
+
+  /**
+   * Signs and sends `calls` from `account` with consecutive nonces, all at once; resolves with the hashes
+   * once the last one is mined (and throws if any reverted).
+   */
+  async sendAll(account: PrivateKeyAccount, calls: { to?: Address; data: Hex }[]): Promise<Hex[]> {
+    if (calls.length === 0) return [];
+    this.chainId ||= await this.client.getChainId();
+    const chain = defineChain({
+      id: this.chainId,
+      name: "test",
+      nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [this.rpcUrl] } },
+    });
+    const wallet = createWalletClient({ account, chain, transport: http(this.rpcUrl) });
+    const nonce = await this.client.getTransactionCount({ address: account.address, blockTag: "pending" });
+    const signed = await Promise.all(
+      calls.map((call, i) =>
+        wallet.signTransaction({
+          account,
+          chain,
+          to: call.to ?? null,
+          data: call.data,
+          nonce: nonce + i,
+          gas: GAS,
+          maxFeePerGas: FEE,
+          maxPriorityFeePerGas: 1n,
+        }),
+      ),
+    );
+    const hashes: Hex[] = [];
+    // In order, in chunks: anvil mines each as it arrives, and a nonce gap would only wait in the pool.
+    for (let i = 0; i < signed.length; i += 50) {
+      const chunk = signed.slice(i, i + 50);
+      hashes.push(...(await Promise.all(chunk.map((tx) => this.rpc<Hex>("eth_sendRawTransaction", [tx])))));
+    }
+    const receipts = await Promise.all(
+      hashes
+        .slice(-Math.min(hashes.length, 20))
+        .map((hash) => this.client.waitForTransactionReceipt({ hash, pollingInterval: 50 })),
+    );
+    const last = await this.client.waitForTransactionReceipt({
+      hash: hashes[hashes.length - 1]!,
+      pollingInterval: 50,
+    });
+    if ([...receipts, last].some((receipt) => receipt.status !== "success"))
+      throw new Error("a transaction reverted");
+    return hashes;
+  }
+
+  /** Deploys the four CareChain contracts from a fresh account. */
+  async deploy(): Promise<TestDeployment> {
+    const deployer = await this.fundedAccount();
+    const startBlock = (await this.head()) + 1;
+    const nonce = await this.client.getTransactionCount({ address: deployer.address });
+    const at = (offset: number) =>
+      getContractAddress({ from: deployer.address, nonce: BigInt(nonce + offset) });
+    const identity = at(0);
+    const consent = at(1);
+    const deploy = (name: keyof typeof bytecodes, abi: Abi, args: unknown[]) =>
+      ({ data: encodeDeployData({ abi, bytecode: bytecodes[name], args }) }) as { data: Hex };
+    await this.sendAll(deployer, [
+      deploy("IdentityRegistry", identityRegistryAbi, []),
+      deploy("ConsentManager", consentManagerAbi, [identity]),
+      deploy("RecordRegistry", recordRegistryAbi, [identity, consent]),
+      deploy("VitalsMonitor", vitalsMonitorAbi, [identity, consent]),
+    ]);
+    const contracts = {
+      IdentityRegistry: identity,
+      ConsentManager: consent,
+      RecordRegistry: at(2),
+      VitalsMonitor: at(3),
+    };
+    return {
+      chainId: await this.client.getChainId(),
+      startBlock,
+      contracts,
+      addresses: Object.values(contracts).map((address) => address.toLowerCase() as Address),
+    };
+  }
+
+  /**
+   * `patients` fresh patients, each with a device that submits `batches` transactions of `perBatch`
+   * readings: patients * (2 + batches * perBatch) events (registration, device authorization, readings).
+   */
+  async generateReadings(
+    deployment: TestDeployment,
+    options: { patients: number; batches: number; perBatch: number },
+  ): Promise<{ patients: Address[]; events: number }> {
+    const { IdentityRegistry, VitalsMonitor } = deployment.contracts;
+    const pairs = await Promise.all(
+      Array.from({ length: options.patients }, async () => ({
+        patient: await this.fundedAccount(),
+        device: await this.fundedAccount(),
+      })),
+    );
+    await Promise.all(
+      pairs.map(({ patient, device }) =>
+        this.sendAll(patient, [
+          {
+            to: IdentityRegistry,
+            data: encodeFunctionData({
+              abi: identityRegistryAbi,
+              functionName: "registerPatient",
+              args: [keccak256(patient.address), keccak256(toHex(`key:${patient.address}`))],
+            }),
+          },
+          {
+            to: VitalsMonitor,
+            data: encodeFunctionData({
+              abi: vitalsMonitorAbi,
+              functionName: "authorizeDevice",
+              args: [device.address],
+            }),
+          },
+        ]),
+      ),
+    );
+    const measuredAt = BigInt(Math.floor(Date.now() / 1000) - 3_600);
+    await Promise.all(
+      pairs.map(({ device }) =>
+        this.sendAll(
+          device,
+          Array.from({ length: options.batches }, (_, batch) => ({
+            to: VitalsMonitor,
+            data: encodeFunctionData({
+              abi: vitalsMonitorAbi,
+              functionName: "submitReadings",
+              args: [
+                Array.from({ length: options.perBatch }, (_, i) => ({
+                  measuredAt: measuredAt + BigInt(batch * options.perBatch + i),
+                  systolic: 110 + (i % 30),
+                  diastolic: 70 + (i % 15),
+                })),
+              ],
+            }),
+          })),
+        ),
+      ),
+    );
+    return {
+      patients: pairs.map(({ patient }) => patient.address.toLowerCase() as Address),
+      events: options.patients * (2 + options.batches * options.perBatch),
+    };
+  }
+
+  /** Every log of the deployment, as the chain holds them now. */
+  async logs(deployment: TestDeployment) {
+    return this.client.getLogs({
+      address: deployment.addresses,
+      fromBlock: BigInt(deployment.startBlock),
+      toBlock: "latest",
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import type { Logger } from "@carechain/common";
+import { Kafka, type LogEntry, logLevel } from "kafkajs";
+
+export type KafkaClientOptions = {
+  clientId: string;
+  brokers: string[];
+  logger: Logger;
+  /** kafkajs's own chatter below this level is dropped; default warn (its info lines are per connection). */
+  level?: "error" | "warn" | "info" | "debug";
+};
+
+const levels = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG };
+
+/**
+ * A kafkajs client whose logs go through our structured logger, quietly: only the message, the broker and
+ * the error text are kept (kafkajs entries can carry whole requests), under `component: "kafkajs"`.
+ */
+export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  const logger = options.logger.child({ component: "kafkajs" });
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: levels[options.level ?? "warn"],
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+    logCreator: () => (entry: LogEntry) => {
+      const { message, broker, error, groupId, topic } = entry.log as Record<string, unknown>;
+      const fields = { namespace: entry.namespace, broker, topic, groupId, error };
+      const text = String(message);
+      if (entry.level <= logLevel.ERROR) logger.error(fields, text);
+      else if (entry.level === logLevel.WARN) logger.warn(fields, text);
+      else if (entry.level === logLevel.INFO) logger.info(fields, text);
+      else logger.debug(fields, text);
+    },
+  });
+}

@@ -1,0 +1,4 @@
+export { createKafkaClient, type KafkaClientOptions } from "./client.ts";
+export { type EnsureTopicsOptions, ensureTopics } from "./ensure-topics.ts";
+export { EVENT_HEADERS, envelopeMessage } from "./messages.ts";
+export { type TopicNames, topicNames } from "./topics.ts";

@@ -1,0 +1,82 @@
+import type { EventEnvelope } from "@carechain/common";
+import { describe, expect, test } from "vitest";
+import { type DecodedMessage, foldBatch } from "./fold.ts";
+import { keysOf } from "./projections/index.ts";
+import { address, hex32, makeEnvelope, retractionOf } from "./testing/envelopes.ts";
+import { WorkingSet } from "./working-set.ts";
+
+const patient = address("patient");
+const doctor = address("doctor");
+const zero = `0x${"0".repeat(64)}` as const;
+
+function record(id: string, previous: `0x${string}`, version: number, at: number): EventEnvelope {
+  return makeEnvelope(
+    "RecordAdded",
+    {
+      recordId: hex32(id),
+      patient,
+      author: doctor,
+      recordType: 2,
+      contentHash: hex32(`c${id}`),
+      storagePointer: "0x01",
+      previousRecordId: previous,
+      rootRecordId: version === 1 ? zero : hex32("r1"),
+      version,
+      submitter: doctor,
+    },
+    { block: at, logIndex: 0 },
+  );
+}
+
+/** Folds messages over an empty database (every row the events read is absent). */
+function foldFresh(envelopes: EventEnvelope[]) {
+  const rows = new WorkingSet();
+  for (const e of envelopes) for (const [table, key] of keysOf(e)) if (!rows.has(table, key)) rows.seed(table, key, null);
+  const messages: DecodedMessage[] = envelopes.map((envelope, i) => ({ offset: String(i), key: null, value: null, envelope }));
+  return { result: foldBatch(messages, new Map(), new Map(), rows), rows };
+}
+
+describe("foldBatch", () => {
+  test("behavior: a record and its amendment in one batch supersede in order", () => {
+    const { result, rows } = foldFresh([record("r1", zero, 1, 1), record("r2", hex32("r1"), 2, 2)]);
+    expect(result.applied).toBe(2);
+    const upserts = rows.changes().get("records")!.upserts;
+    expect(upserts.find((r) => r.record_id === hex32("r1"))).toMatchObject({ superseded_by: hex32("r2") });
+    expect(upserts.find((r) => r.record_id === hex32("r2"))).toMatchObject({
+      superseded_by: null,
+      previous_record_id: hex32("r1"),
+      root_record_id: hex32("r1"),
+    });
+  });
+
+  test("behavior: a retraction in the same batch restores the before-images", () => {
+    const original = record("r1", zero, 1, 1);
+    const amendment = record("r2", hex32("r1"), 2, 2);
+    const { result, rows } = foldFresh([original, amendment, retractionOf(amendment)]);
+    expect(result).toMatchObject({ applied: 2, retracted: 1 });
+    const records = rows.changes().get("records")!;
+    expect(records.upserts).toEqual([expect.objectContaining({ record_id: hex32("r1"), superseded_by: null })]);
+    expect(records.deletes).toEqual([{ record_id: hex32("r2") }]);
+    expect(result.events.find((e) => e.event_id === amendment.id)).toMatchObject({ retracted: true });
+    expect(result.undo.every((u) => u.event_id === original.id)).toBe(true);
+  });
+
+  test("behavior: duplicates and retractions of unknown events change nothing", () => {
+    const original = record("r1", zero, 1, 1);
+    const unknown = retractionOf(record("r9", zero, 1, 9));
+    const { result } = foldFresh([original, original, unknown]);
+    expect(result).toMatchObject({ applied: 1, duplicates: 2, retracted: 0 });
+  });
+
+  test("error: a value that does not fit a column is dead-lettered and its partial effects undone", () => {
+    const reading = makeEnvelope(
+      "VitalsReported",
+      { patient, device: address("d"), measuredAt: "1700000000", systolic: 40_000, diastolic: 80 },
+      { block: 1, logIndex: 0 },
+    );
+    const { result, rows } = foldFresh([reading]);
+    expect(result.applied).toBe(0);
+    expect(result.deadLetters[0]?.reason).toMatch(/does not fit/);
+    expect(rows.changes().size).toBe(0);
+  });
+});

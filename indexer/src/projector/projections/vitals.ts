@@ -1,0 +1,85 @@
+import type { EventEnvelope } from "@carechain/common";
+import type { Row, TableName } from "../tables.ts";
+import { blockTime, int16, type Projections, time } from "./values.ts";
+
+/** Devices, vitals ranges, alert recipients, and one row per reading and per alert. */
+export const vitalsProjections: Projections = {
+  DeviceAuthorized: {
+    keys: (e) => [["devices", { device: e.payload.device }]],
+    apply: (e, rows) => {
+      rows.put("devices", {
+        device: e.payload.device,
+        patient: e.payload.patient,
+        authorized_at: blockTime(e),
+        revoked_at: null,
+      });
+    },
+  },
+  DeviceRevoked: {
+    keys: (e) => [["devices", { device: e.payload.device }]],
+    apply: (e, rows) => {
+      const row = rows.get("devices", { device: e.payload.device });
+      if (row) rows.put("devices", { ...row, revoked_at: blockTime(e) });
+    },
+  },
+  VitalsRangeSet: {
+    keys: (e) => [["vitals_ranges", { patient: e.payload.patient }]],
+    apply: (e, rows) => {
+      const p = e.payload;
+      rows.put("vitals_ranges", {
+        patient: p.patient,
+        set_by: p.setBy,
+        systolic_min: int16(p.systolicMin, "Systolic minimum"),
+        systolic_max: int16(p.systolicMax, "Systolic maximum"),
+        diastolic_min: int16(p.diastolicMin, "Diastolic minimum"),
+        diastolic_max: int16(p.diastolicMax, "Diastolic maximum"),
+        updated_at: blockTime(e),
+      });
+    },
+  },
+  AlertRecipientsSet: {
+    keys: (e) => [["alert_recipients", { patient: e.payload.patient }]],
+    apply: (e, rows) => {
+      rows.put("alert_recipients", {
+        patient: e.payload.patient,
+        recipients: [...e.payload.recipients],
+        updated_at: blockTime(e),
+      });
+    },
+  },
+  VitalsReported: {
+    keys: (e) => [eventKey("vital_readings", e)],
+    apply: (e, rows) => {
+      const p = e.payload;
+      rows.put("vital_readings", {
+        event_id: e.id,
+        patient: p.patient,
+        device: p.device,
+        measured_at: time(p.measuredAt),
+        systolic: int16(p.systolic, "Systolic"),
+        diastolic: int16(p.diastolic, "Diastolic"),
+        block_number: e.blockNumber,
+        block_time: blockTime(e),
+      });
+    },
+  },
+  VitalsAlert: {
+    keys: (e) => [eventKey("alerts", e)],
+    apply: (e, rows) => {
+      const p = e.payload;
+      rows.put("alerts", {
+        event_id: e.id,
+        patient: p.patient,
+        device: p.device,
+        measured_at: time(p.measuredAt),
+        systolic: int16(p.systolic, "Systolic"),
+        diastolic: int16(p.diastolic, "Diastolic"),
+        recipients: [...p.recipients],
+        block_number: e.blockNumber,
+        block_time: blockTime(e),
+      });
+    },
+  },
+};
+
+const eventKey = (table: TableName, e: EventEnvelope): [TableName, Row] => [table, { event_id: e.id }];

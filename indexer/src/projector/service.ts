@@ -1,0 +1,186 @@
+import type { Common } from "@carechain/common";
+import { NonRetryableError, sleep } from "@carechain/common";
+import { createPool, type Pool } from "../database/pool.ts";
+import {
+  ensureActiveGeneration,
+  type Generation,
+  generationGroupId,
+  getActiveGeneration,
+} from "../database/schemas.ts";
+import { createKafkaClient } from "../kafka/client.ts";
+import { topicNames } from "../kafka/topics.ts";
+import type { BatchResult } from "./apply.ts";
+import { type RunningConsumer, startConsumer } from "./consumer.ts";
+import { LagTracker } from "./lag.ts";
+import { projectorMetrics } from "./metrics.ts";
+import { readOffsets } from "./offsets.ts";
+import { tableColumns } from "./sql.ts";
+
+export type ProjectorOptions = {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  /** Topic names come from the prefix (`<prefix>.events.v1`). */
+  topicPrefix: string;
+  /** Base of the consumer group ids: generation N consumes as `<groupId>.p<N>`. */
+  groupId: string;
+  /** Base of the schema names: `<base>` (views), `<base>_meta`, `<base>_p<N>`. */
+  schemaBase: string;
+  fetchMaxBytesPerPartition?: number;
+  sessionTimeoutMs?: number;
+};
+
+export type ProjectorSettings = {
+  /** Fill this generation (a rebuild) instead of following the active one. */
+  generation?: Generation;
+  /** Test hook: runs after a batch's writes, before its COMMIT; `batch` counts from 1 per process. */
+  beforeCommit?: (batch: number) => void | Promise<void>;
+  /** Called after each committed batch (awaited). */
+  onBatch?: (info: { partition: number; result: BatchResult; batch: number }) => void | Promise<void>;
+  /** How often to look for a newly activated generation (default 1 s). */
+  generationPollMs?: number;
+};
+
+export type Projector = {
+  start: () => Promise<void>;
+  stop: () => Promise<void>;
+  /** The generation being filled. */
+  generation: () => Generation | undefined;
+  /** Messages not yet applied, per partition, against the topic's current high watermarks. */
+  lag: () => Promise<Map<number, bigint>>;
+  /** Resolves once every partition's lag is 0. */
+  waitForCatchUp: (options?: { timeoutMs?: number; pollMs?: number }) => Promise<void>;
+  health: () => Promise<{ ok: boolean; details?: Record<string, unknown> }>;
+  pool: () => Pool;
+};
+
+export class CatchUpTimeoutError extends NonRetryableError {}
+
+/**
+ * The projector: Kafka events topic -> PostgreSQL projections. By default it follows the ACTIVE generation
+ * (creating generation 1 and the stable views on first start) and moves to a new generation when a rebuild
+ * activates one. With `settings.generation` it fills that generation only (the rebuild).
+ */
+export function createProjector(common: Common<ProjectorOptions>, settings: ProjectorSettings = {}): Projector {
+  const { options, logger } = common;
+  const topic = topicNames(options.topicPrefix).events;
+  const instruments = projectorMetrics(common.metrics);
+  const lag = new LagTracker(instruments.lag);
+  const pool = createPool(options.databaseUrl, { applicationName: "carechain-projector" });
+  const kafka = createKafkaClient({ clientId: "carechain-projector", brokers: options.kafkaBrokers, logger });
+  const controller = new AbortController();
+  let current: { generation: Generation; consumer: RunningConsumer } | undefined;
+  let watcher: Promise<void> | undefined;
+  let switching = Promise.resolve();
+
+  async function run(generation: Generation): Promise<void> {
+    const client = await pool.connect();
+    const columns = await tableColumns(client, generation.schema).finally(() => client.release());
+    const consumer = await startConsumer({
+      kafka,
+      pool,
+      topic,
+      groupId: generationGroupId(options.groupId, generation.generation),
+      apply: { schema: generation.schema, columns },
+      beforeCommit: settings.beforeCommit,
+      logger: logger.child({ generation: generation.generation }),
+      metrics: instruments,
+      lag,
+      fetchMaxBytesPerPartition: options.fetchMaxBytesPerPartition,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      signal: controller.signal,
+      onBatch: settings.onBatch,
+    });
+    current = { generation, consumer };
+    logger.info({ generation: generation.generation, schema: generation.schema, topic }, "projecting");
+  }
+
+  /** Follows the active generation: a rebuild that switched the views hands over to this process. */
+  async function watchGenerations(): Promise<void> {
+    while (!controller.signal.aborted) {
+      await sleep(settings.generationPollMs ?? 1_000, controller.signal);
+      if (controller.signal.aborted) return;
+      try {
+        const active = await getActiveGeneration(pool, options.schemaBase);
+        if (!active || active.generation === current?.generation.generation) continue;
+        logger.info({ from: current?.generation.generation, to: active.generation }, "active generation changed");
+        switching = (async () => {
+          await current?.consumer.stop();
+          await run(active);
+        })();
+        await switching;
+      } catch (error) {
+        logger.warn({ err: error }, "checking the active generation failed");
+      }
+    }
+  }
+
+  const projector: Projector = {
+    pool: () => pool,
+    generation: () => current?.generation ?? settings.generation,
+    async start() {
+      const generation =
+        settings.generation ??
+        (await ensureActiveGeneration(
+          { pool, databaseUrl: options.databaseUrl, base: options.schemaBase, logger },
+          options.groupId,
+        ));
+      await run(generation);
+      if (!settings.generation) watcher = watchGenerations();
+    },
+    async stop() {
+      controller.abort();
+      await watcher;
+      await switching.catch(() => {});
+      await current?.consumer.stop();
+      await pool.end();
+    },
+    async lag() {
+      const generation = projector.generation();
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        const stored = generation ? await readOffsets(pool, generation.schema, topic) : new Map<number, bigint>();
+        const out = new Map<number, bigint>();
+        for (const { partition, high, low } of offsets) {
+          const position = [lag.position(partition), stored.get(partition), BigInt(low)]
+            .filter((value): value is bigint => value !== undefined)
+            .reduce((a, b) => (a > b ? a : b));
+          lag.setHigh(partition, BigInt(high));
+          out.set(partition, BigInt(high) > position ? BigInt(high) - position : 0n);
+        }
+        return out;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    async waitForCatchUp({ timeoutMs = 60_000, pollMs = 200 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lags = await projector.lag();
+        if ([...lags.values()].every((value) => value === 0n)) return;
+        if (Date.now() > deadline) {
+          throw new CatchUpTimeoutError(`Projector did not catch up within ${timeoutMs} ms.`, {
+            details: [...lags].map(([p, l]) => `partition ${p}: lag ${l}`).join(", "),
+          });
+        }
+        await sleep(pollMs, controller.signal);
+      }
+    },
+    async health() {
+      const consumerOk = current?.consumer.healthy() ?? false;
+      let databaseOk = true;
+      try {
+        await pool.query("SELECT 1");
+      } catch {
+        databaseOk = false;
+      }
+      return {
+        ok: consumerOk && databaseOk,
+        details: { consumer: consumerOk, database: databaseOk, generation: current?.generation.generation },
+      };
+    },
+  };
+
+  return projector;
+}

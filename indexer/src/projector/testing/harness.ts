@@ -1,0 +1,104 @@
+import { type Common, createCommon, createSilentLogger, type EventEnvelope } from "@carechain/common";
+import { createKafka, getStack } from "@carechain/stack/testing";
+import type { Kafka, Message } from "kafkajs";
+import { createPool, ident, type Pool } from "../../database/pool.ts";
+import { getActiveGeneration } from "../../database/schemas.ts";
+import { envelopeMessage } from "../../kafka/messages.ts";
+import { topicNames } from "../../kafka/topics.ts";
+import { type Dump, dumpProjections } from "../dump.ts";
+import type { ProjectorOptions } from "../service.ts";
+
+/**
+ * One isolated projector world per test: its own schema base, topic prefix (events topic created with
+ * `partitions`) and consumer group, on the stack's real PostgreSQL and Kafka.
+ */
+export type ProjectorWorld = {
+  options: ProjectorOptions;
+  topic: string;
+  kafka: Kafka;
+  pool: Pool;
+  common: (service?: string) => Common<ProjectorOptions>;
+  /** Sends in Kafka transactions of `perTransaction` messages (one record batch per partition each). */
+  produce: (envelopes: readonly EventEnvelope[], perTransaction?: number) => Promise<void>;
+  produceRaw: (messages: Message[], perTransaction?: number) => Promise<void>;
+  /** Dump of `schema` (default: the active generation's). */
+  dump: (schema?: string) => Promise<Dump>;
+  /** Commits Kafka group offsets at the END of every partition (as `kafka-consumer-groups --reset-offsets`). */
+  resetGroupToEnd: (groupId: string) => Promise<void>;
+  cleanup: () => Promise<void>;
+};
+
+let counter = 0;
+
+export async function createProjectorWorld(name: string, partitions = 3): Promise<ProjectorWorld> {
+  const stack = getStack();
+  const unique = `${Date.now().toString(36)}${process.pid.toString(36)}${(counter++).toString(36)}`;
+  const base = `t_${name.replace(/[^a-z0-9]/g, "").slice(0, 12)}_${unique}`;
+  const topicPrefix = `t-${name}-${unique}`;
+  const options: ProjectorOptions = {
+    databaseUrl: stack.databaseUrl,
+    kafkaBrokers: stack.kafkaBrokers,
+    topicPrefix,
+    groupId: `${topicPrefix}-projector`,
+    schemaBase: base,
+    sessionTimeoutMs: 6_000,
+  };
+  const topic = topicNames(topicPrefix).events;
+  const kafka = createKafka(`${topicPrefix}-test`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ transactionalId: `${topicPrefix}-tx`, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const pool = createPool(stack.databaseUrl, { max: 2 });
+
+  // Like ingest: envelopes keyed by patient, sent in Kafka transactions.
+  async function produceRaw(messages: Message[], perTransaction = 2_000): Promise<void> {
+    for (let i = 0; i < messages.length; i += perTransaction) {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic, messages: messages.slice(i, i + perTransaction) });
+      await transaction.commit();
+    }
+  }
+
+  return {
+    options,
+    topic,
+    kafka,
+    pool,
+    common: (service = "projector-test") => createCommon(service, options, { logger: createSilentLogger() }),
+    produce: (envelopes, perTransaction) => produceRaw(envelopes.map(envelopeMessage), perTransaction),
+    produceRaw,
+    dump: async (schema) => dumpProjections(pool, schema ?? (await getActiveGeneration(pool, base))!.schema),
+    resetGroupToEnd: async (groupId) => {
+      // admin.setOffsets would do, but it waits a whole 5 s fetch; a paused member of the group is faster.
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.disconnect();
+      const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+      await consumer.connect();
+      await consumer.subscribe({ topic });
+      const joined = new Promise((resolve) =>
+        consumer.on(consumer.events.GROUP_JOIN, (event) => {
+          consumer.pause([{ topic }]);
+          resolve(event);
+        }),
+      );
+      await consumer.run({ autoCommit: false, eachBatch: async () => {} });
+      await joined;
+      await consumer.commitOffsets(ends.map(({ partition, high }) => ({ topic, partition, offset: high })));
+      await consumer.disconnect();
+    },
+    cleanup: async () => {
+      await producer.disconnect();
+      const { rows } = await pool.query<{ nspname: string }>(
+        `SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2`,
+        [base, `${base}\\_%`],
+      );
+      for (const { nspname } of rows) await pool.query(`DROP SCHEMA IF EXISTS ${ident(nspname)} CASCADE`);
+      await pool.end();
+    },
+  };
+}

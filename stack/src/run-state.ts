@@ -1,0 +1,80 @@
+// Each run's data folder records who owns it and which server pids it started (run.json). If the owner
+// died without stopping them (kill -9 of the CLI or of vitest), the next start kills what it left behind
+// before reusing or deleting the folder: servers run detached, so nothing else would.
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join, sep } from "node:path";
+import { isAlive } from "./processes.ts";
+
+export interface RunState {
+  ownerPid: number;
+  servers: { name: string; pid: number }[];
+}
+
+export function writeRunState(dataDir: string, state: RunState): void {
+  writeFileSync(join(dataDir, "run.json"), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export function readRunState(dataDir: string): RunState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, "run.json"), "utf8")) as RunState;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when nobody owns the folder any more. A folder without run.json (yet) belongs to the pid in its
+ * name ("<anything>-<pid>-<suffix>", see runFolderName) while that process lives.
+ */
+export function isStale(dataDir: string): boolean {
+  const state = readRunState(dataDir);
+  if (state) return !isAlive(state.ownerPid);
+  const namedPid = Number(/-(\d+)-[^-]*$/.exec(dataDir)?.[1]);
+  return !(namedPid > 0 && isAlive(namedPid));
+}
+
+/** A unique folder name that tells which process made it. */
+export function runFolderName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}`;
+}
+
+/**
+ * Kills the servers of a run whose owner is gone. A pid only counts if that process still works inside
+ * the run's folder (checked through /proc), so a recycled pid of an unrelated process is left alone.
+ * Returns the pids it killed.
+ */
+export function reapStaleRun(dataDir: string): number[] {
+  const state = readRunState(dataDir);
+  if (!state || isAlive(state.ownerPid)) return [];
+  const killed: number[] = [];
+  for (const { pid } of state.servers) {
+    if (!worksInside(pid, dataDir)) continue;
+    try {
+      process.kill(-pid, "SIGKILL");
+      killed.push(pid);
+    } catch {
+      // already gone
+    }
+  }
+  return killed;
+}
+
+/** Reaps and deletes every stale run folder directly inside `parent` (the vitest runs' folders). */
+export function sweepStaleRuns(parent: string): void {
+  if (!existsSync(parent)) return;
+  for (const entry of readdirSync(parent)) {
+    const dir = join(parent, entry);
+    if (!isStale(dir)) continue;
+    reapStaleRun(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function worksInside(pid: number, dataDir: string): boolean {
+  try {
+    const cwd = readlinkSync(`/proc/${pid}/cwd`);
+    return cwd === dataDir || cwd.startsWith(dataDir + sep);
+  } catch {
+    return false;
+  }
+}

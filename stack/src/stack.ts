@@ -1,0 +1,227 @@
+// Starts the three servers in parallel (or checks the ones given by URL), returns their endpoints, and
+// watches them: a server that dies while the stack runs is reported, with its log tail, at once.
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { checkChain, startAnvil } from "./anvil.ts";
+import type { StackConfig } from "./config.ts";
+import { ConfigError, ServerExitedError, StartAbortedError } from "./errors.ts";
+import { checkKafka, startKafka } from "./kafka.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { checkPostgres, redact, startPostgres } from "./postgres.ts";
+import type { ManagedProcess } from "./processes.ts";
+import { writeRunState } from "./run-state.ts";
+
+/** Where the running stack's servers listen; what tests and other processes need to reach them. */
+export interface StackEndpoints {
+  rpcUrl: string;
+  chainId: number;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  /** This run's folder: logs/<server>.log and the servers' data. */
+  dataDir: string;
+}
+
+export type ServerName = "anvil" | "postgres" | "kafka";
+
+export interface ServerInfo {
+  name: ServerName;
+  /** Where it listens (a given DATABASE_URL without its password). */
+  address: string;
+  /** Undefined for a server given by URL (RPC_URL, DATABASE_URL, KAFKA_BROKERS) rather than started. */
+  pid: number | undefined;
+  logFile: string | undefined;
+  startupMs: number;
+  /** Extra facts worth printing ("chain 31337", "Kafka 4.1.1, jars fetched"). */
+  note: string;
+}
+
+export interface StackOptions extends StackConfig {
+  /** This run's folder; created if missing. Use a fresh one per run. */
+  dataDir: string;
+  log?: Logger;
+  /** Aborting stops whatever was already started and rejects with StartAbortedError. */
+  signal?: AbortSignal;
+  /** How long each server gets for a graceful stop before SIGKILL. */
+  stopTimeoutMs?: number;
+}
+
+export interface RunningStack {
+  endpoints: StackEndpoints;
+  servers: ServerInfo[];
+  startupMs: number;
+  /** Resolves (never rejects) with the first server that exits without being asked to. */
+  crashed: Promise<ServerExitedError>;
+  onCrash(listener: (error: ServerExitedError) => void): void;
+  /** Stops every process the stack started, even if one of them fails to stop. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const log = options.log ?? createLogger();
+  const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
+  // Every run starts from nothing (anvil's chain always does), so old data must not leak in.
+  if (existsSync(options.dataDir) && readdirSync(options.dataDir).length > 0) {
+    throw new ConfigError(`${options.dataDir} is not empty: startStack needs a new folder for every run`);
+  }
+  const logsDir = join(options.dataDir, "logs");
+  mkdirSync(logsDir, { recursive: true });
+  const logFile = (name: string) => join(logsDir, `${name}.log`);
+
+  // Every process spawned for this stack, tools included, so that any failure can stop them all.
+  const children: ManagedProcess[] = [];
+  const saveRunState = () =>
+    writeRunState(options.dataDir, {
+      ownerPid: process.pid,
+      servers: children.filter((c) => c.running).map((c) => ({ name: c.name, pid: c.pid })),
+    });
+  const stopAll = async () => {
+    await Promise.allSettled(children.map((child) => child.stop(stopTimeoutMs)));
+    saveRunState();
+  };
+  const register = (child: ManagedProcess) => {
+    children.push(child);
+    saveRunState();
+    if (options.signal?.aborted) void child.stop(0);
+  };
+  saveRunState();
+  const onAbort = () => void stopAll();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const common = { timeoutMs: options.startTimeoutMs, signal: options.signal, register };
+  const started = Date.now();
+  const timed = async <T>(task: () => Promise<T>) => {
+    const t0 = Date.now();
+    const value = await task();
+    return { value, ms: Date.now() - t0 };
+  };
+
+  const anvil = timed(async () => {
+    if (options.rpcUrl) {
+      const { chainId } = await checkChain(options.rpcUrl);
+      return { rpcUrl: options.rpcUrl, chainId, server: undefined };
+    }
+    return startAnvil({
+      ...common,
+      port: options.ports.anvil,
+      dataDir: options.dataDir,
+      logFile: logFile("anvil"),
+    });
+  });
+  const postgres = timed(async () => {
+    if (options.databaseUrl) {
+      await checkPostgres(options.databaseUrl);
+      return { databaseUrl: options.databaseUrl, server: undefined };
+    }
+    return startPostgres({
+      ...common,
+      port: options.ports.postgres,
+      dataDir: options.dataDir,
+      logFile: logFile("postgres"),
+    });
+  });
+  const kafka = timed(async () => {
+    if (options.kafkaBrokers) {
+      await checkKafka(options.kafkaBrokers);
+      return { brokers: options.kafkaBrokers, server: undefined, note: "given by KAFKA_BROKERS" };
+    }
+    const started = await startKafka({
+      ...common,
+      log,
+      port: options.ports.kafka,
+      cacheDir: options.cacheDir,
+      dataDir: options.dataDir,
+      logFile: logFile("kafka"),
+      mavenLogFile: logFile("maven"),
+    });
+    const note = `Kafka ${started.version}${started.fetched ? ", jars fetched from Maven Central" : ""}`;
+    return { ...started, note };
+  });
+
+  const results = await Promise.allSettled([anvil, postgres, kafka]);
+  options.signal?.removeEventListener("abort", onAbort);
+  const failures = results.flatMap((result) =>
+    result.status === "rejected" ? [result.reason as unknown] : [],
+  );
+  if (failures.length > 0 || options.signal?.aborted) {
+    await stopAll();
+    if (options.signal?.aborted)
+      throw new StartAbortedError("stack start-up was cancelled; every server was stopped");
+    for (const extra of failures.slice(1)) log.warn(`also failed: ${String(extra)}`);
+    throw failures[0];
+  }
+  const [a, p, k] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    Awaited<typeof anvil>,
+    Awaited<typeof postgres>,
+    Awaited<typeof kafka>,
+  ];
+  const startupMs = Date.now() - started;
+
+  const endpoints: StackEndpoints = {
+    rpcUrl: a.value.rpcUrl,
+    chainId: a.value.chainId,
+    databaseUrl: p.value.databaseUrl,
+    kafkaBrokers: k.value.brokers,
+    dataDir: options.dataDir,
+  };
+  const info = (
+    name: ServerName,
+    server: ManagedProcess | undefined,
+    address: string,
+    ms: number,
+    note: string,
+  ) => ({
+    name,
+    address,
+    pid: server?.pid,
+    logFile: server?.logFile,
+    startupMs: ms,
+    note: server ? note : `${note}${note ? "; " : ""}not started here (given by URL)`,
+  });
+  const servers: ServerInfo[] = [
+    info("anvil", a.value.server, endpoints.rpcUrl, a.ms, `chain ${endpoints.chainId}`),
+    // Our own server's password is the well-known local one; a given DATABASE_URL's is not printed.
+    info(
+      "postgres",
+      p.value.server,
+      p.value.server ? endpoints.databaseUrl : redact(endpoints.databaseUrl),
+      p.ms,
+      p.value.server ? "PostgreSQL 17" : "",
+    ),
+    info("kafka", k.value.server, endpoints.kafkaBrokers.join(","), k.ms, k.value.note),
+  ];
+
+  // Watch the long-running servers (one-off tools such as initdb are expected to exit).
+  const listeners = new Set<(error: ServerExitedError) => void>();
+  let firstCrash: ServerExitedError | undefined;
+  let resolveCrashed: (error: ServerExitedError) => void = () => {};
+  const crashed = new Promise<ServerExitedError>((resolve) => {
+    resolveCrashed = resolve;
+  });
+  const report = (error: ServerExitedError) => {
+    firstCrash ??= error;
+    resolveCrashed(firstCrash);
+    for (const listener of listeners) listener(error);
+  };
+  for (const server of [a.value.server, p.value.server, k.value.server]) {
+    if (!server) continue;
+    server.onCrash(report);
+    const exit = server.running ? undefined : await server.exited;
+    if (exit) report(new ServerExitedError(server.name, exit.code, exit.signal, server.tail()));
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoints,
+    servers,
+    startupMs,
+    crashed,
+    onCrash: (listener) => {
+      listeners.add(listener);
+      if (firstCrash) listener(firstCrash);
+    },
+    stop: () => {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}

@@ -32,7 +32,7 @@ contract RecordRegistry is IRecordRegistry, EIP712, Nonces {
         address author;
         bytes32 contentHash;
         bytes32 previousRecordId;
-        bytes32 rootRecordId;
+        bytes32 rootRecordId; // zero for an original (its own root): saves a storage slot
         bytes32 supersededBy;
     }
 
@@ -161,7 +161,9 @@ contract RecordRegistry is IRecordRegistry, EIP712, Nonces {
 
     /// @notice The first version of the chain `recordId` belongs to (zero for an unknown record).
     function rootRecordOf(bytes32 recordId) external view returns (bytes32) {
-        return _records[recordId].rootRecordId;
+        Record storage r = _records[recordId];
+        if (r.version == 0) return bytes32(0);
+        return r.version == 1 ? recordId : r.rootRecordId;
     }
 
     function recordCount(address patient) external view returns (uint256) {
@@ -205,7 +207,7 @@ contract RecordRegistry is IRecordRegistry, EIP712, Nonces {
             recordType: previous.recordType,
             contentHash: contentHash,
             previousRecordId: previousRecordId,
-            rootRecordId: previous.rootRecordId,
+            rootRecordId: previous.version == 1 ? previousRecordId : previous.rootRecordId,
             version: previous.version + 1,
             author: author
         });
@@ -229,7 +231,7 @@ contract RecordRegistry is IRecordRegistry, EIP712, Nonces {
             author: r.author,
             contentHash: r.contentHash,
             previousRecordId: r.previousRecordId,
-            rootRecordId: r.rootRecordId,
+            rootRecordId: r.version == 1 ? bytes32(0) : r.rootRecordId,
             supersededBy: bytes32(0)
         });
         if (r.previousRecordId != bytes32(0)) _records[r.previousRecordId].supersededBy = r.recordId;

@@ -20,7 +20,10 @@ export const {
   isObjectType,
   Kind,
   parse,
+  TypeInfo,
   valueFromASTUntyped,
+  visit,
+  visitWithTypeInfo,
 } = graphql;
 
 export type GraphQLError = import("graphql").GraphQLError;

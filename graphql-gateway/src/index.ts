@@ -23,3 +23,4 @@ export {
   startSubgraphServer,
   startSubgraphs,
 } from "./subgraphs/index.ts";
+export { AddressScalar, DateTimeScalar, scalarResolvers } from "./subgraphs/scalars.ts";

@@ -18,6 +18,7 @@ import {
 import { Kafka, logLevel } from "kafkajs";
 import { z } from "zod";
 import { AuditLog } from "./audit/audit-log.ts";
+import { migrateGatewaySchema } from "./database/migrate.ts";
 import { createDatabase } from "./database/pool.ts";
 import { startGateway } from "./gateway/server.ts";
 import { gatewayMetrics } from "./metrics.ts";
@@ -137,6 +138,8 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
     applicationName: `carechain-gateway-${mode}`,
   });
   shutdown.add("database", () => db.close());
+  // Every process writes the audit log and the identity subgraph reads it: whoever starts first migrates.
+  await migrateGatewaySchema(db);
   const audit = new AuditLog({
     db,
     logger: common.logger,
@@ -179,6 +182,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === (await realpathOf(proc
   try {
     if (!modes.includes(mode)) throw new ConfigError(`Unknown mode ${mode}: use one of ${modes.join(", ")}.`);
     const { logLevel: level, ...options } = optionsFromEnv(process.env);
+    // @apollo/gateway reads this itself: no usage telemetry to Apollo, no cloud metadata probes.
+    process.env.APOLLO_TELEMETRY_DISABLED ??= "true";
     const common = createCommon<GatewayOptions>(`gateway-${mode}`, options, { logLevel: level });
     common.shutdown.installSignalHandlers();
     await run(mode, common);

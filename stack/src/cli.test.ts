@@ -6,17 +6,26 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
 import { isListening } from "./ports.ts";
 import { isAlive } from "./processes.ts";
-import { runFolderName } from "./run-state.ts";
-import { type EndpointsFile, endpointsFile, pidFile } from "./state-files.ts";
+import { reapStaleRun, runFolderName } from "./run-state.ts";
+import { type EndpointsFile, endpointsFile, pidFile, upDataDir } from "./state-files.ts";
 import { getStack } from "./testing.ts";
 
 const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
 const children: ChildProcess[] = [];
 const folders: string[] = [];
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+// Even a failed test leaves nothing running: `up` gets a graceful stop first (a SIGKILLed `up` would
+// orphan its detached servers), then whatever is left in its run folder is reaped.
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill("SIGTERM");
+    await exitOf(child, 20_000).catch(() => child.kill("SIGKILL"));
+  }
+  for (const folder of folders.splice(0)) {
+    reapStaleRun(upDataDir(folder));
+    rmSync(folder, { recursive: true, force: true });
+  }
 });
 
 /** A cache folder of its own (beside the test run's folder), sharing the already fetched Kafka jars. */
@@ -103,7 +112,7 @@ async function startUp(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; o
 }
 
 function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms`)), timeoutMs);
     child.once("exit", (code) => {

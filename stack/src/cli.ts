@@ -77,7 +77,7 @@ async function up(config: StackConfig): Promise<number | undefined> {
   writeEndpointsFile(config.cacheDir, { ...stack.endpoints, pid: process.pid, servers: stack.servers });
   for (const server of stack.servers) process.stdout.write(`${describe(server)}\n`);
   process.stdout.write(
-    `stack ready in ${seconds(stack.startupMs)}; endpoints in ${relative(repoRoot, endpointsFile(config.cacheDir))}` +
+    `stack ready in ${seconds(stack.startupMs)}; endpoints in ${shortPath(endpointsFile(config.cacheDir))}` +
       ` (pid ${process.pid}; Ctrl-C stops every server)\n`,
   );
   // Stays in the foreground: the server processes keep the event loop alive until shutdown exits.
@@ -136,6 +136,12 @@ async function status(config: StackConfig): Promise<number> {
 function describe(server: ServerInfo): string {
   const pid = server.pid === undefined ? "" : `pid ${server.pid}  `;
   return `${server.name.padEnd(9)} ${server.address}  ${pid}${seconds(server.startupMs)}  ${server.note}`;
+}
+
+/** Relative to the repo when inside it, else absolute. */
+function shortPath(path: string): string {
+  const inRepo = relative(repoRoot, path);
+  return inRepo.startsWith("..") ? path : inRepo;
 }
 
 function seconds(ms: number): string {

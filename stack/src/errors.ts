@@ -47,9 +47,10 @@ export class ServerExitedError extends StackError {
     readonly exitCode: number | null,
     readonly signal: NodeJS.Signals | null,
     readonly logTail: string,
+    readonly logFile?: string,
   ) {
     const how = signal ? `killed by ${signal}` : `exited with code ${exitCode}`;
-    super(withTail(`${server} ${how}`, logTail));
+    super(withTail(`${server} ${how}${logFile ? `; log: ${logFile}` : ""}`, logTail));
   }
 }
 

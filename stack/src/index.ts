@@ -1,10 +1,13 @@
 // @carechain/stack: the local servers (anvil, PostgreSQL, Kafka) for development and tests.
-export { checkChain } from "./anvil.ts";
+// Test helpers live in @carechain/stack/testing (they need vitest).
+export { ANVIL_CHAIN_ID, checkChain } from "./anvil.ts";
+export { anvilAccounts, type TestAccount } from "./anvil-accounts.ts";
 export { parseConfig, repoRoot, type StackConfig, stackStateDir } from "./config.ts";
 export * from "./errors.ts";
 export { checkKafka } from "./kafka.ts";
 export { createLogger, type Logger, silentLogger } from "./logger.ts";
 export { checkPostgres } from "./postgres.ts";
+export { runFolderName } from "./run-state.ts";
 export {
   type RunningStack,
   type ServerInfo,
@@ -13,3 +16,4 @@ export {
   type StackOptions,
   startStack,
 } from "./stack.ts";
+export { type EndpointsFile, endpointsFile, readEndpointsFile } from "./state-files.ts";

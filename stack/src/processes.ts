@@ -65,7 +65,7 @@ export class ManagedProcess {
       child.once("exit", (code, signal) => {
         this.exitInfo = { code, signal };
         if (!this.stopping) {
-          const error = new ServerExitedError(this.name, code, signal, this.tail());
+          const error = this.exitError()!;
           for (const listener of this.crashListeners) listener(error);
         }
         resolve(this.exitInfo);
@@ -103,6 +103,12 @@ export class ManagedProcess {
 
   get running(): boolean {
     return this.exitInfo === undefined;
+  }
+
+  /** The exit as an error (undefined while running). */
+  exitError(): ServerExitedError | undefined {
+    const exit = this.exitInfo;
+    return exit && new ServerExitedError(this.name, exit.code, exit.signal, this.tail(), this.logFile);
   }
 
   /** Calls `listener` if the process exits without `stop()` having been called. */
@@ -157,9 +163,8 @@ export class ManagedProcess {
 
   private throwIfGone(signal: AbortSignal | undefined): void {
     if (signal?.aborted) throw new StartAbortedError(`start of ${this.name} was cancelled`);
-    if (this.exitInfo) {
-      throw new ServerExitedError(this.name, this.exitInfo.code, this.exitInfo.signal, this.tail());
-    }
+    const exited = this.exitError();
+    if (exited) throw exited;
   }
 }
 

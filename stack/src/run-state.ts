@@ -59,14 +59,29 @@ export function reapStaleRun(dataDir: string): number[] {
   return killed;
 }
 
-/** Reaps and deletes every stale run folder directly inside `parent` (the vitest runs' folders). */
+/**
+ * Reaps and deletes every stale folder directly inside `parent` (the vitest runs' folders). A folder may
+ * hold a whole cache with its own runs (the CLI tests' `stack up`), so run.json is looked for below too.
+ */
 export function sweepStaleRuns(parent: string): void {
   if (!existsSync(parent)) return;
   for (const entry of readdirSync(parent)) {
     const dir = join(parent, entry);
     if (!isStale(dir)) continue;
-    reapStaleRun(dir);
+    for (const runDir of runFolders(dir, 3)) reapStaleRun(runDir);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runFolders(dir: string, depth: number): string[] {
+  if (existsSync(join(dir, "run.json"))) return [dir];
+  if (depth === 0) return [];
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !entry.isSymbolicLink())
+      .flatMap((entry) => runFolders(join(dir, entry.name), depth - 1));
+  } catch {
+    return [];
   }
 }
 

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { checkChain, startAnvil } from "./anvil.ts";
 import type { StackConfig } from "./config.ts";
-import { ConfigError, ServerExitedError, StartAbortedError } from "./errors.ts";
+import { watchCrashes } from "./crash-watch.ts";
+import { ConfigError, type ServerExitedError, StartAbortedError } from "./errors.ts";
 import { checkKafka, startKafka } from "./kafka.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { checkPostgres, redact, startPostgres } from "./postgres.ts";
@@ -191,23 +192,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   ];
 
   // Watch the long-running servers (one-off tools such as initdb are expected to exit).
-  const listeners = new Set<(error: ServerExitedError) => void>();
-  let firstCrash: ServerExitedError | undefined;
-  let resolveCrashed: (error: ServerExitedError) => void = () => {};
-  const crashed = new Promise<ServerExitedError>((resolve) => {
-    resolveCrashed = resolve;
-  });
-  const report = (error: ServerExitedError) => {
-    firstCrash ??= error;
-    resolveCrashed(firstCrash);
-    for (const listener of listeners) listener(error);
-  };
-  for (const server of [a.value.server, p.value.server, k.value.server]) {
-    if (!server) continue;
-    server.onCrash(report);
-    const exit = server.running ? undefined : await server.exited;
-    if (exit) report(new ServerExitedError(server.name, exit.code, exit.signal, server.tail()));
-  }
+  const running = [a.value.server, p.value.server, k.value.server].filter((server) => server !== undefined);
+  const { crashed, onCrash } = watchCrashes(running);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -215,10 +201,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     servers,
     startupMs,
     crashed,
-    onCrash: (listener) => {
-      listeners.add(listener);
-      if (firstCrash) listener(firstCrash);
-    },
+    onCrash,
     stop: () => {
       stopping ??= stopAll();
       return stopping;

@@ -1,8 +1,12 @@
 import { careChainEventsAbi } from "@carechain/contracts/abis";
-import { type Address, decodeEventLog, type Hex } from "viem";
+import { type Address, decodeEventLog, type Hex, toEventSelector } from "viem";
 import { DecodeError } from "../errors.ts";
 import { eventId, parseEnvelope } from "./schema.ts";
 import { ENVELOPE_VERSION, type EventEnvelope } from "./types.ts";
+
+const eventsBySelector = new Map<Hex, readonly (typeof careChainEventsAbi)[number][]>(
+  careChainEventsAbi.map((event) => [toEventSelector(event), [event]]),
+);
 
 /** The fields of a chain log that the decoder needs (a viem `Log` has them all). */
 export type ChainLog = {
@@ -37,7 +41,8 @@ export function decodeLog(
   let decoded: { eventName: string; args: unknown };
   try {
     decoded = decodeEventLog({
-      abi: careChainEventsAbi,
+      // The one event of topic0 when known: viem would otherwise hash every event's signature per log.
+      abi: eventsBySelector.get(log.topics[0]?.toLowerCase() as Hex) ?? careChainEventsAbi,
       data: log.data,
       topics: log.topics as [Hex, ...Hex[]],
       strict: true,

@@ -17,9 +17,13 @@ import {
   isListType,
   isObjectType,
   Kind,
+  TypeInfo,
   valueFromASTUntyped,
+  visit,
+  visitWithTypeInfo,
 } from "../graphql.ts";
 import type { Limits } from "../options.ts";
+import { AddressScalar, DateTimeScalar } from "../subgraphs/scalars.ts";
 
 /** The size a list field is assumed to have when it takes no `first` argument. */
 const defaultListSize = 10;
@@ -47,7 +51,15 @@ export function measureOperation(options: {
   variables: Record<string, unknown>;
   limits: Limits;
 }): QueryMeasure {
-  const { schema, document, operation, variables, limits } = options;
+  const { schema, document, operation, limits } = options;
+  // Request variables as sent: the defaults of the operation's variable definitions still apply.
+  const variables: Record<string, unknown> = {};
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue) {
+      variables[definition.variable.name.value] = valueFromASTUntyped(definition.defaultValue);
+    }
+  }
+  Object.assign(variables, options.variables);
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -144,6 +156,55 @@ export function measureOperation(options: {
   return { depth: maxDepth, cost };
 }
 
+/** Custom scalars the gateway checks itself (its supergraph schema treats them as opaque). */
+const checkedScalars: Record<string, (value: unknown) => unknown> = {
+  Address: (value) => AddressScalar.parseValue(value),
+  DateTime: (value) => DateTimeScalar.parseValue(value),
+};
+
+/**
+ * Rejects malformed Address and DateTime inputs (literals and variables) at the gateway with
+ * BAD_USER_INPUT, before a subgraph sees them: the supergraph knows these scalars only by name.
+ */
+export function checkScalarInputs(options: {
+  schema: GraphQLSchema;
+  operation: OperationDefinitionNode;
+  variables: Record<string, unknown>;
+}): void {
+  const check = (typeName: string, value: unknown, where: string) => {
+    const parse = checkedScalars[typeName];
+    if (!parse || value === null || value === undefined) return;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      try {
+        parse(item);
+      } catch (error) {
+        throw limitError("BAD_USER_INPUT", `${where}: ${(error as Error).message}`);
+      }
+    }
+  };
+  for (const definition of options.operation.variableDefinitions ?? []) {
+    let type = definition.type;
+    while (type.kind !== Kind.NAMED_TYPE) type = type.type;
+    check(
+      type.name.value,
+      options.variables[definition.variable.name.value],
+      `Variable $${definition.variable.name.value}`,
+    );
+  }
+  const typeInfo = new TypeInfo(options.schema);
+  visit(
+    options.operation,
+    visitWithTypeInfo(typeInfo, {
+      Argument(node) {
+        const argument = typeInfo.getArgument();
+        if (!argument || node.value.kind === Kind.VARIABLE) return;
+        const typeName = getNamedType(argument.type).name;
+        check(typeName, valueFromASTUntyped(node.value, options.variables), `Argument ${node.name.value}`);
+      },
+    }),
+  );
+}
+
 /**
  * Apollo Server plugin applying the limits once the operation is known (variables included), before any
  * subgraph is asked: QUERY_TOO_DEEP, QUERY_TOO_COSTLY, or BAD_USER_INPUT for a page size over the maximum.
@@ -154,6 +215,11 @@ export function limitsPlugin<TContext extends BaseContext>(limits: Limits): Apol
       return {
         async didResolveOperation(requestContext) {
           if (!requestContext.operation) return;
+          checkScalarInputs({
+            schema: requestContext.schema,
+            operation: requestContext.operation,
+            variables: requestContext.request.variables ?? {},
+          });
           const { depth, cost } = measureOperation({
             schema: requestContext.schema,
             document: requestContext.document,

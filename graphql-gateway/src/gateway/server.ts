@@ -4,6 +4,7 @@ import { performance } from "node:perf_hooks";
 import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import type { GraphQLDataSourceProcessOptions } from "@apollo/gateway/dist/datasources/types.js";
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
+import type { FetcherResponse } from "@apollo/utils.fetcher";
 import type { Common } from "@carechain/common";
 import type { GraphQLFormattedError } from "graphql";
 import type { Kafka } from "kafkajs";
@@ -15,6 +16,7 @@ import { anonymousViewer, loadViewer, type Viewer } from "../auth/viewer.ts";
 import { migrateGatewaySchema } from "../database/migrate.ts";
 import type { Database } from "../database/pool.ts";
 import { GatewayError, UnauthenticatedError } from "../errors.ts";
+import { GraphQLError } from "../graphql.ts";
 import { closeServer, executeGraphQL, HttpError, listen, readJsonBody, sendJson } from "../http.ts";
 import { gatewayMetrics, operationLabel } from "../metrics.ts";
 import type { GatewayOptions } from "../options.ts";
@@ -41,6 +43,8 @@ export type RunningGateway = {
   audit: AuditLog;
   /** Resolves once the subscription feed reads Kafka (immediately when subscriptions are off). */
   subscriptionsReady: Promise<void>;
+  /** Open subscriptions listening to the event feed. */
+  liveSubscriptions: () => number;
   stop: () => Promise<void>;
 };
 
@@ -51,6 +55,28 @@ class ViewerContextDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const token = (options.context as Partial<GatewayContext> | undefined)?.viewerToken;
     if (token) options.request.http?.headers.set(viewerContextHeader, token);
+  }
+
+  /**
+   * A subgraph that answers with an HTTP error (a request it refused before execution) gives our error
+   * code and message, not its URL and body as the default does.
+   */
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    const body = (await this.parseBody(response).catch(() => undefined)) as
+      | { errors?: { message?: unknown; extensions?: { code?: unknown } }[] }
+      | undefined;
+    const first = typeof body === "object" && Array.isArray(body?.errors) ? body.errors[0] : undefined;
+    const code =
+      typeof first?.extensions?.code === "string"
+        ? first.extensions.code
+        : response.status === 401
+          ? "UNAUTHENTICATED"
+          : response.status === 403
+            ? "FORBIDDEN"
+            : "INTERNAL_SERVER_ERROR";
+    const message =
+      typeof first?.message === "string" ? first.message : `Subgraph answered ${response.status}.`;
+    return new GraphQLError(message, { extensions: { code } });
   }
 }
 
@@ -175,7 +201,7 @@ export async function startGateway(
 
   const hub = new EventHub();
   const feed = deps.kafka
-    ? await startEventFeed({
+    ? startEventFeed({
         kafka: deps.kafka,
         topic: `${options.kafkaTopicPrefix}.events.v1`,
         hub,
@@ -239,8 +265,9 @@ export async function startGateway(
         } catch (error) {
           checks.database = { ok: false, error: error instanceof Error ? error.message : String(error) };
         }
+        // Queries need the database; the live feed only degrades subscriptions, so it is reported, not fatal.
         if (feed) checks.subscriptions = { ok: feed.isRunning() };
-        const ok = Object.values(checks).every((check) => check.ok);
+        const ok = checks.database.ok;
         return sendJson(res, ok ? 200 : 503, { ok, checks });
       }
       case "/metrics": {
@@ -258,7 +285,7 @@ export async function startGateway(
     ? startSubscriptionServer({
         httpServer: server,
         path: graphqlPath,
-        schema: createSubscriptionSchema({ db, audit, hub, metrics }),
+        schema: createSubscriptionSchema({ db, audit, hub, metrics, logger }),
         db,
         jwtSecret: options.jwtSecret,
         issuer: options.siweDomain,
@@ -277,6 +304,7 @@ export async function startGateway(
     server,
     audit,
     subscriptionsReady: feed?.ready ?? Promise.resolve(),
+    liveSubscriptions: () => hub.size,
     stop() {
       stopping ??= (async () => {
         clearInterval(cleanup);

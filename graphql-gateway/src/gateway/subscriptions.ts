@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { Logger } from "@carechain/common";
-import { deserializeEnvelope, type EventEnvelope } from "@carechain/common";
+import { deserializeEnvelope, type EventEnvelope, withRetry } from "@carechain/common";
 import type { GraphQLFieldConfig, GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { Consumer, Kafka } from "kafkajs";
@@ -42,13 +42,13 @@ export class EventHub {
  * committed ingest transactions), no offsets committed. `ready` resolves once offsets are resolved and the
  * first fetch returned, so that events produced afterwards are delivered.
  */
-export async function startEventFeed(options: {
+export function startEventFeed(options: {
   kafka: Kafka;
   topic: string;
   hub: EventHub;
   logger: Logger;
   metrics: GatewayMetrics;
-}): Promise<{ ready: Promise<void>; stop: () => Promise<void>; isRunning: () => boolean }> {
+}): { ready: Promise<void>; stop: () => Promise<void>; isRunning: () => boolean } {
   const consumer: Consumer = options.kafka.consumer({
     groupId: `carechain-gateway-live-${randomUUID()}`,
     readUncommitted: false,
@@ -60,35 +60,70 @@ export async function startEventFeed(options: {
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-  const removeFetchListener = consumer.on(consumer.events.FETCH, () => markReady());
+  const removeFetchListener = consumer.on(consumer.events.FETCH, () => {
+    running = true;
+    markReady();
+  });
   consumer.on(consumer.events.CRASH, (event) => {
     running = false;
-    options.logger.error({ err: event.payload.error }, "subscription event feed crashed");
+    options.logger.error(
+      { err: event.payload.error, restart: event.payload.restart },
+      "subscription feed crashed",
+    );
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic: options.topic, fromBeginning: false });
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ message }) => {
-      let envelope: EventEnvelope;
-      try {
-        envelope = deserializeEnvelope(message.value);
-      } catch (error) {
-        options.logger.warn({ err: error, offset: message.offset }, "skipping an undecodable event");
-        return;
-      }
-      options.metrics.eventsReceived.inc({ type: envelope.type });
-      if (envelope.type === "VitalsAlert" || envelope.type === "RecordAdded") options.hub.publish(envelope);
-    },
-  });
-  running = true;
   ready.then(() => removeFetchListener()).catch(() => {});
+
+  // Started in the background and retried until it works (the topic may not exist yet): queries never wait
+  // for Kafka, and /health reports the feed.
+  const stopping = new AbortController();
+  const started = withRetry(
+    async () => {
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic: options.topic, fromBeginning: false });
+        await consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ message }) => {
+            let envelope: EventEnvelope;
+            try {
+              envelope = deserializeEnvelope(message.value);
+            } catch (error) {
+              options.logger.warn({ err: error, offset: message.offset }, "skipping an undecodable event");
+              return;
+            }
+            options.metrics.eventsReceived.inc({ type: envelope.type });
+            if (envelope.type === "VitalsAlert" || envelope.type === "RecordAdded")
+              options.hub.publish(envelope);
+          },
+        });
+      } catch (error) {
+        await consumer.disconnect().catch(() => {});
+        throw error;
+      }
+    },
+    {
+      retries: Number.POSITIVE_INFINITY,
+      initialDelayMs: 500,
+      maxDelayMs: 10_000,
+      signal: stopping.signal,
+      onRetry: ({ error, delayMs }) =>
+        options.logger.warn(
+          { err: error, delayMs, topic: options.topic },
+          "subscription feed not started; retrying",
+        ),
+    },
+  ).catch((error: unknown) => {
+    if (!stopping.signal.aborted) options.logger.error({ err: error }, "subscription feed failed");
+  });
+
   return {
     ready,
     isRunning: () => running,
     stop: async () => {
+      stopping.abort();
       running = false;
       markReady();
+      await started;
       await consumer.disconnect();
     },
   };
@@ -198,6 +233,7 @@ function eventStream<T>(
   hub: EventHub,
   accept: (event: LiveEvent) => Promise<T | null>,
   onEnd: () => void,
+  logger: Logger,
   maxQueued = 1000,
 ): AsyncIterableIterator<T> {
   const pending: LiveEvent[] = [];
@@ -208,7 +244,10 @@ function eventStream<T>(
 
   const unsubscribe = hub.subscribe((event) => {
     if (done) return;
-    if (pending.length >= maxQueued) pending.shift();
+    if (pending.length >= maxQueued) {
+      pending.shift();
+      logger.warn("subscriber too slow: dropped its oldest queued event");
+    }
     pending.push(event);
     void drain();
   });
@@ -218,7 +257,11 @@ function eventStream<T>(
     draining = true;
     try {
       while (!done && pending.length > 0) {
-        const value = await accept(pending.shift()!).catch(() => null);
+        const value = await accept(pending.shift()!).catch((error: unknown) => {
+          // The database is unreachable, say: deny (never deliver unchecked) and say so.
+          logger.error({ err: error }, "subscription policy check failed; event not delivered");
+          return null;
+        });
         if (value === null || done) continue;
         if (waiting) {
           const resolve = waiting;
@@ -265,6 +308,7 @@ function eventStream<T>(
 
 /** The WebSocket schema: the two subscriptions, each filtered by the same policy as queries. */
 export function createSubscriptionSchema(deps: {
+  logger: Logger;
   db: Database;
   audit: AuditSink;
   hub: EventHub;
@@ -320,6 +364,7 @@ export function createSubscriptionSchema(deps: {
             return null;
           },
           () => gauge.dec({ field: name }),
+          deps.logger,
         );
       },
     } satisfies Partial<GraphQLFieldConfig<unknown, SubscriptionContext>>;

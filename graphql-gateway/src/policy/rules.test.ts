@@ -54,15 +54,25 @@ describe("canRead", () => {
   });
 
   test("behavior: open emergency access reads records and vitals", () => {
-    const open: AccessFacts = { ...noFacts, emergency: { openedAt: past, expiresAt: future, closedAt: null } };
+    const open: AccessFacts = {
+      ...noFacts,
+      emergency: { openedAt: past, expiresAt: future, closedAt: null },
+    };
     expect(allowedKinds(open)).toEqual(["profile", "records", "vitals", "alerts"]);
     expect(canRead(viewer, patient, "vitals", open, now)).toMatchObject({ rule: { kind: "emergency" } });
-    expect(allowedKinds({ ...noFacts, emergency: { openedAt: past, expiresAt: past, closedAt: null } })).toEqual([]);
-    expect(allowedKinds({ ...noFacts, emergency: { openedAt: past, expiresAt: future, closedAt: past } })).toEqual([]);
+    expect(
+      allowedKinds({ ...noFacts, emergency: { openedAt: past, expiresAt: past, closedAt: null } }),
+    ).toEqual([]);
+    expect(
+      allowedKinds({ ...noFacts, emergency: { openedAt: past, expiresAt: future, closedAt: past } }),
+    ).toEqual([]);
   });
 
   test("behavior: a grant wins over emergency access in the audited rule", () => {
-    const both: AccessFacts = { ...grant(1), emergency: { openedAt: past, expiresAt: future, closedAt: null } };
+    const both: AccessFacts = {
+      ...grant(1),
+      emergency: { openedAt: past, expiresAt: future, closedAt: null },
+    };
     expect(canRead(viewer, patient, "records", both, now)).toMatchObject({ rule: { kind: "grant" } });
     expect(canRead(viewer, patient, "vitals", both, now)).toMatchObject({ rule: { kind: "emergency" } });
   });
@@ -86,9 +96,14 @@ describe("canRead", () => {
 describe("canReadAlert", () => {
   test("default", () => {
     const alert = { patient, recipients: [other] };
-    expect(canReadAlert(viewer, alert, noFacts, now)).toMatchObject({ allowed: true, rule: { kind: "alert-recipient" } });
+    expect(canReadAlert(viewer, alert, noFacts, now)).toMatchObject({
+      allowed: true,
+      rule: { kind: "alert-recipient" },
+    });
     expect(canReadAlert(viewer, { patient, recipients: [] }, noFacts, now)).toEqual({ allowed: false });
-    expect(canReadAlert(viewer, { patient, recipients: [] }, grant(4), now)).toMatchObject({ rule: { kind: "grant" } });
+    expect(canReadAlert(viewer, { patient, recipients: [] }, grant(4), now)).toMatchObject({
+      rule: { kind: "grant" },
+    });
     expect(canReadAlert(account(patient), { patient, recipients: [] }, noFacts, now)).toMatchObject({
       rule: { kind: "self" },
     });

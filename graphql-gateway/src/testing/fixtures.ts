@@ -38,6 +38,11 @@ import {
   startSubgraphs,
 } from "../subgraphs/index.ts";
 
+// @apollo/gateway sends anonymous usage telemetry to Apollo (and probes cloud metadata endpoints) unless
+// this is set before it is constructed; health data never leaves, but nothing should call out. main.ts does
+// the same for the real processes.
+process.env.APOLLO_TELEMETRY_DISABLED = "true";
+
 /** The projector's migration: the gateway's tests build the same tables, without the projector. */
 const projectionsMigration = new URL(
   "../../../indexer/src/database/migrations/1732400000000_projections.sql",

@@ -20,7 +20,10 @@ describe("schemas", () => {
     const ctx = { pool, databaseUrl, base, logger };
     try {
       // Two processes starting at once: one creates generation 1, the other finds it.
-      const [a, b] = await Promise.all([ensureActiveGeneration(ctx, "group"), ensureActiveGeneration(ctx, "group")]);
+      const [a, b] = await Promise.all([
+        ensureActiveGeneration(ctx, "group"),
+        ensureActiveGeneration(ctx, "group"),
+      ]);
       expect(a).toEqual(b);
       expect(a).toMatchObject({ generation: 1, schema: `${base}_p1`, groupId: "group.p1", status: "active" });
       expect(await listGenerations(pool, base)).toHaveLength(1);

@@ -1,6 +1,7 @@
 import type { Logger } from "@carechain/common";
 import { ConfigError } from "@carechain/common";
-import { lockIdOf, metaMigrationsDir, migrate, projectionMigrationsDir } from "./migrate.ts";
+import pg from "pg";
+import { lockIdOf, metaMigrationsDir, migrate } from "./migrate.ts";
 import { ident, inTransaction, type Pool, type PoolClient } from "./pool.ts";
 
 /**
@@ -166,16 +167,18 @@ async function replaceViews(client: PoolClient, stable: string, source: string):
   }
 }
 
-/** Runs `fn` holding a session advisory lock for this schema base (waits for other processes). */
+/**
+ * Runs `fn` holding a session advisory lock for this schema base (waits for other processes). The lock
+ * lives on a connection of its own so that waiting for it never holds one of the pool's.
+ */
 async function withBaseLock<T>(ctx: SchemaContext, fn: () => Promise<T>): Promise<T> {
-  const client = await ctx.pool.connect();
-  const lockId = lockIdOf(`${ctx.base}:bootstrap`);
+  const client = new pg.Client({ connectionString: ctx.databaseUrl });
+  await client.connect();
   try {
-    await client.query("SELECT pg_advisory_lock($1)", [lockId]);
+    await client.query("SELECT pg_advisory_lock($1)", [lockIdOf(`${ctx.base}:bootstrap`)]);
     return await fn();
   } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [lockId]).catch(() => {});
-    client.release();
+    await client.end(); // ends the session, which releases the lock
   }
 }
 

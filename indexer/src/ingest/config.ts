@@ -25,39 +25,36 @@ export type IngestOptions = {
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
-export const ingestEnvSchema = z
-  .object({
-    RPC_URL: z.url({ message: "set RPC_URL to the node's HTTP JSON-RPC URL, e.g. http://127.0.0.1:8545" }),
-    CHAIN_ID: int(1).optional(),
-    DEPLOYMENT_FILE: z.string().min(1).optional(),
-    DEPLOYMENTS_DIR: z.string().min(1).optional(),
-    KAFKA_BROKERS: z
-      .string({ message: "set KAFKA_BROKERS to host:port[,host:port...]" })
-      .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "expected host:port[,host:port...]"),
-    KAFKA_TOPIC_PREFIX: z
-      .string()
-      .regex(/^[a-zA-Z0-9._-]+$/)
-      .default("carechain"),
-    KAFKA_EVENTS_PARTITIONS: int(1).default(3),
-    CONFIRMATIONS: int(0).default(0),
-    POLL_INTERVAL_MS: int(10).default(1_000),
-    MAX_BLOCK_RANGE: int(1).default(2_000),
-    RPC_TIMEOUT_MS: int(100).default(10_000),
-    REORG_WINDOW: int(2).default(128),
-    INGEST_HEALTH_PORT: int(0).default(9464),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    INGEST_TEST_DELAY_IN_TRANSACTION_MS: int(0).optional(),
-  })
-  .superRefine((env, ctx) => {
-    if (!env.DEPLOYMENT_FILE && !env.DEPLOYMENTS_DIR) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["DEPLOYMENT_FILE"],
-        message:
-          "set DEPLOYMENT_FILE (a deployments/<chainId>.json) or DEPLOYMENTS_DIR (the deployments folder)",
-      });
-    }
+const baseEnv = z.object({
+  RPC_URL: z.url({ message: "set RPC_URL to the node's HTTP JSON-RPC URL, e.g. http://127.0.0.1:8545" }),
+  CHAIN_ID: int(1).optional(),
+  KAFKA_BROKERS: z
+    .string({ message: "set KAFKA_BROKERS to host:port[,host:port...]" })
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "expected host:port[,host:port...]"),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default("carechain"),
+  KAFKA_EVENTS_PARTITIONS: int(1).default(3),
+  CONFIRMATIONS: int(0).default(0),
+  POLL_INTERVAL_MS: int(10).default(1_000),
+  MAX_BLOCK_RANGE: int(1).default(2_000),
+  RPC_TIMEOUT_MS: int(100).default(10_000),
+  REORG_WINDOW: int(2).default(128),
+  INGEST_HEALTH_PORT: int(0).default(9464),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  INGEST_TEST_DELAY_IN_TRANSACTION_MS: int(0).optional(),
+});
+
+// Parsed on its own (intersection) so that its rule is reported even when other variables are wrong.
+const deploymentEnv = z
+  .object({ DEPLOYMENT_FILE: z.string().min(1).optional(), DEPLOYMENTS_DIR: z.string().min(1).optional() })
+  .refine((env) => Boolean(env.DEPLOYMENT_FILE || env.DEPLOYMENTS_DIR), {
+    path: ["DEPLOYMENT_FILE"],
+    message: "set DEPLOYMENT_FILE (a deployments/<chainId>.json) or DEPLOYMENTS_DIR (the deployments folder)",
   });
+
+export const ingestEnvSchema = z.intersection(baseEnv, deploymentEnv);
 
 export type IngestEnv = z.output<typeof ingestEnvSchema>;
 
@@ -88,7 +85,7 @@ export function ingestOptionsFromEnv(env: IngestEnv): { options: IngestOptions; 
 /** Defaults for everything but the endpoints and contracts, for tests and scripts that build options. */
 export function defaultIngestOptions(
   required: Pick<IngestOptions, "rpcUrl" | "contracts"> & {
-    kafka: { brokers: string[]; topicPrefix: string };
+    kafka: { brokers: string[]; topicPrefix: string; partitions?: number };
   },
 ): IngestOptions {
   return {

@@ -72,9 +72,8 @@ export class Publisher {
     const messages = batch.events.map(envelopeMessage);
     const transaction = await this.producer.transaction();
     try {
-      // The last chunk of events travels with the dead letters and the checkpoint in one request.
-      let i = 0;
-      for (; messages.length - i > chunkSize; i += chunkSize) {
+      // Events first, in chunks; then the dead letters and the checkpoint in one request; then commit.
+      for (let i = 0; i < messages.length; i += chunkSize) {
         await transaction.send({
           topic: topics.events,
           acks: -1,
@@ -88,14 +87,13 @@ export class Publisher {
         );
         await sleep(this.options.delayInTransactionMs);
       }
-      const last: TopicMessages[] = [
-        { topic: topics.events, messages: messages.slice(i) },
+      const closing: TopicMessages[] = [
         { topic: topics.deadLetter, messages: [...batch.deadLetters] },
         { topic: topics.checkpoints, messages: [checkpointMessage(batch.checkpoint)] },
       ];
       await transaction.sendBatch({
         acks: -1,
-        topicMessages: last.filter((entry) => entry.messages.length > 0),
+        topicMessages: closing.filter((entry) => entry.messages.length > 0),
       });
       await transaction.commit();
     } catch (error) {

@@ -1,5 +1,5 @@
 import { getStack } from "@carechain/stack/testing";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { TestChain, type TestDeployment } from "./testing/chain.ts";
 import {
   committedCount,

@@ -12,20 +12,14 @@ import { createKafkaClient } from "../kafka/client.ts";
 import { ensureTopics } from "../kafka/ensure-topics.ts";
 import { topicNames } from "../kafka/topics.ts";
 import { AdaptiveRange } from "./adaptive-range.ts";
-import { fetchLogs } from "./backfill.ts";
 import { type BlockRef, BlockWindow } from "./block-window.ts";
 import { type Checkpoint, readLatestCheckpoint } from "./checkpoint.ts";
 import type { IngestOptions } from "./config.ts";
-import { decodeRange } from "./decode-range.ts";
 import { readWatchedContracts, type WatchedContracts } from "./deployment.ts";
-import {
-  ChainChangedError,
-  CheckpointMismatchError,
-  PublishFailedError,
-  ReorgTooDeepError,
-} from "./errors.ts";
+import { CheckpointMismatchError, PublishFailedError, ReorgTooDeepError } from "./errors.ts";
 import { createIngestMetrics, ProgressLog } from "./metrics.ts";
 import { type PublishBatch, Publisher } from "./publisher.ts";
+import { type ReadRange, readRange } from "./read-range.ts";
 import { pollHead } from "./realtime.ts";
 import { RecentEvents } from "./recent-events.ts";
 import { recoverWindowEvents } from "./recover.ts";
@@ -209,35 +203,36 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     );
     if (poll.kind === "stopped") return;
     if (poll.kind === "reorg") return repairReorg();
-    if (!progress.active && poll.target - after > range.max) progress.begin(after + 1, poll.target);
-    await ingestRange(after + 1, poll.target);
-    lastSuccessAt = Date.now();
+    const { target } = poll;
+    if (!progress.active && target - after > range.max) progress.begin(after + 1, target);
+    const read = (from: number) =>
+      readRange(rpc, range, { addresses: contracts.addresses, chainId, from, target, signal });
+    let current = await read(after + 1);
+    for (;;) {
+      if (cursor && current.first.parentHash !== cursor.hash) return repairReorg();
+      // Read the next range while this one is published: the RPC and Kafka wait in parallel.
+      const next = current.to < target && !signal.aborted ? read(current.to + 1) : undefined;
+      next?.catch(() => undefined); // settled below, or dropped when publishing fails
+      await commitRange(current);
+      lastSuccessAt = Date.now();
+      if (!next) return;
+      current = await next;
+    }
   }
 
-  async function ingestRange(from: number, target: number): Promise<void> {
-    const { to, logs } = await fetchLogs(rpc, range, {
-      addresses: contracts.addresses,
-      from,
-      target,
-      signal,
-    });
+  /** Publishes a read range with its checkpoint (one transaction), then moves the cursor past it. */
+  async function commitRange(read: ReadRange): Promise<void> {
+    const { from, to, envelopes, deadLetters } = read;
     metrics.blockRange.set(range.size);
-    const numbers = [...new Set([from, to, ...logs.map((log) => Number(log.blockNumber))])];
-    const headers = await rpc.getHeaders(numbers);
-    const first = headers.get(from);
-    const last = headers.get(to);
-    if (!first || !last)
-      throw new ChainChangedError("Blocks vanished while reading a range.", { details: `${from}-${to}` });
-    if (cursor && first.parentHash !== cursor.hash) return repairReorg();
-    const { envelopes, deadLetters } = decodeRange(logs, headers, chainId);
-    const nextWindow = window.with([...headers.values()].map(({ number, hash }) => ({ number, hash })));
-    const checkpoint = makeCheckpoint({ number: to, hash: last.hash }, nextWindow, events + envelopes.length);
+    const nextWindow = window.with(read.headers.map(({ number, hash }) => ({ number, hash })));
+    const checkpoint = makeCheckpoint(
+      { number: to, hash: read.last.hash },
+      nextWindow,
+      events + envelopes.length,
+    );
     // Blocks without events need no transaction; a checkpoint now and then keeps restarts short.
-    if (
-      envelopes.length > 0 ||
-      deadLetters.length > 0 ||
-      Date.now() - lastCheckpointAt >= options.checkpointIntervalMs
-    ) {
+    const due = Date.now() - lastCheckpointAt >= options.checkpointIntervalMs;
+    if (envelopes.length > 0 || deadLetters.length > 0 || due) {
       await publish({ events: envelopes, deadLetters, checkpoint });
     }
     cursor = checkpoint.block;

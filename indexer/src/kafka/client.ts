@@ -26,6 +26,11 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
       const { message, broker, error, groupId, topic } = entry.log as Record<string, unknown>;
       const fields = { namespace: entry.namespace, broker, topic, groupId, error };
       const text = String(message);
+      // Failed responses are retried by kafkajs (a coordinator still loading...); its callers see what lasts.
+      if (entry.namespace === "Connection") return logger.debug(fields, text);
+      // Bounded retries are what we want: a failed transaction is aborted and ingest resumes from its
+      // committed checkpoint, so no duplicate can come of it.
+      if (text.startsWith("Limiting retries for the idempotent producer")) return;
       if (entry.level <= logLevel.ERROR) logger.error(fields, text);
       else if (entry.level === logLevel.WARN) logger.warn(fields, text);
       else if (entry.level === logLevel.INFO) logger.info(fields, text);

@@ -25,7 +25,7 @@ export const projectorEnvSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,40}$/, "expected lower-case letters, digits and underscores (at most 41)")
     .default("carechain"),
   PROJECTOR_HEALTH_PORT: int(0).default(9465),
-  PROJECTOR_FETCH_MAX_BYTES: int(1024).default(1_048_576),
+  PROJECTOR_FETCH_MAX_BYTES: int(1024).default(4_194_304),
   PROJECTOR_SESSION_TIMEOUT_MS: int(6_000).default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Test only: SIGKILL the process after the writes of this batch, before its COMMIT (crash tests). */
@@ -34,9 +34,15 @@ export const projectorEnvSchema = z.object({
 
 export type ProjectorEnv = z.output<typeof projectorEnvSchema>;
 
-export type ProjectorMainOptions = ProjectorOptions & { healthPort: number; killBeforeCommitOfBatch?: number };
+export type ProjectorMainOptions = ProjectorOptions & {
+  healthPort: number;
+  killBeforeCommitOfBatch?: number;
+};
 
-export function projectorOptionsFromEnv(env: ProjectorEnv): { options: ProjectorMainOptions; logLevel: LogLevel } {
+export function projectorOptionsFromEnv(env: ProjectorEnv): {
+  options: ProjectorMainOptions;
+  logLevel: LogLevel;
+} {
   return {
     logLevel: env.LOG_LEVEL,
     options: {

@@ -47,7 +47,8 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
     readUncommitted: false,
     allowAutoTopicCreation: false,
     sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
-    maxBytesPerPartition: settings.fetchMaxBytesPerPartition ?? 1_048_576,
+    maxBytesPerPartition: settings.fetchMaxBytesPerPartition ?? 4_194_304,
+    maxBytes: 16_777_216,
     // A fetch returns as soon as data arrives; the wait only bounds idle polls, and so how long stop() waits.
     maxWaitTimeInMs: 500,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
@@ -71,9 +72,16 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
       .catch((error) => logger.error({ err: error }, "positioning at stored offsets failed"));
   });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    settings.lag.setHigh(payload.partition, BigInt(payload.highWatermark));
-    // Batches of transaction markers only never reach eachBatch but move the position.
-    if (payload.batchSize === 0) settings.lag.setPosition(payload.partition, BigInt(payload.lastOffset) + 1n);
+    // Batches of transaction markers (or aborted messages) only never reach eachBatch but move the
+    // position; accepted only when they start exactly at the current position, so that nothing is skipped.
+    const first = payload.firstOffset === null ? undefined : BigInt(payload.firstOffset);
+    if (
+      payload.batchSize === 0 &&
+      first !== undefined &&
+      first === settings.lag.position(payload.partition)
+    ) {
+      settings.lag.setPosition(payload.partition, BigInt(payload.lastOffset) + 1n);
+    }
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     logger.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
@@ -88,7 +96,10 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
       consumer.seek({ topic, partition, offset: next.toString() });
       settings.lag.resetPosition(partition, next);
     }
-    logger.info({ partitions, groupId: settings.groupId }, "assigned partitions positioned at stored offsets");
+    logger.info(
+      { partitions, groupId: settings.groupId },
+      "assigned partitions positioned at stored offsets",
+    );
   }
 
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
@@ -106,7 +117,11 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
         {
           topic,
           partition: batch.partition,
-          messages: batch.messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value ?? null })),
+          messages: batch.messages.map((m) => ({
+            offset: m.offset,
+            key: m.key ?? null,
+            value: m.value ?? null,
+          })),
           nextOffset,
         },
       );
@@ -122,7 +137,10 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
       settings.metrics.lastBlock.set(lastBlock);
     }
     if (result.deadLetters > 0) {
-      logger.warn({ partition: batch.partition, count: result.deadLetters }, "messages stored as dead letters");
+      logger.warn(
+        { partition: batch.partition, count: result.deadLetters },
+        "messages stored as dead letters",
+      );
     }
     await settings.onBatch?.({ partition: batch.partition, result, batch: batchNumber });
     await heartbeat();
@@ -155,7 +173,12 @@ function record(metrics: ProjectorMetrics, result: BatchResult, seconds: number)
 }
 
 /** The events topic is created by ingest (or a test); wait for it rather than auto-creating it wrongly. */
-async function waitForTopic(admin: ReturnType<Kafka["admin"]>, topic: string, logger: Logger, signal: AbortSignal) {
+async function waitForTopic(
+  admin: ReturnType<Kafka["admin"]>,
+  topic: string,
+  logger: Logger,
+  signal: AbortSignal,
+) {
   for (let attempt = 0; !signal.aborted; attempt++) {
     if ((await admin.listTopics()).includes(topic)) return;
     if (attempt === 0) logger.info({ topic }, "waiting for the events topic to exist");

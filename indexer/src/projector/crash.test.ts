@@ -15,7 +15,11 @@ describe("projector process", () => {
   test("behavior: kill -9 between the row writes and the COMMIT, then a restart, equals a clean run", async () => {
     const world = await createProjectorWorld("crash", 2);
     const children: ChildProcess[] = [];
-    const cleanOptions = { ...world.options, schemaBase: `${world.options.schemaBase}_clean`, groupId: "clean" };
+    const cleanOptions = {
+      ...world.options,
+      schemaBase: `${world.options.schemaBase}_clean`,
+      groupId: "clean",
+    };
     const clean = createProjector(createCommon("clean", cleanOptions, { logger: createSilentLogger() }));
     try {
       const stream = generateEvents(5, 800);
@@ -62,7 +66,8 @@ describe("projector process", () => {
       const [exitCode] = await once(restarted, "exit");
       expect(exitCode).toBe(0);
     } finally {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await clean.stop();
       await world.cleanup();
     }

@@ -40,8 +40,14 @@ function normalizeRow(row: Row): Row {
   for (const [column, value] of Object.entries(row)) {
     const match = typeof value === "string" ? timestamp.exec(value) : null;
     out[column] = match
-      ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])) /
-        1000
+      ? Date.UTC(
+          Number(match[1]),
+          Number(match[2]) - 1,
+          Number(match[3]),
+          Number(match[4]),
+          Number(match[5]),
+          Number(match[6]),
+        ) / 1000
       : value;
   }
   return out;

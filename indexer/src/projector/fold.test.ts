@@ -31,8 +31,14 @@ function record(id: string, previous: `0x${string}`, version: number, at: number
 /** Folds messages over an empty database (every row the events read is absent). */
 function foldFresh(envelopes: EventEnvelope[]) {
   const rows = new WorkingSet();
-  for (const e of envelopes) for (const [table, key] of keysOf(e)) if (!rows.has(table, key)) rows.seed(table, key, null);
-  const messages: DecodedMessage[] = envelopes.map((envelope, i) => ({ offset: String(i), key: null, value: null, envelope }));
+  for (const e of envelopes)
+    for (const [table, key] of keysOf(e)) if (!rows.has(table, key)) rows.seed(table, key, null);
+  const messages: DecodedMessage[] = envelopes.map((envelope, i) => ({
+    offset: String(i),
+    key: null,
+    value: null,
+    envelope,
+  }));
   return { result: foldBatch(messages, new Map(), new Map(), rows), rows };
 }
 
@@ -55,7 +61,9 @@ describe("foldBatch", () => {
     const { result, rows } = foldFresh([original, amendment, retractionOf(amendment)]);
     expect(result).toMatchObject({ applied: 2, retracted: 1 });
     const records = rows.changes().get("records")!;
-    expect(records.upserts).toEqual([expect.objectContaining({ record_id: hex32("r1"), superseded_by: null })]);
+    expect(records.upserts).toEqual([
+      expect.objectContaining({ record_id: hex32("r1"), superseded_by: null }),
+    ]);
     expect(records.deletes).toEqual([{ record_id: hex32("r2") }]);
     expect(result.events.find((e) => e.event_id === amendment.id)).toMatchObject({ retracted: true });
     expect(result.undo.every((u) => u.event_id === original.id)).toBe(true);

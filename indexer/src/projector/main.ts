@@ -7,13 +7,17 @@ import { projectorEnvSchema, projectorOptionsFromEnv } from "./config.ts";
 import { createProjector } from "./service.ts";
 
 async function main(): Promise<void> {
-  const { options, logLevel } = projectorOptionsFromEnv(parseConfig(projectorEnvSchema, process.env, "projector"));
+  const { options, logLevel } = projectorOptionsFromEnv(
+    parseConfig(projectorEnvSchema, process.env, "projector"),
+  );
   const common = createCommon("projector", options, { logLevel });
   common.shutdown.installSignalHandlers();
   const kill = options.killBeforeCommitOfBatch;
   const projector = createProjector(common, {
     // Test hook: die like `kill -9` with the batch's rows written but not committed.
-    beforeCommit: kill ? (batch) => (batch === kill ? void process.kill(process.pid, "SIGKILL") : undefined) : undefined,
+    beforeCommit: kill
+      ? (batch) => (batch === kill ? void process.kill(process.pid, "SIGKILL") : undefined)
+      : undefined,
   });
   const server = await startHealthServer({
     port: options.healthPort,

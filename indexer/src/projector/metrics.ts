@@ -13,7 +13,10 @@ export function projectorMetrics(metrics: Metrics) {
       "Messages skipped as duplicates or redeliveries",
     ),
     lastBlock: metrics.gauge("carechain_projector_last_block", "Highest block number applied"),
-    batchSeconds: metrics.histogram("carechain_projector_batch_seconds", "Time to apply one batch (one transaction)"),
+    batchSeconds: metrics.histogram(
+      "carechain_projector_batch_seconds",
+      "Time to apply one batch (one transaction)",
+    ),
     deadLetters: metrics.counter("carechain_projector_dead_letters_total", "Messages stored as dead letters"),
   };
 }

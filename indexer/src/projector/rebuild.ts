@@ -31,7 +31,10 @@ export async function rebuild(
   try {
     const previous = await ensureActiveGeneration(ctx, options.groupId);
     const generation = await createGeneration(ctx, options.groupId);
-    logger.info({ from: previous.generation, to: generation.generation }, "rebuilding into a fresh generation");
+    logger.info(
+      { from: previous.generation, to: generation.generation },
+      "rebuilding into a fresh generation",
+    );
     const projector = createProjector(common, { generation, onBatch: settings.onBatch });
     try {
       await projector.start();
@@ -49,7 +52,9 @@ export async function rebuild(
 }
 
 async function main(): Promise<void> {
-  const { options, logLevel } = projectorOptionsFromEnv(parseConfig(projectorEnvSchema, process.env, "rebuild"));
+  const { options, logLevel } = projectorOptionsFromEnv(
+    parseConfig(projectorEnvSchema, process.env, "rebuild"),
+  );
   const common = createCommon("projector-rebuild", options, { logLevel });
   const result = await rebuild(common);
   process.stdout.write(

@@ -151,17 +151,32 @@ class Tables {
         break;
       case "ProfileUpdated": {
         const map = [this.patients, this.doctors, this.organizations].find((m) => m.has(p.account));
-        if (map) update(map, p.account, { profile_hash: p.profileHash, encryption_key: p.encryptionKey, updated_at: at });
+        if (map)
+          update(map, p.account, {
+            profile_hash: p.profileHash,
+            encryption_key: p.encryptionKey,
+            updated_at: at,
+          });
         break;
       }
       case "RegistrarSet":
         update(this.organizations, p.organization, { is_registrar: p.enabled, updated_at: at });
         break;
       case "DoctorVerified":
-        update(this.doctors, p.doctor, { verified: true, verified_by: p.registrar, verified_at: at, updated_at: at });
+        update(this.doctors, p.doctor, {
+          verified: true,
+          verified_by: p.registrar,
+          verified_at: at,
+          updated_at: at,
+        });
         break;
       case "DoctorVerificationRevoked":
-        update(this.doctors, p.doctor, { verified: false, verified_by: null, verified_at: null, updated_at: at });
+        update(this.doctors, p.doctor, {
+          verified: false,
+          verified_by: null,
+          verified_at: null,
+          updated_at: at,
+        });
         break;
       case "AccessGranted":
         this.grants.set(`${p.patient}|${p.grantee}`, {
@@ -196,7 +211,10 @@ class Tables {
           opened_at: at,
           closed_at: null,
         });
-        history(p.doctor, "emergency_opened", { expires_at: seconds(p.expiresAt), reason_hash: p.reasonHash });
+        history(p.doctor, "emergency_opened", {
+          expires_at: seconds(p.expiresAt),
+          reason_hash: p.reasonHash,
+        });
         break;
       case "EmergencyAccessClosed":
         update(this.emergency_access, `${p.patient}|${p.doctor}`, { closed_at: at });
@@ -220,10 +238,16 @@ class Tables {
           log_index: e.logIndex,
           event_id: e.id,
         });
-        if (!zero(p.previousRecordId)) update(this.records, p.previousRecordId, { superseded_by: p.recordId });
+        if (!zero(p.previousRecordId))
+          update(this.records, p.previousRecordId, { superseded_by: p.recordId });
         break;
       case "DeviceAuthorized":
-        this.devices.set(p.device, { device: p.device, patient: p.patient, authorized_at: at, revoked_at: null });
+        this.devices.set(p.device, {
+          device: p.device,
+          patient: p.patient,
+          authorized_at: at,
+          revoked_at: null,
+        });
         break;
       case "DeviceRevoked":
         update(this.devices, p.device, { revoked_at: at });
@@ -240,7 +264,11 @@ class Tables {
         });
         break;
       case "AlertRecipientsSet":
-        this.alert_recipients.set(p.patient, { patient: p.patient, recipients: p.recipients, updated_at: at });
+        this.alert_recipients.set(p.patient, {
+          patient: p.patient,
+          recipients: p.recipients,
+          updated_at: at,
+        });
         break;
       case "VitalsReported":
       case "VitalsAlert":
@@ -275,7 +303,10 @@ class Tables {
       alerts: ["event_id"],
     } as const;
     return Object.fromEntries(
-      Object.entries(keys).map(([table, key]) => [table, sortBy([...this[table as keyof typeof keys].values()], key)]),
+      Object.entries(keys).map(([table, key]) => [
+        table,
+        sortBy([...this[table as keyof typeof keys].values()], key),
+      ]),
     ) as Omit<Dump, "events" | "dead_letters">;
   }
 }

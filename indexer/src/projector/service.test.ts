@@ -71,7 +71,12 @@ describe("projector", () => {
     const changes: EventEnvelope[] = [
       makeEnvelope(
         "AccessChanged",
-        { patient: grant.patient as `0x${string}`, grantee: grant.grantee as `0x${string}`, scopes: 7, expiresAt: "0" },
+        {
+          patient: grant.patient as `0x${string}`,
+          grantee: grant.grantee as `0x${string}`,
+          scopes: 7,
+          expiresAt: "0",
+        },
         at(1),
       ),
       makeEnvelope(
@@ -103,7 +108,9 @@ describe("projector", () => {
 
     // Newest first, as a reorg retracts; then a second retraction and an unknown one (no-ops).
     const retractions = [...changes].reverse().map(retractionOf);
-    const unknown = retractionOf(makeEnvelope("DeviceRevoked", { patient: address("x"), device: address("y") }, at(9)));
+    const unknown = retractionOf(
+      makeEnvelope("DeviceRevoked", { patient: address("x"), device: address("y") }, at(9)),
+    );
     await world.produce([...retractions, retractions[0]!, unknown]);
     await p.waitForCatchUp({ timeoutMs: 30_000 });
     const after = await world.dump();
@@ -112,9 +119,12 @@ describe("projector", () => {
     const { events: eventsBefore, ...tablesBefore } = before;
     expect(tablesAfter).toEqual(tablesBefore);
     expect(eventsAfter.filter((e) => !e.retracted)).toEqual(eventsBefore);
-    expect(eventsAfter.filter((e) => e.retracted).map((e) => e.event_id).sort()).toEqual(
-      changes.map((e) => e.id).sort(),
-    );
+    expect(
+      eventsAfter
+        .filter((e) => e.retracted)
+        .map((e) => e.event_id)
+        .sort(),
+    ).toEqual(changes.map((e) => e.id).sort());
   });
 
   test("error: a malformed message goes to the dead-letter table and the consumer goes on", async () => {
@@ -130,7 +140,11 @@ describe("projector", () => {
       { patient, device: address("d"), measuredAt: "1700000000", systolic: 40_000, diastolic: 80 },
       { block: 2, logIndex: 0 },
     );
-    const after = makeEnvelope("DeviceAuthorized", { patient, device: address("d") }, { block: 3, logIndex: 0 });
+    const after = makeEnvelope(
+      "DeviceAuthorized",
+      { patient, device: address("d") },
+      { block: 3, logIndex: 0 },
+    );
     await world.produceRaw([
       { key: patient, value: JSON.stringify(registered) },
       { key: patient, value: "not json {" },
@@ -154,33 +168,41 @@ describe("projector", () => {
   test("behavior: an expired grant is inactive in active_grants without any event", async () => {
     world = await createProjectorWorld("expiry", 1);
     const patient = address("expiry patient");
-    const now = Math.floor(Date.now() / 1000);
     const grant = (grantee: string, expiresAt: string, logIndex: number) =>
       makeEnvelope(
         "AccessGranted",
         { patient, grantee: address(grantee), scopes: 1, expiresAt },
         { block: 1, logIndex },
       );
+    const now = () => Math.floor(Date.now() / 1000);
     await world.produce([
-      grant("soon", String(now + 2), 0),
-      grant("never", "0", 1),
-      grant("far", "18446744073709551615", 2),
-      grant("past", String(now - 60), 3),
-      makeEnvelope(
-        "EmergencyAccessOpened",
-        { patient, doctor: address("er doctor"), expiresAt: String(now + 2), reasonHash: hex32("why") },
-        { block: 1, logIndex: 4 },
-      ),
+      grant("never", "0", 0),
+      grant("far", "18446744073709551615", 1),
+      grant("past", String(now() - 60), 2),
     ]);
     const p = await startProjector(world);
     await p.waitForCatchUp({ timeoutMs: 30_000 });
+    // Expiring in 2 s, produced once the projector is warm so that it is applied well before then.
+    const expiresAt = now() + 2;
+    await world.produce([
+      grant("soon", String(expiresAt), 3),
+      makeEnvelope(
+        "EmergencyAccessOpened",
+        { patient, doctor: address("er doctor"), expiresAt: String(expiresAt), reasonHash: hex32("why") },
+        { block: 1, logIndex: 4 },
+      ),
+    ]);
+    await p.waitForCatchUp({ timeoutMs: 30_000 });
     const base = world.options.schemaBase;
     const active = async () =>
-      (await world!.pool.query(`SELECT grantee FROM ${base}.active_grants ORDER BY grantee`)).rows.map((r) => r.grantee);
-    const open = async () => (await world!.pool.query(`SELECT doctor FROM ${base}.open_emergency_access`)).rowCount;
+      (await world!.pool.query(`SELECT grantee FROM ${base}.active_grants ORDER BY grantee`)).rows.map(
+        (r) => r.grantee,
+      );
+    const open = async () =>
+      (await world!.pool.query(`SELECT doctor FROM ${base}.open_emergency_access`)).rowCount;
     expect(await active()).toEqual([address("soon"), address("never"), address("far")].sort());
     expect(await open()).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, (now + 3) * 1000 - Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, (expiresAt + 1) * 1000 - Date.now()));
     expect(await active()).toEqual([address("never"), address("far")].sort());
     expect(await open()).toBe(0);
   });

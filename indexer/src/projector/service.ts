@@ -38,6 +38,8 @@ export type ProjectorSettings = {
   onBatch?: (info: { partition: number; result: BatchResult; batch: number }) => void | Promise<void>;
   /** How often to look for a newly activated generation (default 1 s). */
   generationPollMs?: number;
+  /** How often to refresh the lag gauge from the topic's high watermarks (default 5 s). */
+  lagRefreshMs?: number;
 };
 
 export type Projector = {
@@ -60,21 +62,27 @@ export class CatchUpTimeoutError extends NonRetryableError {}
  * (creating generation 1 and the stable views on first start) and moves to a new generation when a rebuild
  * activates one. With `settings.generation` it fills that generation only (the rebuild).
  */
-export function createProjector(common: Common<ProjectorOptions>, settings: ProjectorSettings = {}): Projector {
+export function createProjector(
+  common: Common<ProjectorOptions>,
+  settings: ProjectorSettings = {},
+): Projector {
   const { options, logger } = common;
   const topic = topicNames(options.topicPrefix).events;
   const instruments = projectorMetrics(common.metrics);
-  const lag = new LagTracker(instruments.lag);
+  let lag = new LagTracker(instruments.lag);
   const pool = createPool(options.databaseUrl, { applicationName: "carechain-projector" });
   const kafka = createKafkaClient({ clientId: "carechain-projector", brokers: options.kafkaBrokers, logger });
   const controller = new AbortController();
   let current: { generation: Generation; consumer: RunningConsumer } | undefined;
   let watcher: Promise<void> | undefined;
+  let lagRefresher: Promise<void> | undefined;
+  let admin: Promise<ReturnType<typeof kafka.admin>> | undefined;
   let switching = Promise.resolve();
 
   async function run(generation: Generation): Promise<void> {
     const client = await pool.connect();
     const columns = await tableColumns(client, generation.schema).finally(() => client.release());
+    lag = new LagTracker(instruments.lag); // positions are per generation (each has its own offsets)
     const consumer = await startConsumer({
       kafka,
       pool,
@@ -102,7 +110,10 @@ export function createProjector(common: Common<ProjectorOptions>, settings: Proj
       try {
         const active = await getActiveGeneration(pool, options.schemaBase);
         if (!active || active.generation === current?.generation.generation) continue;
-        logger.info({ from: current?.generation.generation, to: active.generation }, "active generation changed");
+        logger.info(
+          { from: current?.generation.generation, to: active.generation },
+          "active generation changed",
+        );
         switching = (async () => {
           await current?.consumer.stop();
           await run(active);
@@ -111,6 +122,15 @@ export function createProjector(common: Common<ProjectorOptions>, settings: Proj
       } catch (error) {
         logger.warn({ err: error }, "checking the active generation failed");
       }
+    }
+  }
+
+  /** Keeps the lag gauge true while no batch arrives (a stalled consumer still shows a growing lag). */
+  async function refreshLag(): Promise<void> {
+    while (!controller.signal.aborted) {
+      await sleep(settings.lagRefreshMs ?? 5_000, controller.signal);
+      if (controller.signal.aborted) return;
+      await projector.lag().catch((error) => logger.warn({ err: error }, "refreshing the lag failed"));
     }
   }
 
@@ -126,33 +146,38 @@ export function createProjector(common: Common<ProjectorOptions>, settings: Proj
         ));
       await run(generation);
       if (!settings.generation) watcher = watchGenerations();
+      lagRefresher = refreshLag();
     },
     async stop() {
       controller.abort();
       await watcher;
+      await lagRefresher;
+      await (await admin?.catch(() => undefined))?.disconnect();
       await switching.catch(() => {});
       await current?.consumer.stop();
       await pool.end();
     },
     async lag() {
       const generation = projector.generation();
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const offsets = await admin.fetchTopicOffsets(topic);
-        const stored = generation ? await readOffsets(pool, generation.schema, topic) : new Map<number, bigint>();
-        const out = new Map<number, bigint>();
-        for (const { partition, high, low } of offsets) {
-          const position = [lag.position(partition), stored.get(partition), BigInt(low)]
-            .filter((value): value is bigint => value !== undefined)
-            .reduce((a, b) => (a > b ? a : b));
-          lag.setHigh(partition, BigInt(high));
-          out.set(partition, BigInt(high) > position ? BigInt(high) - position : 0n);
+      admin ??= (async () => {
+        const client = kafka.admin();
+        await client.connect();
+        return client;
+      })();
+      const offsets = await (await admin).fetchTopicOffsets(topic);
+      const stored = generation
+        ? await readOffsets(pool, generation.schema, topic)
+        : new Map<number, bigint>();
+      const out = new Map<number, bigint>();
+      for (const { partition, high, low } of offsets) {
+        let position = BigInt(low);
+        for (const known of [lag.position(partition), stored.get(partition)]) {
+          if (known !== undefined && known > position) position = known;
         }
-        return out;
-      } finally {
-        await admin.disconnect();
+        lag.setHigh(partition, BigInt(high));
+        out.set(partition, BigInt(high) > position ? BigInt(high) - position : 0n);
       }
+      return out;
     },
     async waitForCatchUp({ timeoutMs = 60_000, pollMs = 200 } = {}) {
       const deadline = Date.now() + timeoutMs;

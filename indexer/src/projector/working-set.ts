@@ -87,7 +87,10 @@ export class WorkingSet {
     for (const slot of this.slots.values()) {
       if (!slot.dirty) continue;
       let entry = out.get(slot.table);
-      if (!entry) out.set(slot.table, (entry = { upserts: [], deletes: [] }));
+      if (!entry) {
+        entry = { upserts: [], deletes: [] };
+        out.set(slot.table, entry);
+      }
       if (slot.value) entry.upserts.push(slot.value);
       else entry.deletes.push(slot.key);
     }

@@ -168,11 +168,11 @@ export const identityResolvers = {
         requestId: string;
         at: Date;
       }>(
-        `SELECT id::text, viewer, what, rule, grant_scopes AS "grantScopes", grant_granted_at AS "grantGrantedAt",
+        `SELECT a.id::text AS id, viewer, what, rule, grant_scopes AS "grantScopes", grant_granted_at AS "grantGrantedAt",
                 access_expires_at AS "accessExpiresAt", channel, request_id AS "requestId", read_at AS at
-           FROM ${ctx.db.gateway}.audit_log
-          WHERE patient = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
-          ORDER BY id DESC LIMIT $3`,
+           FROM ${ctx.db.gateway}.audit_log a
+          WHERE a.patient = $1 AND ($2::bigint IS NULL OR a.id < $2::bigint)
+          ORDER BY a.id DESC LIMIT $3`,
         [parent.address, after?.[0] ?? null, first + 1],
       );
       return connection(

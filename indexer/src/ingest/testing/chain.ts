@@ -49,7 +49,9 @@ export class TestChain {
   private chainId = 0;
 
   constructor(readonly rpcUrl: string) {
-    this.client = createPublicClient({ transport: http(rpcUrl, { batch: { batchSize: 100, wait: 0 } }) });
+    this.client = createPublicClient({
+      transport: http(rpcUrl, { batch: { batchSize: 100, wait: 0 }, maxResponseBodySize: false }),
+    });
   }
 
   /** The chain head now (viem's getBlockNumber caches for seconds by default). */

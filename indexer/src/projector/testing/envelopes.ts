@@ -38,7 +38,11 @@ function contractOf(type: EventName): `0x${string}` {
 export type Position = { block: number; logIndex: number; timestamp?: number; fork?: string };
 
 /** An envelope of `type` at a block and log index; `fork` changes the block hash (a reorged sibling). */
-export function makeEnvelope<N extends EventName>(type: N, payload: EventPayload<N>, at: Position): EventEnvelope<N> {
+export function makeEnvelope<N extends EventName>(
+  type: N,
+  payload: EventPayload<N>,
+  at: Position,
+): EventEnvelope<N> {
   const blockHash = hex32(`block:${at.fork ?? "main"}:${at.block}`);
   return parseEnvelope({
     version: ENVELOPE_VERSION,

@@ -49,7 +49,7 @@ export function generateEvents(seed: number, count: number, options: GenerateOpt
   const grants = new Map<string, boolean>(); // patient|grantee -> revoked
   const records = new Map<Hex, { patient: Hex; type: number; root: Hex; version: number }>();
   const latest: Hex[] = []; // latest version ids
-  const devices = new Map<Hex, Hex>(); // device -> patient
+  const devices = new Map<Hex, Hex[]>(); // patient -> devices
 
   function emit<N extends EventName>(type: N, payload: EventPayload<N>): EventEnvelope<N> {
     if (rnd() < 0.4) {
@@ -81,10 +81,19 @@ export function generateEvents(seed: number, count: number, options: GenerateOpt
       const retracted = forward.splice(forward.length - k, k).reverse();
       for (const event of retracted) out.push(retractionOf(event));
       if (rnd() < 0.2) out.push(retractionOf(pick(retracted)!)); // retracted twice: a no-op
-      if (rnd() < 0.2) out.push(retractionOf(makeEnvelope("DeviceRevoked", {
-        patient: address("nobody"),
-        device: address("no-device"),
-      }, { block: 999_999, logIndex: 0, fork: "ghost" }))); // unknown id: a no-op
+      if (rnd() < 0.2)
+        out.push(
+          retractionOf(
+            makeEnvelope(
+              "DeviceRevoked",
+              {
+                patient: address("nobody"),
+                device: address("no-device"),
+              },
+              { block: 999_999, logIndex: 0, fork: "ghost" },
+            ),
+          ),
+        ); // unknown id: a no-op
       forward.length = 0; // the next reorg retracts only what came after this one
       fork = `fork${++n}`;
       block++;
@@ -119,10 +128,19 @@ export function generateEvents(seed: number, count: number, options: GenerateOpt
       const kind = 1 + Math.floor(rnd() * 5);
       orgs.push(organization);
       if (kind === 1) hospitals.push(organization);
-      emit("OrganizationRegistered", { organization, kind, profileHash: hex32(`p:${n}`), encryptionKey: hex32(`k:${n}`) });
+      emit("OrganizationRegistered", {
+        organization,
+        kind,
+        profileHash: hex32(`p:${n}`),
+        encryptionKey: hex32(`k:${n}`),
+      });
     } else if (r < 0.18) {
       const who = pick([...patients, ...doctors, ...orgs])!;
-      emit("ProfileUpdated", { account: who, profileHash: hex32(`p:${n++}`), encryptionKey: hex32(`k:${n}`) });
+      emit("ProfileUpdated", {
+        account: who,
+        profileHash: hex32(`p:${n++}`),
+        encryptionKey: hex32(`k:${n}`),
+      });
     } else if (r < 0.2 && hospitals.length > 0) {
       emit("RegistrarSet", { organization: pick(hospitals)!, enabled: rnd() < 0.8 });
     } else if (r < 0.24 && hospitals.length > 0) {
@@ -135,9 +153,19 @@ export function generateEvents(seed: number, count: number, options: GenerateOpt
       const revoked = grants.get(key);
       if (revoked === undefined || revoked) {
         grants.set(key, false);
-        emit("AccessGranted", { patient, grantee, scopes: 1 + Math.floor(rnd() * 7), expiresAt: expiryChoice() });
+        emit("AccessGranted", {
+          patient,
+          grantee,
+          scopes: 1 + Math.floor(rnd() * 7),
+          expiresAt: expiryChoice(),
+        });
       } else if (rnd() < 0.5) {
-        emit("AccessChanged", { patient, grantee, scopes: 1 + Math.floor(rnd() * 7), expiresAt: expiryChoice() });
+        emit("AccessChanged", {
+          patient,
+          grantee,
+          scopes: 1 + Math.floor(rnd() * 7),
+          expiresAt: expiryChoice(),
+        });
       } else {
         grants.set(key, true);
         emit("AccessRevoked", { patient, grantee });
@@ -195,10 +223,10 @@ export function generateEvents(seed: number, count: number, options: GenerateOpt
       }
     } else if (r < 0.63) {
       const patient = pick(patients)!;
-      const mine = [...devices].filter(([, owner]) => owner === patient).map(([device]) => device);
+      const mine = devices.get(patient) ?? [];
       if (mine.length === 0 || rnd() < 0.5) {
         const device = address(`device:${patient}:${n++}`);
-        devices.set(device, patient);
+        devices.set(patient, [...mine, device]);
         emit("DeviceAuthorized", { patient, device });
       } else {
         emit("DeviceRevoked", { patient, device: pick(mine)! });
@@ -221,7 +249,7 @@ export function generateEvents(seed: number, count: number, options: GenerateOpt
       });
     } else {
       const patient = pick(patients)!;
-      const device = [...devices].find(([, owner]) => owner === patient)?.[0] ?? address(`device:${patient}`);
+      const device = devices.get(patient)?.[0] ?? address(`device:${patient}`);
       const measuredAt = now() - Math.floor(rnd() * 600);
       const systolic = 90 + Math.floor(rnd() * 100);
       const diastolic = 50 + Math.floor(rnd() * 40);

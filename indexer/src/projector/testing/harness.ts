@@ -7,6 +7,7 @@ import { envelopeMessage } from "../../kafka/messages.ts";
 import { topicNames } from "../../kafka/topics.ts";
 import { type Dump, dumpProjections } from "../dump.ts";
 import type { ProjectorOptions } from "../service.ts";
+import { sendCommitted } from "./produce.ts";
 
 /**
  * One isolated projector world per test: its own schema base, topic prefix (events topic created with
@@ -45,20 +46,22 @@ export async function createProjectorWorld(name: string, partitions = 3): Promis
   };
   const topic = topicNames(topicPrefix).events;
   const kafka = createKafka(`${topicPrefix}-test`);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({ transactionalId: `${topicPrefix}-tx`, idempotent: true, maxInFlightRequests: 1 });
+  const producerAdmin = kafka.admin();
+  await producerAdmin.connect();
+  await producerAdmin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  const producer = kafka.producer({
+    transactionalId: `${topicPrefix}-tx`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   const pool = createPool(stack.databaseUrl, { max: 2 });
 
-  // Like ingest: envelopes keyed by patient, sent in Kafka transactions.
+  // Like ingest: envelopes keyed by patient, sent in Kafka transactions; returns once they are readable.
   async function produceRaw(messages: Message[], perTransaction = 2_000): Promise<void> {
     for (let i = 0; i < messages.length; i += perTransaction) {
       const transaction = await producer.transaction();
-      await transaction.send({ topic, messages: messages.slice(i, i + perTransaction) });
-      await transaction.commit();
+      await sendCommitted(transaction, producerAdmin, topic, messages.slice(i, i + perTransaction));
     }
   }
 
@@ -93,6 +96,7 @@ export async function createProjectorWorld(name: string, partitions = 3): Promis
     },
     cleanup: async () => {
       await producer.disconnect();
+      await producerAdmin.disconnect();
       const { rows } = await pool.query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2`,
         [base, `${base}\\_%`],

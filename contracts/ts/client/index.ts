@@ -1,0 +1,22 @@
+export { type CareChainClient, type CreateCareChainClientOptions, createCareChainClient, type Reading } from "./client.ts";
+export { toCareChainError } from "./decode-revert.ts";
+export {
+  CareChainClientError,
+  ContractRevertedError,
+  InsufficientFundsError,
+  NoAccountError,
+  RpcRequestError,
+  TransactionRevertedError,
+  WrongChainError,
+} from "./errors.ts";
+export {
+  ORIGINAL_RECORD,
+  RECORD_REGISTRY_DOMAIN,
+  type RecordAuthorization,
+  recordAuthorizationTypedData,
+  recordAuthorizationTypes,
+  recordRegistryDomain,
+  type SignedRecordAuthorization,
+} from "./record-authorization.ts";
+export { type CareChainErrorName, revertMessage, revertMessages } from "./revert-messages.ts";
+export { type CareChainEvent, type TransactionResult } from "./transaction.ts";

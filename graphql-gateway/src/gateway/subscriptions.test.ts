@@ -1,0 +1,212 @@
+import { randomBytes } from "node:crypto";
+import { type EventEnvelope, eventId, serializeEnvelope } from "@carechain/common";
+import { createClient } from "graphql-ws";
+import type { Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import WebSocket from "ws";
+import { createTestGateway, hex32, type TestGateway, testChainId, type World } from "../testing/fixtures.ts";
+
+let harness: TestGateway;
+let world: World;
+let producer: Producer;
+let nextLog = 0;
+
+beforeAll(async () => {
+  harness = await createTestGateway({ subscriptions: true, audit: { flushIntervalMs: 20 } });
+  world = await harness.createWorld();
+  producer = harness.kafka!.producer();
+  await producer.connect();
+  await harness.gateway.subscriptionsReady;
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await harness?.stop();
+});
+
+function envelope<T extends "VitalsAlert" | "RecordAdded">(
+  type: T,
+  payload: EventEnvelope<T>["payload"],
+): EventEnvelope<T> {
+  const blockHash = hex32();
+  const logIndex = nextLog++;
+  return {
+    version: 1,
+    id: eventId(testChainId, blockHash, logIndex),
+    type,
+    chainId: testChainId,
+    contract: `0x${"11".repeat(20)}`,
+    blockNumber: 1000 + logIndex,
+    blockHash,
+    blockTimestamp: Math.floor(Date.now() / 1000),
+    txHash: hex32(),
+    txIndex: 0,
+    logIndex,
+    retracted: false,
+    payload,
+  } as EventEnvelope<T>;
+}
+
+async function publish(event: EventEnvelope) {
+  await producer.send({
+    topic: `${harness.topicPrefix}.events.v1`,
+    messages: [{ key: (event.payload as { patient: string }).patient, value: serializeEnvelope(event) }],
+  });
+}
+
+type Received = { data?: Record<string, Record<string, unknown>>; errors?: unknown[] };
+
+/** Subscribes as `token` and collects what arrives. */
+function subscribe(token: string | null, query: string) {
+  const received: Received[] = [];
+  const closed: { code?: number } = {};
+  const client = createClient({
+    url: harness.gateway.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: false,
+    on: {
+      closed: (event) => {
+        closed.code = (event as { code?: number }).code;
+      },
+    },
+    onNonLazyError: () => {},
+  });
+  const dispose = client.subscribe(
+    { query },
+    { next: (value) => void received.push(value as Received), error: () => {}, complete: () => {} },
+  );
+  return {
+    received,
+    closed,
+    stop: async () => {
+      dispose();
+      await client.dispose();
+    },
+  };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const alertQuery = `subscription { alertRaised { id patient systolic diastolic recipients measuredAt retracted } }`;
+const recordQuery = `subscription { recordAdded { id recordId patient author typeCode version previousRecordId retracted } }`;
+
+describe("subscriptions", () => {
+  test("default", async () => {
+    const recipient = subscribe(world.alertRecipient.token, alertQuery);
+    const patient = subscribe(world.patient.token, alertQuery);
+    const stranger = subscribe(world.ungrantedDoctor.token, alertQuery);
+    const insurer = subscribe(world.insurer.token, alertQuery);
+    try {
+      await until(() => harness.gateway.liveSubscriptions() === 4, "four subscriptions");
+      const alert = envelope("VitalsAlert", {
+        patient: world.patient.address,
+        device: `0x${"dd".repeat(20)}`,
+        measuredAt: String(Math.floor(Date.now() / 1000)),
+        systolic: 171,
+        diastolic: 101,
+        recipients: [world.alertRecipient.address],
+      });
+      await publish(alert);
+      await until(() => recipient.received.length === 1 && patient.received.length === 1, "the alert");
+      const expected = {
+        alertRaised: {
+          id: alert.id,
+          patient: world.patient.address,
+          systolic: 171,
+          diastolic: 101,
+          recipients: [world.alertRecipient.address],
+          measuredAt: new Date(Number(alert.payload.measuredAt) * 1000).toISOString(),
+          retracted: false,
+        },
+      };
+      expect(recipient.received).toEqual([{ data: expected }]);
+      expect(patient.received).toEqual([{ data: expected }]);
+
+      // A later event reaches everyone who may have it; by then the first one would have reached the others.
+      const marker = envelope("VitalsAlert", {
+        ...alert.payload,
+        recipients: [world.ungrantedDoctor.address, world.insurer.address],
+      });
+      await publish(marker);
+      await until(() => stranger.received.length === 1 && insurer.received.length === 1, "the second alert");
+      expect(stranger.received.map((message) => message.data!.alertRaised!.id)).toEqual([marker.id]);
+      expect(insurer.received.map((message) => message.data!.alertRaised!.id)).toEqual([marker.id]);
+
+      // The delivery to the recipient is in the patient's access log.
+      await until(() => harness.audit.depth === 0, "the audit flush");
+      const rows = await harness.db.query<{ viewer: string; what: string; rule: string; channel: string }>(
+        `SELECT viewer, what, rule, channel FROM ${harness.db.gateway}.audit_log WHERE channel = 'subscription' ORDER BY id`,
+      );
+      expect(rows[0]).toEqual({
+        viewer: world.alertRecipient.address,
+        what: "alerts",
+        rule: "alert-recipient",
+        channel: "subscription",
+      });
+    } finally {
+      await Promise.all([recipient, patient, stranger, insurer].map((subscription) => subscription.stop()));
+      await until(() => harness.gateway.liveSubscriptions() === 0, "the subscriptions to end");
+    }
+  });
+
+  test("behavior: recordAdded reaches READ_RECORDS grantees and the patient, and not the others", async () => {
+    const insurer = subscribe(world.insurer.token, recordQuery);
+    const patient = subscribe(world.patient.token, recordQuery);
+    const recipient = subscribe(world.alertRecipient.token, recordQuery);
+    const revoked = subscribe(world.revokedDoctor.token, recordQuery);
+    try {
+      await until(() => harness.gateway.liveSubscriptions() === 4, "four subscriptions");
+      const recordId = hex32();
+      const record = envelope("RecordAdded", {
+        recordId,
+        patient: world.patient.address,
+        author: world.grantedDoctor.address,
+        recordType: 2,
+        contentHash: hex32(),
+        storagePointer: `0x${randomBytes(40).toString("hex")}`,
+        previousRecordId: `0x${"0".repeat(64)}`,
+        rootRecordId: `0x${"0".repeat(64)}`,
+        version: 1,
+        submitter: world.grantedDoctor.address,
+      });
+      await publish(record);
+      await until(() => insurer.received.length === 1 && patient.received.length === 1, "the record");
+      expect(insurer.received[0]!.data!.recordAdded).toEqual({
+        id: record.id,
+        recordId,
+        patient: world.patient.address,
+        author: world.grantedDoctor.address,
+        typeCode: 2,
+        version: 1,
+        previousRecordId: null,
+        retracted: false,
+      });
+      // A retraction (the block was orphaned) reaches the same viewers, flagged.
+      await publish({ ...record, retracted: true });
+      await until(() => insurer.received.length === 2, "the retraction");
+      expect(insurer.received[1]!.data!.recordAdded).toMatchObject({ id: record.id, retracted: true });
+      expect(recipient.received).toEqual([]);
+      expect(revoked.received).toEqual([]);
+    } finally {
+      await Promise.all([insurer, patient, recipient, revoked].map((subscription) => subscription.stop()));
+      await until(() => harness.gateway.liveSubscriptions() === 0, "the subscriptions to end");
+    }
+  });
+
+  test("error: connections without a valid token are refused", async () => {
+    for (const token of [null, "not-a-token"]) {
+      const anonymous = subscribe(token, alertQuery);
+      await until(() => anonymous.closed.code !== undefined, "the refusal");
+      expect(anonymous.closed.code).toBe(4403);
+      await anonymous.stop();
+    }
+  });
+});

@@ -1,0 +1,287 @@
+// The chain side of the load tests: the deployment the tests use (deployed once per chain and remembered),
+// and a fast transaction pipeline for anvil: accounts funded with anvil_setBalance and impersonated (no
+// signing in Node), explicit nonces and gas, JSON-RPC batches, and blocks mined in bulk while seeding.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { formatDuration, NonRetryableError, sleep } from "@carechain/common";
+import {
+  consentManagerAbi,
+  identityRegistryAbi,
+  recordRegistryAbi,
+  vitalsMonitorAbi,
+} from "@carechain/contracts/abis";
+import { bytecodes } from "@carechain/contracts/artifacts";
+import { type Address, encodeAbiParameters, type Hex, keccak256, toHex } from "viem";
+import { privateKeyToAddress } from "viem/accounts";
+import type { Say } from "./paths.ts";
+import { forEachConcurrent, type JsonRpc, type RpcCall } from "./rpc.ts";
+
+export const contractNames = [
+  "IdentityRegistry",
+  "ConsentManager",
+  "RecordRegistry",
+  "VitalsMonitor",
+] as const;
+export type ContractName = (typeof contractNames)[number];
+
+export const abis = {
+  IdentityRegistry: identityRegistryAbi,
+  ConsentManager: consentManagerAbi,
+  RecordRegistry: recordRegistryAbi,
+  VitalsMonitor: vitalsMonitorAbi,
+} as const;
+
+/** A deployment in the shape ingest reads (`deployments/<chainId>.json`), plus what identifies it. */
+export type Deployment = {
+  chainId: number;
+  startBlock: number;
+  /** Hash of the start block: a restarted chain with the same addresses is a different deployment. */
+  startBlockHash: Hex;
+  /** IdentityRegistry's owner (admin): sets registrars. */
+  owner: Address;
+  contracts: Record<ContractName, { address: Address; startBlock: number }>;
+};
+
+export class DeploymentError extends NonRetryableError {}
+
+/** Short id of a deployment, used to name its Kafka topics, consumer group and PostgreSQL schemas. */
+export function deploymentId(deployment: Deployment): string {
+  return keccak256(
+    toHex(
+      `${deployment.chainId}:${deployment.contracts.IdentityRegistry.address}:${deployment.startBlockHash}`,
+    ),
+  ).slice(2, 10);
+}
+
+export function readDeploymentFile(file: string): Deployment | undefined {
+  if (!existsSync(file)) return undefined;
+  const json = JSON.parse(readFileSync(file, "utf8")) as Partial<Deployment>;
+  if (!json.contracts || typeof json.chainId !== "number") {
+    throw new DeploymentError(`${file} is not a deployments file (chainId, contracts)`);
+  }
+  for (const name of contractNames) {
+    if (!json.contracts[name]) throw new DeploymentError(`${file} has no ${name}`);
+  }
+  return json as Deployment;
+}
+
+export function writeDeploymentFile(file: string, deployment: Deployment): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(deployment, null, 2)}\n`);
+}
+
+/** True when the deployment's contracts exist on this chain at the recorded start block. */
+export async function deploymentIsLive(rpc: JsonRpc, deployment: Deployment): Promise<boolean> {
+  const [chainId, block, code] = await rpc.batch([
+    { method: "eth_chainId", params: [] },
+    { method: "eth_getBlockByNumber", params: [toHex(deployment.startBlock), false] },
+    { method: "eth_getCode", params: [deployment.contracts.VitalsMonitor.address, "latest"] },
+  ]);
+  return (
+    Number(chainId?.result) === deployment.chainId &&
+    (block?.result as { hash?: string } | null)?.hash === deployment.startBlockHash &&
+    typeof code?.result === "string" &&
+    code.result.length > 2
+  );
+}
+
+/** Where the load tests remember their deployment on a chain. */
+export function deploymentFileFor(cache: string, chainId: number): string {
+  return join(cache, "load-tests", String(chainId), "deployment.json");
+}
+
+/**
+ * Deploys the four contracts from a deployer derived from `salt` (funded and impersonated on anvil, so that
+ * it never races other users of the chain's unlocked accounts for nonces).
+ */
+export async function deployContracts(rpc: JsonRpc, salt: string, say: Say): Promise<Deployment> {
+  const started = Date.now();
+  const deployer = privateKeyToAddress(
+    keccak256(toHex(`carechain-load-tests:deployer:${salt}`)),
+  ).toLowerCase();
+  await prepareAccounts(rpc, [deployer as Address]);
+  const chainId = Number(await rpc.call<string>("eth_chainId"));
+  const deploy = async (name: ContractName, args: Hex) => {
+    const hash = await rpc.call<Hex>("eth_sendTransaction", [
+      { from: deployer, data: `${bytecodes[name]}${args.slice(2)}`, gas: toHex(6_000_000) },
+    ]);
+    const receipt = await waitForReceipt(rpc, hash);
+    if (receipt.status !== "0x1" || !receipt.contractAddress) {
+      throw new DeploymentError(`deploying ${name} failed (tx ${hash})`);
+    }
+    return { address: receipt.contractAddress as Address, startBlock: Number(receipt.blockNumber) };
+  };
+  const identity = await deploy("IdentityRegistry", "0x");
+  const consent = await deploy(
+    "ConsentManager",
+    encodeAbiParameters([{ type: "address" }], [identity.address]),
+  );
+  const pair = encodeAbiParameters(
+    [{ type: "address" }, { type: "address" }],
+    [identity.address, consent.address],
+  );
+  const records = await deploy("RecordRegistry", pair);
+  const vitals = await deploy("VitalsMonitor", pair);
+  const block = await rpc.call<{ hash: Hex }>("eth_getBlockByNumber", [toHex(identity.startBlock), false]);
+  say(`deployed the contracts at block ${identity.startBlock} in ${Date.now() - started} ms`);
+  return {
+    chainId,
+    startBlock: identity.startBlock,
+    startBlockHash: block.hash,
+    owner: deployer as Address,
+    contracts: {
+      IdentityRegistry: identity,
+      ConsentManager: consent,
+      RecordRegistry: records,
+      VitalsMonitor: vitals,
+    },
+  };
+}
+
+type Receipt = { status: Hex; contractAddress: Address | null; blockNumber: Hex };
+
+export async function waitForReceipt(rpc: JsonRpc, hash: Hex, timeoutMs = 60_000): Promise<Receipt> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await rpc.call<Receipt | null>("eth_getTransactionReceipt", [hash]);
+    if (receipt) return receipt;
+    if (Date.now() > deadline)
+      throw new DeploymentError(`transaction ${hash} was not mined in ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+/** 10,000 ETH each and impersonation, so that eth_sendTransaction works for them without keys. */
+export async function prepareAccounts(rpc: JsonRpc, accounts: readonly Address[]): Promise<void> {
+  const calls: RpcCall[] = accounts.flatMap((account) => [
+    { method: "anvil_setBalance", params: [account, toHex(10n ** 22n)] },
+    { method: "anvil_impersonateAccount", params: [account] },
+  ]);
+  const answers = await rpc.batchAll(calls, { batchSize: 1_000, concurrency: 2 });
+  const failed = answers.find((answer) => answer.error);
+  if (failed?.error) {
+    throw new DeploymentError(
+      `the node refused anvil_setBalance / anvil_impersonateAccount (${failed.error.message}): the seeder needs anvil`,
+    );
+  }
+}
+
+export type Tx = { from: Address; to: Address; data: Hex; gas: bigint };
+
+export type SendOptions = {
+  /**
+   * "bulk": automine is paused while the transactions are sent and blocks are mined with evm_mine (many
+   * transactions per block: fast); automine is restored afterwards. "automine": a block per transaction,
+   * at most `window` transactions pending at once (for a chain others use at the same time, like the tests').
+   */
+  mining: "bulk" | "automine";
+  window?: number;
+  label: string;
+  say: Say;
+};
+
+/**
+ * Sends transactions with explicit nonces (per sender, from the pending count) and waits until all are
+ * mined. Order is kept per sender; there is no order between senders (callers send dependent work in a later
+ * call). Reverted transactions are not detected here: callers check the resulting state.
+ */
+export async function sendAll(
+  rpc: JsonRpc,
+  txs: readonly Tx[],
+  options: SendOptions,
+): Promise<{ ms: number }> {
+  const started = Date.now();
+  if (txs.length === 0) return { ms: 0 };
+  const senders = [...new Set(txs.map((tx) => tx.from))];
+  const counts = await rpc.batchAll(
+    senders.map((sender) => ({ method: "eth_getTransactionCount", params: [sender, "pending"] })),
+    { batchSize: 1_000, concurrency: 2 },
+  );
+  const nonces = new Map(senders.map((sender, i) => [sender, BigInt(counts[i]!.result as Hex)]));
+  const calls: RpcCall[] = txs.map((tx) => {
+    const nonce = nonces.get(tx.from)!;
+    nonces.set(tx.from, nonce + 1n);
+    return {
+      method: "eth_sendTransaction",
+      params: [{ from: tx.from, to: tx.to, data: tx.data, gas: toHex(tx.gas), nonce: toHex(nonce) }],
+    };
+  });
+
+  let sent = 0;
+  let lastReport = Date.now();
+  const report = (force = false) => {
+    if (!force && Date.now() - lastReport < 5_000) return;
+    lastReport = Date.now();
+    const secondsSoFar = (Date.now() - started) / 1000;
+    const rate = sent / Math.max(secondsSoFar, 1e-3);
+    const eta = rate > 0 ? (txs.length - sent) / rate : null;
+    options.say(
+      `  ${options.label}: ${sent}/${txs.length} tx (${rate.toFixed(0)} tx/s, ETA ${formatDuration(eta)})`,
+    );
+  };
+  const check = (answers: { error?: { message: string } | undefined }[]) => {
+    const failed = answers.find((answer) => answer.error);
+    if (failed?.error) {
+      throw new DeploymentError(`${options.label}: the node refused a transaction: ${failed.error.message}`);
+    }
+  };
+
+  if (options.mining === "bulk") {
+    await rpc.call("evm_setAutomine", [false]);
+    try {
+      // Chunks small enough for the pool, large enough to fill blocks (30M gas).
+      const chunk = 2_000;
+      for (let i = 0; i < calls.length; i += chunk) {
+        const part = calls.slice(i, i + chunk);
+        check(await rpc.batchAll(part, { batchSize: 250, concurrency: 2 }));
+        await mineUntilEmpty(rpc);
+        sent += part.length;
+        report();
+      }
+    } finally {
+      await rpc.call("evm_setAutomine", [true]);
+    }
+  } else {
+    const window = options.window ?? 16;
+    await forEachConcurrent(chunkify(calls, window), 1, async (part) => {
+      check(await rpc.batch(part));
+      await waitUntilPoolEmpty(rpc);
+      sent += part.length;
+      report();
+    });
+  }
+  report(true);
+  return { ms: Date.now() - started };
+}
+
+async function mineUntilEmpty(rpc: JsonRpc): Promise<void> {
+  for (let round = 0; ; round++) {
+    const status = await rpc.call<{ pending: Hex; queued: Hex }>("txpool_status");
+    if (Number(status.pending) === 0) {
+      if (Number(status.queued) > 0) {
+        throw new DeploymentError(
+          `${Number(status.queued)} transactions are stuck in the pool with nonce gaps`,
+        );
+      }
+      return;
+    }
+    await rpc.call("evm_mine");
+    if (round > 100_000) throw new DeploymentError("mining does not empty the transaction pool");
+  }
+}
+
+async function waitUntilPoolEmpty(rpc: JsonRpc): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const status = await rpc.call<{ pending: Hex }>("txpool_status");
+    if (Number(status.pending) === 0) return;
+    if (Date.now() > deadline) throw new DeploymentError("transactions stay pending for 2 minutes");
+    await sleep(10);
+  }
+}
+
+function chunkify<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

@@ -1,0 +1,203 @@
+// The load test runner: `npm run load:test [-- --scale 0.1 --rate 200 --duration 60 ...]`
+//
+//   1. the servers: RPC_URL + DATABASE_URL + KAFKA_BROKERS, else a running `npm start` / `npm run stack up`
+//      (.cache/stack/endpoints.json), else a stack started for this run;
+//   2. the deployment and the population, seeded through ingest and the projector (skipped when done);
+//   3. the gateway (or GATEWAY_URL), and a sample of viewers signed in with Sign-In with Ethereum;
+//   4. k6 (built on first use), the report in load-tests/results/<timestamp>/ and a short table;
+//   5. everything it started, stopped.
+// K6_DATA_FILE=<file> skips 1-3: k6 runs on a data file made earlier (another deployment's viewers).
+// Exit code: 0 when every target threshold passed, 1 when one failed, 2 when the run itself failed.
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatDuration } from "@carechain/common";
+import {
+  parseConfig as parseStackConfig,
+  type RunningStack,
+  type StackConfig,
+  startStack,
+} from "@carechain/stack";
+import { loadEnv, runArgs } from "./config.ts";
+import { ensureK6 } from "./k6-binary.ts";
+import { runK6 } from "./k6-run.ts";
+import { repoRoot, resultsDir, say, seconds } from "./paths.ts";
+import { buildReport, formatTable, renderHtml, writeHtml } from "./report.ts";
+import { JsonRpc } from "./rpc.ts";
+import { onSignals } from "./seed.ts";
+import { type Service, startGateway } from "./services.ts";
+import { type PreparedSystem, prepareSystem } from "./system.ts";
+import { type Endpoints, findEndpoints } from "./target.ts";
+import { type K6Data, prepareViewers, writeK6Data } from "./viewers.ts";
+
+async function main(argv: string[], rawEnv: Record<string, string | undefined>): Promise<number> {
+  const env = loadEnv(rawEnv);
+  const args = runArgs(argv);
+  const stackConfig = parseStackConfig(rawEnv);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const outDir = join(resultsDir, stamp);
+  const workDir = join(env.cache, "load-tests", "runs", stamp);
+  mkdirSync(outDir, { recursive: true });
+  mkdirSync(workDir, { recursive: true });
+  const started = Date.now();
+
+  // k6 builds in the background while the system is prepared (minutes on first use, then cached).
+  const k6 = ensureK6({ binary: env.k6Binary, cacheDir: env.cache, say });
+  k6.catch(() => undefined);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch((error) => say(`cleanup: ${String(error)}`));
+    cleanups.length = 0;
+  };
+  onSignals(cleanup);
+
+  const facts: [string, string][] = [
+    ["started", new Date(started).toISOString()],
+    ["profile", args.profile],
+  ];
+  try {
+    let dataFile: string;
+    let system: PreparedSystem | undefined;
+    if (env.k6DataFile) {
+      dataFile = env.k6DataFile;
+      say(`k6 data from ${dataFile} (K6_DATA_FILE): nothing else is prepared`);
+      facts.push(["data", dataFile]);
+    } else {
+      const endpoints = await serversFor(env, stackConfig, workDir, cleanups);
+      facts.push(["servers", endpoints.source]);
+      const rpc = new JsonRpc(endpoints.rpcUrl);
+      if (!args.automine)
+        cleanups.push(async () => void (await rpc.call("evm_setAutomine", [true]).catch(() => undefined)));
+      system = await prepareSystem({
+        endpoints,
+        cache: env.cache,
+        deploymentFile: env.deploymentFile,
+        scale: args.scale,
+        seed: env.seed,
+        mining: args.automine ? "automine" : "bulk",
+        verify: args.verify,
+        logsDir: join(workDir, "logs"),
+        say,
+      });
+      const prepared = system;
+      cleanups.push(() => prepared.stop());
+      const s = system.population.size;
+      facts.push(
+        [
+          "scale",
+          `${args.scale} (${s.patients} patients, ${s.doctors} doctors, ${s.grants} grants, ${s.records} records, ${s.readings} readings)`,
+        ],
+        [
+          "seeding",
+          system.seeding.transactions > 0
+            ? `${system.seeding.transactions} tx at ${system.seeding.txPerSecond.toFixed(0)} tx/s`
+            : "already seeded",
+        ],
+      );
+
+      let gatewayUrl = env.gatewayUrl;
+      if (!gatewayUrl) {
+        const gateway: Service & { url: string } = await startGateway({
+          databaseUrl: endpoints.databaseUrl,
+          kafkaBrokers: endpoints.kafkaBrokers,
+          chainId: system.chainId,
+          names: system.names,
+          logsDir: join(workDir, "logs"),
+          jwtSecret: randomBytes(32).toString("hex"),
+          say,
+        });
+        cleanups.push(gateway.stop);
+        gatewayUrl = gateway.url;
+      }
+      facts.push(["gateway", gatewayUrl]);
+      const data: K6Data = await prepareViewers({
+        gatewayUrl,
+        rpcUrl: endpoints.rpcUrl,
+        deployment: system.deployment,
+        population: system.population,
+        patients: args.viewers,
+        doctors: Math.max(1, Math.round(args.viewers / 2)),
+        say,
+      });
+      // Tokens stay in the cache, not in the results folder one might share.
+      dataFile = join(workDir, "k6-data.json");
+      writeK6Data(dataFile, data);
+    }
+
+    const binary = await k6;
+    facts.push([
+      "k6",
+      `${binary.version}${binary.buildSeconds ? ` (built in ${binary.buildSeconds.toFixed(0)} s)` : ""}`,
+    ]);
+    const summaryFile = join(outDir, "summary.json");
+    const result = await runK6({
+      k6: binary.path,
+      dataFile,
+      summaryFile,
+      profile: args.profile,
+      vars: args.vars,
+      output: "inherit",
+      say,
+    });
+    facts.push(["k6 run", seconds(result.ms)]);
+
+    const report = buildReport(result.summary);
+    const table = formatTable(report);
+    const title = `CareChain load test ${stamp}`;
+    writeHtml(join(outDir, "report.html"), renderHtml(report, { title, facts }));
+    writeFileSync(join(outDir, "table.txt"), `${table}\n`);
+    writeFileSync(join(outDir, "run.json"), `${JSON.stringify({ facts, args, report }, null, 2)}\n`);
+    if (system) copyFileSync(system.deploymentFile, join(outDir, "deployment.json"));
+    process.stdout.write(`\n${table}\n\n`);
+    say(`report: ${relative(repoRoot, join(outDir, "report.html"))} (summary.json, table.txt beside it)`);
+    say(`done in ${formatDuration((Date.now() - started) / 1000)}`);
+    return report.passed && !result.thresholdsFailed ? 0 : 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+/** The servers to use; a stack is started (and stopped at the end) when none runs. */
+async function serversFor(
+  env: ReturnType<typeof loadEnv>,
+  stackConfig: StackConfig,
+  workDir: string,
+  cleanups: (() => Promise<void>)[],
+): Promise<Endpoints> {
+  const found = findEndpoints(env, env.cache);
+  if (found) {
+    say(`servers: ${found.source}`);
+    return found;
+  }
+  say("no running stack: starting anvil, PostgreSQL and Kafka for this run (stopped at the end)");
+  const dataDir = join(workDir, "stack");
+  const stack: RunningStack = await startStack({
+    ...stackConfig,
+    dataDir,
+    stopTimeoutMs: 10_000,
+  });
+  cleanups.push(async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  say(`stack ready in ${seconds(stack.startupMs)}`);
+  const e = stack.endpoints;
+  return {
+    rpcUrl: e.rpcUrl,
+    databaseUrl: e.databaseUrl,
+    kafkaBrokers: e.kafkaBrokers,
+    source: "a stack started for this run",
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    process.exitCode = await main(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  }
+  process.exit();
+}

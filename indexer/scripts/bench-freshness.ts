@@ -23,7 +23,10 @@ const { values } = parseArgs({
 const count = Number(values.transactions);
 
 const config = parseConfig(process.env);
-const dataDir = join(stackStateDir(config.cacheDir), `bench-freshness-${process.pid}-${Date.now().toString(36)}`);
+const dataDir = join(
+  stackStateDir(config.cacheDir),
+  `bench-freshness-${process.pid}-${Date.now().toString(36)}`,
+);
 const stack = await startStack({ ...config, dataDir, log: silentLogger });
 const run = `fresh${Date.now().toString(36)}`;
 try {
@@ -57,7 +60,11 @@ try {
     },
     {
       to: VitalsMonitor,
-      data: encodeFunctionData({ abi: vitalsMonitorAbi, functionName: "authorizeDevice", args: [device.address] }),
+      data: encodeFunctionData({
+        abi: vitalsMonitorAbi,
+        functionName: "authorizeDevice",
+        args: [device.address],
+      }),
     },
   ]);
   const pool = createPool(databaseUrl, { max: 1 });
@@ -80,7 +87,9 @@ try {
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
   console.log(`transactions                 ${samples.length} (ingest polls every ${values["poll-ms"]} ms)`);
-  console.log(`freshness p50 / p95 / max    ${at(0.5).toFixed(0)} / ${at(0.95).toFixed(0)} / ${at(1).toFixed(0)} ms`);
+  console.log(
+    `freshness p50 / p95 / max    ${at(0.5).toFixed(0)} / ${at(0.95).toFixed(0)} / ${at(1).toFixed(0)} ms`,
+  );
   await pool.end();
   await projector.stop();
   await ingest.stop();

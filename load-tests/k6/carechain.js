@@ -281,7 +281,9 @@ function doctorReadsPatient(tags) {
     operation,
     tags,
     () =>
-      graphql(config.gatewayUrl, config.operations, operation, { address: patient }, viewer.token, tags).ok,
+      graphql(config.gatewayUrl, config.operations, operation, { address: patient }, viewer.token, tags, [
+        "grants",
+      ]).ok,
   );
 }
 

@@ -198,12 +198,28 @@ export async function sendAll(
     { batchSize: 1_000, concurrency: 2 },
   );
   const nonces = new Map(senders.map((sender, i) => [sender, BigInt(counts[i]!.result as Hex)]));
+  // Full blocks raise the base fee by 1/8 each: over hundreds of blocks a transaction priced when it was
+  // sent would fall below it and be dropped (leaving a nonce gap). The base fee is held where it was for the
+  // blocks mined here, and every transaction may pay four times that.
+  const head = await rpc.call<{ baseFeePerGas?: Hex }>("eth_getBlockByNumber", ["latest", false]);
+  const baseFee = BigInt(head.baseFeePerGas ?? "0x0");
+  const maxFeePerGas = toHex(baseFee * 4n + 1_000_000_000n);
   const calls: RpcCall[] = txs.map((tx) => {
     const nonce = nonces.get(tx.from)!;
     nonces.set(tx.from, nonce + 1n);
     return {
       method: "eth_sendTransaction",
-      params: [{ from: tx.from, to: tx.to, data: tx.data, gas: toHex(tx.gas), nonce: toHex(nonce) }],
+      params: [
+        {
+          from: tx.from,
+          to: tx.to,
+          data: tx.data,
+          gas: toHex(tx.gas),
+          nonce: toHex(nonce),
+          maxFeePerGas,
+          maxPriorityFeePerGas: "0x0",
+        },
+      ],
     };
   });
 
@@ -234,7 +250,7 @@ export async function sendAll(
       for (let i = 0; i < calls.length; i += chunk) {
         const part = calls.slice(i, i + chunk);
         check(await rpc.batchAll(part, { batchSize: 250, concurrency: 2 }));
-        await mineUntilEmpty(rpc);
+        await mineUntilEmpty(rpc, baseFee);
         sent += part.length;
         report();
       }
@@ -254,7 +270,7 @@ export async function sendAll(
   return { ms: Date.now() - started };
 }
 
-async function mineUntilEmpty(rpc: JsonRpc): Promise<void> {
+async function mineUntilEmpty(rpc: JsonRpc, baseFee: bigint): Promise<void> {
   for (let round = 0; ; round++) {
     const status = await rpc.call<{ pending: Hex; queued: Hex }>("txpool_status");
     if (Number(status.pending) === 0) {
@@ -265,6 +281,7 @@ async function mineUntilEmpty(rpc: JsonRpc): Promise<void> {
       }
       return;
     }
+    await rpc.call("anvil_setNextBlockBaseFeePerGas", [toHex(baseFee)]);
     await rpc.call("evm_mine");
     if (round > 100_000) throw new DeploymentError("mining does not empty the transaction pool");
   }

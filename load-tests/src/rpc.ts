@@ -64,11 +64,27 @@ export class JsonRpc {
     });
   }
 
-  /** Many calls, in batches of `batchSize`, at most `concurrency` HTTP requests in flight. */
+  /**
+   * Many calls, in batches of at most `batchSize` calls and about 1 MB (anvil refuses bodies over 2 MB), at
+   * most `concurrency` HTTP requests in flight.
+   */
   async batchAll(calls: RpcCall[], options: { batchSize?: number; concurrency?: number } = {}) {
     const batchSize = options.batchSize ?? 200;
+    const maxBytes = 1_000_000;
     const chunks: RpcCall[][] = [];
-    for (let i = 0; i < calls.length; i += batchSize) chunks.push(calls.slice(i, i + batchSize));
+    let chunk: RpcCall[] = [];
+    let bytes = 0;
+    for (const call of calls) {
+      const size = JSON.stringify(call.params).length + 64;
+      if (chunk.length > 0 && (chunk.length >= batchSize || bytes + size > maxBytes)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(call);
+      bytes += size;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
     const results: RpcResult[][] = new Array(chunks.length);
     await forEachConcurrent(chunks, options.concurrency ?? 4, async (chunk, index) => {
       results[index] = await this.batch(chunk);

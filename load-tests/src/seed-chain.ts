@@ -118,6 +118,9 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
     writeMarker(options.markerFile, marker);
   };
 
+  // Transactions an interrupted run left in the pool are mined first, so that the checks see them.
+  await settlePool(rpc);
+
   // Funding and impersonation: cheap, done every time (a restarted anvil forgets impersonation).
   const fundStarted = Date.now();
   await prepareAccounts(rpc, [...patients, ...doctors, ...devices, hospital, deployment.owner]);
@@ -246,7 +249,7 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
     );
     // A device sends nothing but its readings batches: its nonce is the number of batches sent.
     const nonces = await rpc.batchAll(
-      devices.map((device) => ({ method: "eth_getTransactionCount", params: [device, "latest"] }) as RpcCall),
+      devices.map((device) => ({ method: "eth_getTransactionCount", params: [device, "pending"] }) as RpcCall),
       { batchSize: 1_000, concurrency: 2 },
     );
     return {
@@ -306,6 +309,14 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
       (transactions > 0 ? ` at ${txPerSecond.toFixed(0)} tx/s while sending` : " (nothing was missing)"),
   );
   return { sent, transactions, ms, txPerSecond, sendMs };
+}
+
+async function settlePool(rpc: JsonRpc): Promise<void> {
+  for (let round = 0; round < 10_000; round++) {
+    const status = await rpc.call<{ pending: Hex }>("txpool_status");
+    if (Number(status.pending) === 0) return;
+    await rpc.call("evm_mine");
+  }
 }
 
 /** Gas per kind of transaction: estimated once (the first of each kind, x1.5), so that blocks pack well. */

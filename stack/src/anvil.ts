@@ -1,5 +1,7 @@
 // The Ethereum node: anvil from the @foundry-rs/anvil npm package (its platform package carries the
-// binary), chain id 31337, the default test mnemonic, a block per transaction (automine).
+// binary), chain id 31337, the default test mnemonic, a block per transaction (automine). With a state
+// file (persistent stacks) it loads the chain from it at start and dumps it there every few seconds and on
+// exit (`anvil --state`), so blocks, receipts and block hashes survive a restart.
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -11,11 +13,17 @@ export const ANVIL_CHAIN_ID = 31337;
 
 export interface StartAnvilOptions {
   port: number | undefined;
+  /** The port to take when `port` is not set and this one is free (a persistent stack's previous port). */
+  preferredPort?: number;
   dataDir: string;
   logFile: string;
   timeoutMs: number;
   signal?: AbortSignal;
   register: (process: ManagedProcess) => void;
+  /** Keep the chain in this file: loaded at start if it exists, dumped every `stateIntervalSeconds` and on exit. */
+  stateFile?: string;
+  /** How often the state is dumped while anvil runs (a crash loses at most this much); default 5. */
+  stateIntervalSeconds?: number;
 }
 
 /** The anvil binary for this platform, without the Node wrapper in node_modules/.bin (one process less). */
@@ -28,13 +36,19 @@ export function anvilBinary(): string {
 }
 
 export async function startAnvil(options: StartAnvilOptions) {
-  const port = await choosePort(options.port, "anvil", "ANVIL_PORT");
+  const port = await choosePort(options.port, "anvil", "ANVIL_PORT", options.preferredPort);
   const cwd = join(options.dataDir, "anvil");
   mkdirSync(cwd, { recursive: true });
+  const state = options.stateFile
+    ? ["--state", options.stateFile, "--state-interval", String(options.stateIntervalSeconds ?? 5)]
+    : [];
   const server = await ManagedProcess.spawn({
     name: "anvil",
     command: anvilBinary(),
-    args: ["--host", HOST, "--port", String(port), "--chain-id", String(ANVIL_CHAIN_ID), "--accounts", "10"],
+    args: [
+      ...["--host", HOST, "--port", String(port), "--chain-id", String(ANVIL_CHAIN_ID), "--accounts", "10"],
+      ...state,
+    ],
     cwd,
     logFile: options.logFile,
     missingHint: "anvil is missing from node_modules: run npm ci, or set RPC_URL",

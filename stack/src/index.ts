@@ -6,8 +6,18 @@ export { parseConfig, repoRoot, type StackConfig, stackStateDir } from "./config
 export * from "./errors.ts";
 export { checkKafka } from "./kafka.ts";
 export { createLogger, type Logger, silentLogger } from "./logger.ts";
-export { checkPostgres } from "./postgres.ts";
-export { runFolderName } from "./run-state.ts";
+export { freePort, HOST, isListening } from "./ports.ts";
+export { checkPostgres, redact } from "./postgres.ts";
+export {
+  type ExitInfo,
+  isAlive,
+  ManagedProcess,
+  readTail,
+  type SpawnSpec,
+  type WaitOptions,
+  withTimeout,
+} from "./processes.ts";
+export { type RunState, readRunState, reapStaleRun, runFolderName, writeRunState } from "./run-state.ts";
 export {
   type RunningStack,
   type ServerInfo,

@@ -1,17 +1,21 @@
 // Apache Kafka 4 as one KRaft node (broker and controller in one JVM), on 127.0.0.1 with free ports.
 // Its settings let kafkajs use idempotent and transactional producers and consumer groups on one node.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { HealthCheckError } from "./errors.ts";
 import { checkJava, ensureKafkaLibs, kafkaLog4jConfig } from "./kafka-install.ts";
 import type { Logger } from "./logger.ts";
-import { choosePort, freePort, HOST, isListening } from "./ports.ts";
+import { choosePort, HOST, isListening } from "./ports.ts";
 import { ManagedProcess, runTool } from "./processes.ts";
 
 export interface StartKafkaOptions {
   port: number | undefined;
+  /** Ports to take when free (a persistent stack's previous ones): the broker's unless `port` is set. */
+  preferredPorts?: { broker?: number; controller?: number };
+  /** Reuse the formatted storage in `<dataDir>/kafka/data` (its cluster id, topics and offsets). */
+  persist?: boolean;
   cacheDir: string;
   dataDir: string;
   logFile: string;
@@ -41,18 +45,22 @@ export async function startKafka(options: StartKafkaOptions) {
       log: options.log,
       register: options.register,
     }),
-    choosePort(options.port, "kafka", "KAFKA_PORT"),
-    freePort(),
+    choosePort(options.port, "kafka", "KAFKA_PORT", options.preferredPorts?.broker),
+    choosePort(undefined, "kafka controller", "", options.preferredPorts?.controller),
     checkJava(),
   ]);
   const home = join(options.dataDir, "kafka");
+  const logDir = join(home, "data");
   mkdirSync(home, { recursive: true });
   const propertiesFile = join(home, "server.properties");
-  writeFileSync(propertiesFile, serverProperties({ brokerPort, controllerPort, logDir: join(home, "data") }));
+  writeFileSync(propertiesFile, serverProperties({ brokerPort, controllerPort, logDir }));
   const classpath = join(install.libsDir, "*");
 
   // Kafka 4 only starts on formatted storage; --standalone makes this node the whole controller quorum.
-  await runTool(
+  // Kept storage (meta.properties written by the format) is started as it is, with its cluster id.
+  const formatted = options.persist === true && existsSync(join(logDir, "meta.properties"));
+  if (!formatted) rmSync(logDir, { recursive: true, force: true });
+  if (!formatted) await runTool(
     {
       name: "kafka-storage-format",
       command: "java",
@@ -88,7 +96,14 @@ export async function startKafka(options: StartKafkaOptions) {
     async () => (await isListening(brokerPort, 500)) && (await listTopics(brokers, 2_000).then(() => true)),
     { what: "kafkajs admin listTopics to answer", timeoutMs: options.timeoutMs, signal: options.signal },
   );
-  return { server, brokers, port: brokerPort, version: install.version, fetched: install.fetched };
+  return {
+    server,
+    brokers,
+    port: brokerPort,
+    controllerPort,
+    version: install.version,
+    fetched: install.fetched,
+  };
 }
 
 /** Health of any Kafka cluster: kafkajs admin `listTopics` answers. Returns the topic names. */

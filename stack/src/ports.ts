@@ -17,9 +17,20 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** The asked-for port if given (it must be free), else a free one. */
-export async function choosePort(requested: number | undefined, server: string, envName: string) {
-  if (requested === undefined) return freePort();
+/**
+ * The asked-for port if given (it must be free), else `preferred` (the port of the previous run of a
+ * persistent stack) while it is free, else a free one.
+ */
+export async function choosePort(
+  requested: number | undefined,
+  server: string,
+  envName: string,
+  preferred?: number,
+) {
+  if (requested === undefined) {
+    if (preferred !== undefined && !(await isListening(preferred, 500))) return preferred;
+    return freePort();
+  }
   if (await isListening(requested)) {
     throw new PortInUseError(
       `${server} should listen on port ${requested} (${envName}) but something already does: stop it or unset ${envName}`,

@@ -2,7 +2,7 @@
 // We do not use the EmbeddedPostgres class itself: it pipes the server to this process instead of a log
 // file and installs exit hooks that call process.exit on SIGINT, racing the CLI's orderly shutdown.
 import { execFileSync } from "node:child_process";
-import { chownSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -15,6 +15,10 @@ const PASSWORD = "postgres";
 
 export interface StartPostgresOptions {
   port: number | undefined;
+  /** The port to take when `port` is not set and this one is free (a persistent stack's previous port). */
+  preferredPort?: number;
+  /** Reuse the cluster already in `<dataDir>/postgres/data` (initdb only when there is none). */
+  persist?: boolean;
   dataDir: string;
   logFile: string;
   timeoutMs: number;
@@ -29,15 +33,65 @@ interface PostgresBinaries {
 
 export async function startPostgres(options: StartPostgresOptions) {
   const [port, bin] = await Promise.all([
-    choosePort(options.port, "postgres", "POSTGRES_PORT"),
+    choosePort(options.port, "postgres", "POSTGRES_PORT", options.preferredPort),
     postgresBinaries(),
   ]);
   const home = join(options.dataDir, "postgres");
   const data = join(home, "data");
   const owner = serverOwner();
+  // A kept cluster is used as it is; a folder without PG_VERSION is a half-made one (initdb interrupted).
+  const initialized = options.persist === true && existsSync(join(data, "PG_VERSION"));
+  if (!initialized) rmSync(data, { recursive: true, force: true });
   mkdirSync(data, { recursive: true });
   if (owner) chownSync(data, owner.uid, owner.gid);
+  if (!initialized) await initdb(bin, { home, data, owner, logFile: options.logFile, options });
 
+  const server = await ManagedProcess.spawn({
+    name: "postgres",
+    command: bin.postgres,
+    // A development database: no Unix socket, TCP only. A throw-away one runs with durability off for
+    // speed; a kept one keeps fsync and full-page writes (a power cut must not corrupt it) but commits
+    // asynchronously (a crash may lose the last fraction of a second, never consistency).
+    args: [
+      "-D",
+      data,
+      "-p",
+      String(port),
+      ...["-c", `listen_addresses=${HOST}`, "-c", "unix_socket_directories="],
+      ...(options.persist
+        ? ["-c", "synchronous_commit=off"]
+        : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
+      ...["-c", "max_connections=200"],
+    ],
+    cwd: home,
+    logFile: options.logFile,
+    // SIGTERM would be a "smart" shutdown that waits for every client to disconnect.
+    stopSignal: "SIGINT",
+    ...owner,
+  });
+  options.register(server);
+  const databaseUrl = `postgres://${USER}:${PASSWORD}@${HOST}:${port}/postgres`;
+  await server.waitUntil(() => selectOne(databaseUrl, 1_000).then(() => true), {
+    what: "select 1 to answer",
+    timeoutMs: options.timeoutMs,
+    intervalMs: 50,
+    signal: options.signal,
+  });
+  return { server, databaseUrl, port };
+}
+
+/** Creates the cluster in `data` (empty), owned by `owner`, with the well-known local password. */
+async function initdb(
+  bin: PostgresBinaries,
+  where: {
+    home: string;
+    data: string;
+    owner: { uid: number; gid: number } | undefined;
+    logFile: string;
+    options: StartPostgresOptions;
+  },
+): Promise<void> {
+  const { home, data, owner, options } = where;
   const passwordFile = join(home, "password");
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
   try {
@@ -56,7 +110,7 @@ export async function startPostgres(options: StartPostgresOptions) {
           "--no-instructions",
         ],
         cwd: home,
-        logFile: options.logFile,
+        logFile: where.logFile,
         ...owner,
       },
       { timeoutMs: options.timeoutMs, retryable: false, register: options.register },
@@ -64,35 +118,6 @@ export async function startPostgres(options: StartPostgresOptions) {
   } finally {
     rmSync(passwordFile, { force: true });
   }
-
-  const server = await ManagedProcess.spawn({
-    name: "postgres",
-    command: bin.postgres,
-    // A throw-away development database: durability settings off for speed; no Unix socket, TCP only.
-    args: [
-      "-D",
-      data,
-      "-p",
-      String(port),
-      ...["-c", `listen_addresses=${HOST}`, "-c", "unix_socket_directories="],
-      ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-      ...["-c", "max_connections=200"],
-    ],
-    cwd: home,
-    logFile: options.logFile,
-    // SIGTERM would be a "smart" shutdown that waits for every client to disconnect.
-    stopSignal: "SIGINT",
-    ...owner,
-  });
-  options.register(server);
-  const databaseUrl = `postgres://${USER}:${PASSWORD}@${HOST}:${port}/postgres`;
-  await server.waitUntil(() => selectOne(databaseUrl, 1_000).then(() => true), {
-    what: "select 1 to answer",
-    timeoutMs: options.timeoutMs,
-    intervalMs: 50,
-    signal: options.signal,
-  });
-  return { server, databaseUrl, port };
 }
 
 /** Health of any PostgreSQL server: `select 1` answers. */

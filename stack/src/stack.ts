@@ -1,6 +1,6 @@
 // Starts the three servers in parallel (or checks the ones given by URL), returns their endpoints, and
 // watches them: a server that dies while the stack runs is reported, with its log tail, at once.
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkChain, startAnvil } from "./anvil.ts";
 import type { StackConfig } from "./config.ts";
@@ -10,7 +10,8 @@ import { checkKafka, startKafka } from "./kafka.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { checkPostgres, redact, startPostgres } from "./postgres.ts";
 import type { ManagedProcess } from "./processes.ts";
-import { writeRunState } from "./run-state.ts";
+import { isAlive } from "./processes.ts";
+import { readRunState, reapStaleRun, writeRunState } from "./run-state.ts";
 
 /** Where the running stack's servers listen; what tests and other processes need to reach them. */
 export interface StackEndpoints {
@@ -37,8 +38,17 @@ export interface ServerInfo {
 }
 
 export interface StackOptions extends StackConfig {
-  /** This run's folder; created if missing. Use a fresh one per run. */
+  /** This run's folder; created if missing. Use a fresh one per run (unless `persist`). */
   dataDir: string;
+  /**
+   * Keep the servers' data in `dataDir` from one start to the next instead of starting from nothing:
+   * anvil loads and dumps its chain (`--state`, dumped every `stateIntervalSeconds` and on exit),
+   * PostgreSQL keeps its cluster (no initdb when one exists), Kafka its formatted storage (same cluster
+   * id, topics and offsets). The servers take their previous ports again when those are free.
+   */
+  persist?: boolean;
+  /** With `persist`: how often anvil dumps its chain while running (default 5 s). */
+  stateIntervalSeconds?: number;
   log?: Logger;
   /** Aborting stops whatever was already started and rejects with StartAbortedError. */
   signal?: AbortSignal;
@@ -60,10 +70,20 @@ export interface RunningStack {
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const log = options.log ?? createLogger();
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
-  // Every run starts from nothing (anvil's chain always does), so old data must not leak in.
-  if (existsSync(options.dataDir) && readdirSync(options.dataDir).length > 0) {
+  const persist = options.persist === true;
+  if (persist) {
+    // A kept folder is used by one stack at a time; servers a killed owner left behind are stopped first.
+    const owner = readRunState(options.dataDir)?.ownerPid;
+    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      throw new ConfigError(`${options.dataDir} is in use by another stack (pid ${owner}): stop that one first`);
+    }
+    const reaped = reapStaleRun(options.dataDir);
+    if (reaped.length > 0) log.warn(`stopped servers a previous run left behind (pids ${reaped.join(", ")})`);
+  } else if (existsSync(options.dataDir) && readdirSync(options.dataDir).length > 0) {
+    // Every run starts from nothing (anvil's chain always does), so old data must not leak in.
     throw new ConfigError(`${options.dataDir} is not empty: startStack needs a new folder for every run`);
   }
+  const previousPorts = persist ? readPorts(options.dataDir) : {};
   const logsDir = join(options.dataDir, "logs");
   mkdirSync(logsDir, { recursive: true });
   const logFile = (name: string) => join(logsDir, `${name}.log`);
@@ -104,8 +124,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     return startAnvil({
       ...common,
       port: options.ports.anvil,
+      preferredPort: previousPorts.anvil,
       dataDir: options.dataDir,
       logFile: logFile("anvil"),
+      stateFile: persist ? join(options.dataDir, "anvil", "state.json") : undefined,
+      stateIntervalSeconds: options.stateIntervalSeconds,
     });
   });
   const postgres = timed(async () => {
@@ -116,6 +139,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     return startPostgres({
       ...common,
       port: options.ports.postgres,
+      preferredPort: previousPorts.postgres,
+      persist,
       dataDir: options.dataDir,
       logFile: logFile("postgres"),
     });
@@ -129,6 +154,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ...common,
       log,
       port: options.ports.kafka,
+      preferredPorts: { broker: previousPorts.kafka, controller: previousPorts.kafkaController },
+      persist,
       cacheDir: options.cacheDir,
       dataDir: options.dataDir,
       logFile: logFile("kafka"),
@@ -156,6 +183,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     Awaited<typeof kafka>,
   ];
   const startupMs = Date.now() - started;
+  if (persist) {
+    writePorts(options.dataDir, {
+      anvil: "port" in a.value ? a.value.port : previousPorts.anvil,
+      postgres: "port" in p.value ? p.value.port : previousPorts.postgres,
+      kafka: "port" in k.value ? k.value.port : previousPorts.kafka,
+      kafkaController: "controllerPort" in k.value ? k.value.controllerPort : previousPorts.kafkaController,
+    });
+  }
 
   const endpoints: StackEndpoints = {
     rpcUrl: a.value.rpcUrl,
@@ -207,4 +242,24 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       return stopping;
     },
   };
+}
+
+/** The ports a persistent stack's servers listened on, kept in `<dataDir>/ports.json` for the next start. */
+interface KeptPorts {
+  anvil?: number;
+  postgres?: number;
+  kafka?: number;
+  kafkaController?: number;
+}
+
+function readPorts(dataDir: string): KeptPorts {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, "ports.json"), "utf8")) as KeptPorts;
+  } catch {
+    return {};
+  }
+}
+
+function writePorts(dataDir: string, ports: KeptPorts): void {
+  writeFileSync(join(dataDir, "ports.json"), `${JSON.stringify(ports, null, 2)}\n`);
 }

@@ -67,8 +67,8 @@ export class Publisher {
   }
 
   async publish(batch: PublishBatch): Promise<void> {
-    if (!this.producer) throw new Error("Publisher is not connected.");
-    const { topics, chunkSize = 500 } = this.options;
+    if (!this.producer) throw new PublishFailedError("The Kafka producer is not connected.");
+    const { topics, chunkSize = 2000 } = this.options;
     const messages = batch.events.map(envelopeMessage);
     const transaction = await this.producer.transaction();
     try {
@@ -95,7 +95,9 @@ export class Publisher {
         acks: -1,
         topicMessages: closing.filter((entry) => entry.messages.length > 0),
       });
+      const c0 = performance.now();
       await transaction.commit();
+      console.error(`COMMIT ${(performance.now() - c0).toFixed(0)} total ${messages.length}`);
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw toPublishError(error);

@@ -92,6 +92,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
   let head: number | null = null;
   let lastCheckpointAt = 0;
   let lastSuccessAt: number | null = null;
+  let mustResume = false;
   let resolveDone: () => void = () => {};
   let rejectDone: (error: unknown) => void = () => {};
   const done = new Promise<void>((resolve, reject) => {
@@ -182,8 +183,9 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
         const details = (error as { details?: string }).details;
         logger.warn({ error: name, details, failures }, "ingest step failed; retrying");
         await sleep(Math.min(10_000, 100 * 2 ** Math.min(failures, 7)), signal);
-        // An interrupted transaction may or may not have committed: reconnect (fencing it) and re-read.
-        if (error instanceof PublishFailedError && !signal.aborted) await reconnect().catch(() => undefined);
+        // An interrupted transaction may or may not have committed: before publishing anything else,
+        // reconnect (fencing it) and re-read the checkpoint (see step()).
+        if (error instanceof PublishFailedError) mustResume = true;
       }
     }
   }
@@ -192,9 +194,11 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     await publisher?.disconnect().catch(() => undefined);
     await publisher?.connect();
     await resume();
+    mustResume = false;
   }
 
   async function step(): Promise<void> {
+    if (mustResume) await reconnect();
     const after = cursor?.number ?? contracts.startBlock - 1;
     const poll = await pollHead(
       rpc,
@@ -213,10 +217,13 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       // Read the next range while this one is published: the RPC and Kafka wait in parallel.
       const next = current.to < target && !signal.aborted ? read(current.to + 1) : undefined;
       next?.catch(() => undefined); // settled below, or dropped when publishing fails
+      const a = performance.now();
       await commitRange(current);
+      const b = performance.now();
       lastSuccessAt = Date.now();
       if (!next) return;
       current = await next;
+      console.error(`TIMING ${current.from}-${current.to} ev ${current.envelopes.length} publish ${(b - a).toFixed(0)} waitRead ${(performance.now() - b).toFixed(0)}`);
     }
   }
 

@@ -110,6 +110,7 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
     const batchNumber = ++batches;
     const client = await settings.pool.connect();
     let result: BatchResult;
+    let failure: Error | undefined;
     try {
       result = await applyBatch(
         client,
@@ -125,8 +126,11 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
           nextOffset,
         },
       );
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      throw error;
     } finally {
-      client.release();
+      client.release(failure); // a client that failed mid-transaction is discarded, not reused
     }
     resolveOffset(batch.lastOffset());
     settings.lag.setHigh(batch.partition, BigInt(batch.highWatermark));

@@ -78,6 +78,7 @@ export function createProjector(
   let lagRefresher: Promise<void> | undefined;
   let admin: Promise<ReturnType<typeof kafka.admin>> | undefined;
   let switching = Promise.resolve();
+  let stopping: Promise<void> | undefined;
 
   async function run(generation: Generation): Promise<void> {
     const client = await pool.connect();
@@ -148,14 +149,17 @@ export function createProjector(
       if (!settings.generation) watcher = watchGenerations();
       lagRefresher = refreshLag();
     },
-    async stop() {
-      controller.abort();
-      await watcher;
-      await lagRefresher;
-      await (await admin?.catch(() => undefined))?.disconnect();
-      await switching.catch(() => {});
-      await current?.consumer.stop();
-      await pool.end();
+    stop() {
+      stopping ??= (async () => {
+        controller.abort();
+        await watcher;
+        await lagRefresher;
+        await (await admin?.catch(() => undefined))?.disconnect();
+        await switching.catch(() => {});
+        await current?.consumer.stop();
+        await pool.end();
+      })();
+      return stopping;
     },
     async lag() {
       const generation = projector.generation();

@@ -1,0 +1,272 @@
+// The pipeline's services as separate processes, started through their own entry points exactly as in
+// production (`tsx indexer/src/ingest/main.ts`, ...) and supervised with the stack's ManagedProcess: each
+// runs in its own process group (Ctrl-C reaches only `npm start`, which stops them in order) with its output
+// in <dataDir>/logs/<name>.log, is ready when its /health answers 200, and an exit nobody asked for is
+// reported with the tail of its log. Their pids are kept in <dataDir>/services/run.json, so that a start
+// after a `kill -9` of `npm start` stops what the killed one left behind.
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { NonRetryableError } from "@carechain/common";
+import {
+  HOST,
+  isListening,
+  ManagedProcess,
+  reapStaleRun,
+  repoRoot,
+  type ServerExitedError,
+  writeRunState,
+} from "@carechain/stack";
+import type { ServicePorts, ServiceLogLevel, SystemNames } from "./config.ts";
+import { portVariables } from "./config.ts";
+
+export type ServiceName = "ingest" | "projector" | "identity" | "records" | "vitals" | "gateway";
+
+/** A port a service should listen on is taken: the message names the variable to set. */
+export class PortTakenError extends NonRetryableError {}
+
+export interface ServiceSpec {
+  name: ServiceName;
+  /** Entry file, relative to the repository root. */
+  entry: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Base URL of its health server (`/health`, `/metrics`). */
+  healthUrl: string;
+  /** The variable that sets its port, for the "port taken" message. */
+  portVariable: string;
+  port: number;
+  /** Beyond 200 from /health (the gateway also waits for its subscription feed). */
+  ready?: (health: unknown) => boolean;
+}
+
+export interface RunningService {
+  name: ServiceName;
+  process: ManagedProcess;
+  healthUrl: string;
+  logFile: string;
+  startupMs: number;
+}
+
+/** What every service needs to know about the servers, the deployment and the system's names. */
+export interface ServiceInputs {
+  rpcUrl: string;
+  chainId: number;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  deploymentFile: string;
+  names: SystemNames;
+  ports: ServicePorts;
+  jwtSecret: string;
+  pollIntervalMs: number;
+  logLevel: ServiceLogLevel;
+}
+
+/** The six services in start order, as stages: a stage starts once the previous one is healthy. */
+export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
+  const { names, ports } = inputs;
+  const common = { LOG_LEVEL: inputs.logLevel, KAFKA_BROKERS: inputs.kafkaBrokers.join(",") };
+  const subgraphUrl = (port: number) => `http://${HOST}:${port}/graphql`;
+  const gatewayEnv = {
+    ...common,
+    DATABASE_URL: inputs.databaseUrl,
+    KAFKA_TOPIC_PREFIX: names.topicPrefix,
+    JWT_SECRET: inputs.jwtSecret,
+    PROJECTION_SCHEMA: names.projectionSchemaBase,
+    GATEWAY_SCHEMA: names.gatewaySchema,
+    CHAIN_ID: String(inputs.chainId),
+    RPC_URL: inputs.rpcUrl,
+    GATEWAY_HOST: HOST,
+    GATEWAY_PORT: String(ports.gateway),
+    SUBGRAPH_HOST: HOST,
+    IDENTITY_PORT: String(ports.identity),
+    RECORDS_PORT: String(ports.records),
+    VITALS_PORT: String(ports.vitals),
+    IDENTITY_URL: subgraphUrl(ports.identity),
+    RECORDS_URL: subgraphUrl(ports.records),
+    VITALS_URL: subgraphUrl(ports.vitals),
+  };
+  const subgraph = (name: "identity" | "records" | "vitals"): ServiceSpec => ({
+    name,
+    entry: "graphql-gateway/src/main.ts",
+    args: [name],
+    env: gatewayEnv,
+    healthUrl: `http://${HOST}:${ports[name]}`,
+    portVariable: portVariables[name],
+    port: ports[name],
+  });
+  return [
+    [
+      {
+        name: "ingest",
+        entry: "indexer/src/ingest/main.ts",
+        args: [],
+        env: {
+          ...common,
+          RPC_URL: inputs.rpcUrl,
+          CHAIN_ID: String(inputs.chainId),
+          DEPLOYMENT_FILE: inputs.deploymentFile,
+          KAFKA_TOPIC_PREFIX: names.topicPrefix,
+          POLL_INTERVAL_MS: String(inputs.pollIntervalMs),
+          INGEST_HEALTH_PORT: String(ports.ingestHealth),
+        },
+        healthUrl: `http://${HOST}:${ports.ingestHealth}`,
+        portVariable: portVariables.ingestHealth,
+        port: ports.ingestHealth,
+      },
+      {
+        name: "projector",
+        entry: "indexer/src/projector/main.ts",
+        args: [],
+        env: {
+          ...common,
+          DATABASE_URL: inputs.databaseUrl,
+          KAFKA_TOPIC_PREFIX: names.topicPrefix,
+          KAFKA_GROUP_ID: names.groupId,
+          PROJECTION_SCHEMA_BASE: names.projectionSchemaBase,
+          PROJECTOR_HEALTH_PORT: String(ports.projectorHealth),
+        },
+        healthUrl: `http://${HOST}:${ports.projectorHealth}`,
+        portVariable: portVariables.projectorHealth,
+        port: ports.projectorHealth,
+      },
+    ],
+    [subgraph("identity"), subgraph("records"), subgraph("vitals")],
+    [
+      {
+        name: "gateway",
+        entry: "graphql-gateway/src/main.ts",
+        args: ["gateway"],
+        env: gatewayEnv,
+        healthUrl: `http://${HOST}:${ports.gateway}`,
+        portVariable: portVariables.gateway,
+        port: ports.gateway,
+        // Subscriptions only deliver events read after the feed joined: wait for it.
+        ready: (health) =>
+          (health as { checks?: { subscriptions?: { ok?: boolean } } }).checks?.subscriptions?.ok === true,
+      },
+    ],
+  ];
+}
+
+/** Fails, naming the variable to set, when one of the ports is taken by another program. */
+export async function checkPortsFree(stages: ServiceSpec[][]): Promise<void> {
+  const specs = stages.flat();
+  const taken = await Promise.all(specs.map((spec) => isListening(spec.port, 500)));
+  const problems = specs
+    .filter((_, i) => taken[i])
+    .map((spec) => `port ${spec.port} (${spec.name}) is taken: stop what listens there or set ${spec.portVariable}`);
+  if (problems.length > 0) {
+    throw new PortTakenError("A port CareChain needs is already in use.", { details: problems.join("\n") });
+  }
+}
+
+/** tsx's ESM loader, by path: services run as `node --import <loader> <entry>` (one process each, not two). */
+function tsxLoader(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve("tsx/package.json")), "dist", "loader.mjs");
+}
+
+export interface ServiceSupervisor {
+  /** Starts one stage's services in parallel and waits for each one's /health. */
+  startStage(stage: ServiceSpec[]): Promise<RunningService[]>;
+  running(): RunningService[];
+  /** Listeners hear of every service that exits unasked (also of earlier ones). */
+  onCrash(listener: (error: ServerExitedError) => void): void;
+  /** Stops the services in reverse start order; never throws. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export function createSupervisor(options: {
+  dataDir: string;
+  timeoutMs: number;
+  stopTimeoutMs?: number;
+  signal?: AbortSignal;
+}): ServiceSupervisor {
+  const logsDir = join(options.dataDir, "logs");
+  // Their working folder: the reaper recognises a left-behind service by it (see stack's run-state.ts).
+  const runDir = join(options.dataDir, "services");
+  mkdirSync(runDir, { recursive: true });
+  mkdirSync(logsDir, { recursive: true });
+  reapStaleRun(runDir);
+  const started: RunningService[] = [];
+  const crashes: ServerExitedError[] = [];
+  const listeners = new Set<(error: ServerExitedError) => void>();
+  const save = () =>
+    writeRunState(runDir, {
+      ownerPid: process.pid,
+      servers: started.filter((s) => s.process.running).map((s) => ({ name: s.name, pid: s.process.pid })),
+    });
+  save();
+  const loader = tsxLoader();
+
+  async function startOne(spec: ServiceSpec): Promise<RunningService> {
+    const t0 = Date.now();
+    const logFile = join(logsDir, `${spec.name}.log`);
+    const child = await ManagedProcess.spawn({
+      name: spec.name,
+      command: process.execPath,
+      args: ["--import", loader, join(repoRoot, spec.entry), ...spec.args],
+      cwd: runDir,
+      logFile,
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, "tsconfig.json"), ...spec.env },
+    });
+    const service: RunningService = { name: spec.name, process: child, healthUrl: spec.healthUrl, logFile, startupMs: 0 };
+    started.push(service);
+    save();
+    child.onCrash((error) => {
+      crashes.push(error);
+      for (const listener of listeners) listener(error);
+    });
+    await child.waitUntil(() => isHealthy(spec), {
+      what: `GET ${spec.healthUrl}/health to answer 200`,
+      timeoutMs: options.timeoutMs,
+      intervalMs: 250,
+      signal: options.signal,
+    });
+    service.startupMs = Date.now() - t0;
+    return service;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    async startStage(stage) {
+      const results = await Promise.allSettled(stage.map(startOne));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      return results.map((r) => (r as PromiseFulfilledResult<RunningService>).value);
+    },
+    running: () => [...started],
+    onCrash(listener) {
+      listeners.add(listener);
+      for (const error of crashes) listener(error);
+    },
+    stop() {
+      stopping ??= (async () => {
+        // Reverse start order: the gateway first, ingest last. A stage's services stop together.
+        const stages = new Map<number, RunningService[]>();
+        for (const service of [...started].reverse()) {
+          const stage = stageOf(service.name);
+          stages.set(stage, [...(stages.get(stage) ?? []), service]);
+        }
+        for (const stage of [...stages.keys()].sort((a, b) => b - a)) {
+          await Promise.allSettled(
+            stages.get(stage)!.map((service) => service.process.stop(options.stopTimeoutMs ?? 15_000)),
+          );
+        }
+        save();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function stageOf(name: ServiceName): number {
+  return { ingest: 0, projector: 0, identity: 1, records: 1, vitals: 1, gateway: 2 }[name];
+}
+
+async function isHealthy(spec: ServiceSpec): Promise<boolean> {
+  const response = await fetch(`${spec.healthUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+  if (response.status !== 200) return false;
+  return spec.ready ? spec.ready(await response.json()) : true;
+}

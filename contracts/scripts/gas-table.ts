@@ -8,8 +8,17 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 type Stats = { calls: number; min: number; mean: number; median: number; max: number };
-type Report = { contract: string; deployment: { gas: number; size: number }; functions: Record<string, Stats> };
-type AbiItem = { type: string; name?: string; inputs?: { type: string; components?: unknown[] }[]; stateMutability?: string };
+type Report = {
+  contract: string;
+  deployment: { gas: number; size: number };
+  functions: Record<string, Stats>;
+};
+type AbiItem = {
+  type: string;
+  name?: string;
+  inputs?: { type: string; components?: unknown[] }[];
+  stateMutability?: string;
+};
 
 const contractsDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const names = ["IdentityRegistry", "ConsentManager", "RecordRegistry", "VitalsMonitor"];
@@ -30,12 +39,16 @@ const typeOf = (p: { type: string; components?: unknown[] }): string =>
 const rows = ["| Contract | Function | Kind | Median gas | Min | Max |", "|---|---|---|---:|---:|---:|"];
 for (const name of names) {
   const report = reports.find((r) => r.contract.endsWith(`:${name}`));
-  const abi = JSON.parse(readFileSync(join(contractsDir, "generated", "abis", `${name}.json`), "utf8")) as AbiItem[];
+  const abi = JSON.parse(
+    readFileSync(join(contractsDir, "generated", "abis", `${name}.json`), "utf8"),
+  ) as AbiItem[];
   rows.push(`| ${name} | *deployment* | | ${report?.deployment.gas ?? "-"} | | |`);
   const functions = abi
     .filter((item) => item.type === "function")
     .map((item) => ({ item, signature: `${item.name}(${(item.inputs ?? []).map(typeOf).join(",")})` }))
-    .sort((a, b) => Number(isView(a.item)) - Number(isView(b.item)) || a.signature.localeCompare(b.signature));
+    .sort(
+      (a, b) => Number(isView(a.item)) - Number(isView(b.item)) || a.signature.localeCompare(b.signature),
+    );
   for (const { item, signature } of functions) {
     const stats = report?.functions[signature];
     const kind = isView(item) ? "view" : "write";

@@ -18,7 +18,10 @@ import { randomRecordId } from "./ids.ts";
 
 /** `NAME = value` constants of contracts/src/interfaces/ICareChainTypes.sol. */
 function solidityConstants(): Record<string, number> {
-  const source = readFileSync(join(import.meta.dirname, "..", "src", "interfaces", "ICareChainTypes.sol"), "utf8");
+  const source = readFileSync(
+    join(import.meta.dirname, "..", "src", "interfaces", "ICareChainTypes.sol"),
+    "utf8",
+  );
   return Object.fromEntries(
     [...source.matchAll(/constant\s+(\w+)\s*=\s*(\d+);/g)].map((m) => [m[1]!, Number(m[2])]),
   );
@@ -30,12 +33,14 @@ describe("code tables", () => {
   const sol = solidityConstants();
 
   test("default: record types equal the Solidity constants", () => {
-    for (const [name, code] of Object.entries(recordTypes)) expect(sol[`RECORD_${snake(name)}`], name).toBe(code);
+    for (const [name, code] of Object.entries(recordTypes))
+      expect(sol[`RECORD_${snake(name)}`], name).toBe(code);
     expect(Math.max(...Object.values(recordTypes))).toBe(sol.MAX_RECORD_TYPE);
   });
 
   test("default: organization kinds, roles and scopes equal the Solidity constants", () => {
-    for (const [name, code] of Object.entries(organizationKinds)) expect(sol[`ORG_${snake(name)}`], name).toBe(code);
+    for (const [name, code] of Object.entries(organizationKinds))
+      expect(sol[`ORG_${snake(name)}`], name).toBe(code);
     expect(Math.max(...Object.values(organizationKinds))).toBe(sol.MAX_ORG_KIND);
     for (const [name, code] of Object.entries(roles)) expect(sol[`ROLE_${snake(name)}`], name).toBe(code);
     for (const [name, code] of Object.entries(scopes)) expect(sol[`SCOPE_${name}`], name).toBe(code);
@@ -62,7 +67,9 @@ describe("code tables", () => {
 
   test("default: every custom error of the ABI has a readable message", () => {
     for (const item of careChainErrorsAbi) expect(revertMessages).toHaveProperty(item.name);
-    expect(revertMessage("NotAPatient", ["0x00000000000000000000000000000000000000aa"])).toContain("is not a registered patient");
+    expect(revertMessage("NotAPatient", ["0x00000000000000000000000000000000000000aa"])).toContain(
+      "is not a registered patient",
+    );
     expect(revertMessage("SomethingElse", [1n])).toBe("The contract reverted with SomethingElse(1).");
   });
 });

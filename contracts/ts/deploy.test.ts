@@ -32,7 +32,12 @@ describe("deployCareChain", () => {
     const written = JSON.parse(readFileSync(result.file!, "utf8"));
     expect(Object.keys(written)).toEqual(["chainId", "startBlock", "deployedAt", "contracts"]);
     expect(written.chainId).toBe(chainId);
-    expect(Object.keys(written.contracts)).toEqual(["IdentityRegistry", "ConsentManager", "RecordRegistry", "VitalsMonitor"]);
+    expect(Object.keys(written.contracts)).toEqual([
+      "IdentityRegistry",
+      "ConsentManager",
+      "RecordRegistry",
+      "VitalsMonitor",
+    ]);
     for (const contract of Object.values(written.contracts) as { address: string; startBlock: number }[]) {
       expect(contract.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
       expect(contract.startBlock).toBeGreaterThanOrEqual(written.startBlock);
@@ -42,8 +47,12 @@ describe("deployCareChain", () => {
 
     const fixture = await deployFixture(rpcUrl); // the wiring, seen from the contracts
     const { read } = fixture.admin!.client;
-    expect(await read.recordRegistry.read.identity()).toBe(fixture.deployment.contracts.IdentityRegistry.address);
-    expect(await read.recordRegistry.read.consent()).toBe(fixture.deployment.contracts.ConsentManager.address);
+    expect(await read.recordRegistry.read.identity()).toBe(
+      fixture.deployment.contracts.IdentityRegistry.address,
+    );
+    expect(await read.recordRegistry.read.consent()).toBe(
+      fixture.deployment.contracts.ConsentManager.address,
+    );
     expect(await read.vitalsMonitor.read.consent()).toBe(fixture.deployment.contracts.ConsentManager.address);
     expect(await read.identityRegistry.read.owner()).toBe(fixture.admin!.address);
   });

@@ -14,7 +14,12 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { consentManagerAbi, identityRegistryAbi, recordRegistryAbi, vitalsMonitorAbi } from "../generated/abis.ts";
+import {
+  consentManagerAbi,
+  identityRegistryAbi,
+  recordRegistryAbi,
+  vitalsMonitorAbi,
+} from "../generated/abis.ts";
 import { bytecodes } from "../generated/artifacts.ts";
 import { chainFor } from "./chain.ts";
 import { type ContractName, type Deployment, defaultDeploymentsDir, writeDeployment } from "./deployment.ts";
@@ -52,7 +57,10 @@ export async function deployCareChain(options: DeployCareChainOptions): Promise<
   }
   const publicClient =
     options.publicClient ??
-    createPublicClient({ transport: options.walletClient && !rpcUrl ? custom(options.walletClient) : http(rpcUrl), pollingInterval });
+    createPublicClient({
+      transport: options.walletClient && !rpcUrl ? custom(options.walletClient) : http(rpcUrl),
+      pollingInterval,
+    });
   const chainId = await publicClient.getChainId();
   const walletClient =
     options.walletClient ??
@@ -66,7 +74,8 @@ export async function deployCareChain(options: DeployCareChainOptions): Promise<
   const chain = walletClient.chain ?? chainFor(chainId, rpcUrl ?? "http://127.0.0.1:8545");
 
   const nonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" });
-  const addressAt = (offset: number) => getContractAddress({ from: account.address, nonce: BigInt(nonce + offset) });
+  const addressAt = (offset: number) =>
+    getContractAddress({ from: account.address, nonce: BigInt(nonce + offset) });
   const identity = addressAt(0);
   const consent = addressAt(1);
 
@@ -111,10 +120,15 @@ export async function deployCareChain(options: DeployCareChainOptions): Promise<
     if (receipt.status !== "success" || !receipt.contractAddress) {
       throw new Error(`deploying ${name} failed (transaction ${receipt.transactionHash} reverted)`);
     }
-    contracts[name] = { address: getAddress(receipt.contractAddress), startBlock: Number(receipt.blockNumber) };
+    contracts[name] = {
+      address: getAddress(receipt.contractAddress),
+      startBlock: Number(receipt.blockNumber),
+    };
   });
   if (contracts.IdentityRegistry.address !== identity || contracts.ConsentManager.address !== consent) {
-    throw new Error("deployCareChain: contract addresses differ from the precomputed ones (was the nonce reused?)");
+    throw new Error(
+      "deployCareChain: contract addresses differ from the precomputed ones (was the nonce reused?)",
+    );
   }
 
   const deployment: Deployment = {

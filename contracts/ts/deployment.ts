@@ -60,7 +60,8 @@ export function readDeployment(chainId: number, dir: string = defaultDeployments
 
 export function parseDeployment(raw: unknown, source = "deployment"): Deployment {
   const result = deploymentSchema.safeParse(raw);
-  if (!result.success) throw new DeploymentFileError(`${source} is invalid:\n${z.prettifyError(result.error)}`);
+  if (!result.success)
+    throw new DeploymentFileError(`${source} is invalid:\n${z.prettifyError(result.error)}`);
   return result.data;
 }
 

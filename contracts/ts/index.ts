@@ -7,6 +7,7 @@ export {
   recordRegistryAbi,
   vitalsMonitorAbi,
 } from "../generated/abis.ts";
+export { chainFor } from "./chain.ts";
 export * from "./client/index.ts";
 export * from "./codes.ts";
 export { type DeployCareChainOptions, type DeployCareChainResult, deployCareChain } from "./deploy.ts";
@@ -23,5 +24,4 @@ export {
   readDeployment,
   writeDeployment,
 } from "./deployment.ts";
-export { chainFor } from "./chain.ts";
 export { hashText, randomBytes32, randomRecordId } from "./ids.ts";

@@ -101,7 +101,12 @@ export async function deployFixture(
   const publicClient = createPublicClient({ transport: http(rpcUrl), pollingInterval: POLLING_MS });
   const chainId = await publicClient.getChainId();
   const chain = chainFor(chainId, rpcUrl);
-  const testClient = createTestClient({ mode: "anvil", chain, transport: http(rpcUrl), pollingInterval: POLLING_MS });
+  const testClient = createTestClient({
+    mode: "anvil",
+    chain,
+    transport: http(rpcUrl),
+    pollingInterval: POLLING_MS,
+  });
   const adminKey = generatePrivateKey();
   await testClient.setBalance({ address: privateKeyToAccount(adminKey).address, value: DEFAULT_BALANCE });
   const deployment = await deployCareChain({
@@ -138,7 +143,12 @@ export async function fixtureFor(options: {
       privateKey,
       account,
       walletClient,
-      client: createCareChainClient({ publicClient, walletClient, deployment, pollingIntervalMs: POLLING_MS }),
+      client: createCareChainClient({
+        publicClient,
+        walletClient,
+        deployment,
+        pollingIntervalMs: POLLING_MS,
+      }),
       profileHash: randomBytes32(),
       encryptionKey: randomBytes32(),
     };
@@ -154,30 +164,51 @@ export async function fixtureFor(options: {
 
   const admin = options.adminPrivateKey ? makeActor("unregistered", options.adminPrivateKey) : undefined;
 
-  /** Sends `count` calls from one actor with consecutive nonces, then waits for them together. */
-  const sendFrom = async (from: Actor, calls: { functionName: string; args: readonly unknown[] }[], what: string) => {
-    let nonce = await publicClient.getTransactionCount({ address: from.address, blockTag: "pending" });
-    const hashes: Hex[] = [];
-    for (const call of calls) {
-      hashes.push(
-        await from.walletClient.writeContract({
-          address: identityAddress,
-          abi: identityRegistryAbi,
-          functionName: call.functionName as "verifyDoctor",
-          args: call.args as [Address],
-          nonce: nonce++,
-        }),
-      );
-    }
-    await confirm(hashes, what);
+  // Sends from one account are serialized (nonce read + sends), so concurrent createActor calls that share the
+  // admin or the registrar do not reuse nonces; the confirmations still overlap.
+  const sendQueues = new Map<Address, Promise<unknown>>();
+
+  /** Sends calls from one actor with consecutive nonces, then waits for them together. */
+  const sendFrom = async (
+    from: Actor,
+    calls: { functionName: string; args: readonly unknown[] }[],
+    what: string,
+  ) => {
+    const previous = sendQueues.get(from.address) ?? Promise.resolve();
+    const sending = previous.then(async () => {
+      let nonce = await publicClient.getTransactionCount({ address: from.address, blockTag: "pending" });
+      const hashes: Hex[] = [];
+      for (const call of calls) {
+        hashes.push(
+          await from.walletClient.writeContract({
+            address: identityAddress,
+            abi: identityRegistryAbi,
+            functionName: call.functionName as "verifyDoctor",
+            args: call.args as [Address],
+            nonce: nonce++,
+          }),
+        );
+      }
+      return hashes;
+    });
+    sendQueues.set(
+      from.address,
+      sending.catch(() => undefined),
+    );
+    await confirm(await sending, what);
   };
 
   let registrar: Promise<Actor> | undefined;
   const getRegistrar = () => {
     registrar ??= (async () => {
-      if (!admin) throw new Error("fixture: registrars and verified doctors need the admin's key (adminPrivateKey)");
+      if (!admin)
+        throw new Error("fixture: registrars and verified doctors need the admin's key (adminPrivateKey)");
       const [hospital] = await register("hospital", 1);
-      await sendFrom(admin, [{ functionName: "setRegistrar", args: [hospital!.address, true] }], "setRegistrar");
+      await sendFrom(
+        admin,
+        [{ functionName: "setRegistrar", args: [hospital!.address, true] }],
+        "setRegistrar",
+      );
       return { ...hospital!, role: "registrar" as const };
     })();
     return registrar;
@@ -185,13 +216,19 @@ export async function fixtureFor(options: {
 
   async function register(role: ActorRole, count: number): Promise<Actor[]> {
     const actors = Array.from({ length: count }, () => makeActor(role, generatePrivateKey()));
-    await Promise.all(actors.map((a) => testClient.setBalance({ address: a.address, value: DEFAULT_BALANCE })));
+    await Promise.all(
+      actors.map((a) => testClient.setBalance({ address: a.address, value: DEFAULT_BALANCE })),
+    );
     if (role === "unregistered") return actors;
     const hashes = await Promise.all(
       actors.map((a) => {
         const base = { address: identityAddress, abi: identityRegistryAbi, nonce: 0 } as const;
         if (role === "patient") {
-          return a.walletClient.writeContract({ ...base, functionName: "registerPatient", args: [a.profileHash, a.encryptionKey] });
+          return a.walletClient.writeContract({
+            ...base,
+            functionName: "registerPatient",
+            args: [a.profileHash, a.encryptionKey],
+          });
         }
         if (role === "doctor" || role === "verifiedDoctor") {
           return a.walletClient.writeContract({

@@ -60,28 +60,29 @@ export async function startKafka(options: StartKafkaOptions) {
   // Kept storage (meta.properties written by the format) is started as it is, with its cluster id.
   const formatted = options.persist === true && existsSync(join(logDir, "meta.properties"));
   if (!formatted) rmSync(logDir, { recursive: true, force: true });
-  if (!formatted) await runTool(
-    {
-      name: "kafka-storage-format",
-      command: "java",
-      args: [
-        "-Xmx256m",
-        ...JVM_FLAGS,
-        "-cp",
-        classpath,
-        "kafka.tools.StorageTool",
-        "format",
-        "--standalone",
-        "--cluster-id",
-        kafkaUuid(),
-        "--config",
-        propertiesFile,
-      ],
-      cwd: home,
-      logFile: options.logFile,
-    },
-    { timeoutMs: options.timeoutMs, retryable: false, register: options.register },
-  );
+  if (!formatted)
+    await runTool(
+      {
+        name: "kafka-storage-format",
+        command: "java",
+        args: [
+          "-Xmx256m",
+          ...JVM_FLAGS,
+          "-cp",
+          classpath,
+          "kafka.tools.StorageTool",
+          "format",
+          "--standalone",
+          "--cluster-id",
+          kafkaUuid(),
+          "--config",
+          propertiesFile,
+        ],
+        cwd: home,
+        logFile: options.logFile,
+      },
+      { timeoutMs: options.timeoutMs, retryable: false, register: options.register },
+    );
 
   const server = await ManagedProcess.spawn({
     name: "kafka",

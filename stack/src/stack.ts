@@ -75,7 +75,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     // A kept folder is used by one stack at a time; servers a killed owner left behind are stopped first.
     const owner = readRunState(options.dataDir)?.ownerPid;
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-      throw new ConfigError(`${options.dataDir} is in use by another stack (pid ${owner}): stop that one first`);
+      throw new ConfigError(
+        `${options.dataDir} is in use by another stack (pid ${owner}): stop that one first`,
+      );
     }
     const reaped = reapStaleRun(options.dataDir);
     if (reaped.length > 0) log.warn(`stopped servers a previous run left behind (pids ${reaped.join(", ")})`);

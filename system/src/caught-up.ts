@@ -5,8 +5,7 @@
 //      Kafka reports it now, read after 1: the lag gauge alone may be a few seconds old.
 // A transaction's commit marker takes an offset of its own and may be the last one of a partition, which the
 // stored offset does not always pass; so a stored offset one short of the end counts as caught up.
-import { sleep } from "@carechain/common";
-import { NonRetryableError } from "@carechain/common";
+import { NonRetryableError, sleep } from "@carechain/common";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { metricSum, metricValue, scrape } from "./status-line.ts";
@@ -146,7 +145,8 @@ export function createCatchUpProbe(sources: CatchUpSources): CatchUpProbe {
           lastError = error;
         }
         if (Date.now() > deadline) {
-          const why = last?.waitingFor ?? (lastError instanceof Error ? lastError.message : String(lastError));
+          const why =
+            last?.waitingFor ?? (lastError instanceof Error ? lastError.message : String(lastError));
           throw new CatchUpTimeoutError(`The projections did not catch up within ${timeoutMs / 1000} s.`, {
             details: `still waiting for ${why}`,
           });

@@ -86,7 +86,10 @@ const schema = (fallback: string, max: number) =>
     unsetIfEmpty,
     z
       .string()
-      .regex(new RegExp(`^[a-z_][a-z0-9_]{0,${max - 1}}$`), `lower-case letters, digits, '_' (at most ${max})`)
+      .regex(
+        new RegExp(`^[a-z_][a-z0-9_]{0,${max - 1}}$`),
+        `lower-case letters, digits, '_' (at most ${max})`,
+      )
       .default(fallback),
   );
 const millis = (fallback: number) =>

@@ -17,7 +17,7 @@ import {
   type ServerExitedError,
   writeRunState,
 } from "@carechain/stack";
-import type { ServicePorts, ServiceLogLevel, SystemNames } from "./config.ts";
+import type { ServiceLogLevel, ServicePorts, SystemNames } from "./config.ts";
 import { portVariables } from "./config.ts";
 
 export type ServiceName = "ingest" | "projector" | "identity" | "records" | "vitals" | "gateway";
@@ -155,7 +155,10 @@ export async function checkPortsFree(stages: ServiceSpec[][]): Promise<void> {
   const taken = await Promise.all(specs.map((spec) => isListening(spec.port, 500)));
   const problems = specs
     .filter((_, i) => taken[i])
-    .map((spec) => `port ${spec.port} (${spec.name}) is taken: stop what listens there or set ${spec.portVariable}`);
+    .map(
+      (spec) =>
+        `port ${spec.port} (${spec.name}) is taken: stop what listens there or set ${spec.portVariable}`,
+    );
   if (problems.length > 0) {
     throw new PortTakenError("A port CareChain needs is already in use.", { details: problems.join("\n") });
   }
@@ -211,7 +214,13 @@ export function createSupervisor(options: {
       logFile,
       env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, "tsconfig.json"), ...spec.env },
     });
-    const service: RunningService = { name: spec.name, process: child, healthUrl: spec.healthUrl, logFile, startupMs: 0 };
+    const service: RunningService = {
+      name: spec.name,
+      process: child,
+      healthUrl: spec.healthUrl,
+      logFile,
+      startupMs: 0,
+    };
     started.push(service);
     save();
     child.onCrash((error) => {

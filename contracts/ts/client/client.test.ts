@@ -52,7 +52,9 @@ describe("createCareChainClient", () => {
     const [event] = result.events;
     expect(event?.eventName).toBe("AccessGranted");
     expect(event?.args).toEqual({ patient: patient.address, grantee: doctor.address, scopes: 3, expiresAt });
-    expect(await patient.client.read.consentManager.read.hasAccess([patient.address, doctor.address, 2])).toBe(true);
+    expect(
+      await patient.client.read.consentManager.read.hasAccess([patient.address, doctor.address, 2]),
+    ).toBe(true);
   });
 
   test("behavior: identity actions through the client", async () => {
@@ -73,14 +75,18 @@ describe("createCareChainClient", () => {
     });
     const profileHash = randomBytes32();
     await newDoctor.client.updateProfile({ profileHash, encryptionKey: randomBytes32() });
-    expect(await newDoctor.client.read.identityRegistry.read.profileHashOf([newDoctor.address])).toBe(profileHash);
+    expect(await newDoctor.client.read.identityRegistry.read.profileHashOf([newDoctor.address])).toBe(
+      profileHash,
+    );
     await org.client.revokeDoctorVerification({ doctor: newDoctor.address });
     expect(await org.client.read.identityRegistry.read.isVerifiedDoctor([newDoctor.address])).toBe(false);
   });
 
   test("error: NoAccountError without a wallet account", async () => {
     const readOnly = createCareChainClient({ publicClient: fx.publicClient, deployment: fx.deployment });
-    const error = await readOnly.registerPatient({ profileHash: randomBytes32(), encryptionKey: randomBytes32() }).catch((e) => e);
+    const error = await readOnly
+      .registerPatient({ profileHash: randomBytes32(), encryptionKey: randomBytes32() })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(NoAccountError);
     expect(error).toBeInstanceOf(CareChainClientError);
     expect(error.retryable).toBe(false);
@@ -111,10 +117,16 @@ describe("createCareChainClient", () => {
     await fx.testClient.setBalance({ address: poor.address, value: 1000n });
     const client = createCareChainClient({
       publicClient: createPublicClient({ transport: http(fx.rpcUrl) }),
-      walletClient: createWalletClient({ account: poor, chain: patient.walletClient.chain, transport: http(fx.rpcUrl) }),
+      walletClient: createWalletClient({
+        account: poor,
+        chain: patient.walletClient.chain,
+        transport: http(fx.rpcUrl),
+      }),
       deployment: fx.deployment,
     });
-    const error = await client.registerPatient({ profileHash: randomBytes32(), encryptionKey: randomBytes32() }).catch((e) => e);
+    const error = await client
+      .registerPatient({ profileHash: randomBytes32(), encryptionKey: randomBytes32() })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(InsufficientFundsError);
     expect(error.have).toBe(1000n);
     expect(error.need).toBeGreaterThan(1000n);
@@ -134,7 +146,9 @@ describe("createCareChainClient", () => {
     const scopesError = await reverted(patient.client.grantAccess({ grantee: hospital.address, scopes: 9 }));
     expect(scopesError).toMatchObject({ errorName: "InvalidScopes", args: [9] });
 
-    const admin = await reverted(patient.client.setRegistrar({ organization: hospital.address, enabled: true }));
+    const admin = await reverted(
+      patient.client.setRegistrar({ organization: hospital.address, enabled: true }),
+    );
     expect(admin).toMatchObject({ errorName: "OwnableUnauthorizedAccount", args: [patient.address] });
 
     const noWrite = await reverted(
@@ -160,7 +174,12 @@ describe("createCareChainClient", () => {
     });
     expect(original.events[0]).toMatchObject({
       eventName: "RecordAdded",
-      args: { recordId: original.recordId, version: 1, previousRecordId: zeroHash, rootRecordId: original.recordId },
+      args: {
+        recordId: original.recordId,
+        version: 1,
+        previousRecordId: zeroHash,
+        rootRecordId: original.recordId,
+      },
     });
 
     // The doctor signs an amendment; the hospital relays it.
@@ -199,13 +218,20 @@ describe("createCareChainClient", () => {
       nonce: 1n,
     });
     const wrongSigner = await reverted(
-      hospital.client.addRecordBySig({ ...forged, authorization: { ...forged.authorization, author: doctor.address } }),
+      hospital.client.addRecordBySig({
+        ...forged,
+        authorization: { ...forged.authorization, author: doctor.address },
+      }),
     );
     expect(wrongSigner.errorName).toBe("InvalidSignature");
 
     // An amendment of a superseded version is refused.
     const superseded = await reverted(
-      doctor.client.amendRecord({ previousRecordId: original.recordId, contentHash: randomBytes32(), storagePointer: "0x02" }),
+      doctor.client.amendRecord({
+        previousRecordId: original.recordId,
+        contentHash: randomBytes32(),
+        storagePointer: "0x02",
+      }),
     );
     expect(superseded).toMatchObject({
       errorName: "AlreadySuperseded",
@@ -228,12 +254,22 @@ describe("createCareChainClient", () => {
     });
     expect(opened.events[0]?.eventName).toBe("EmergencyAccessOpened");
     const { consentManager } = doctor.client.read;
-    expect(await consentManager.read.hasAccess([fresh.address, doctor.address, scopes.READ_RECORDS])).toBe(true);
-    expect(await consentManager.read.hasAccess([fresh.address, doctor.address, scopes.WRITE_RECORDS])).toBe(false);
+    expect(await consentManager.read.hasAccess([fresh.address, doctor.address, scopes.READ_RECORDS])).toBe(
+      true,
+    );
+    expect(await consentManager.read.hasAccess([fresh.address, doctor.address, scopes.WRITE_RECORDS])).toBe(
+      false,
+    );
     await fresh.client.closeEmergencyAccess({ doctor: doctor.address });
-    expect(await consentManager.read.hasAccess([fresh.address, doctor.address, scopes.READ_RECORDS])).toBe(false);
+    expect(await consentManager.read.hasAccess([fresh.address, doctor.address, scopes.READ_RECORDS])).toBe(
+      false,
+    );
     const tooLong = await reverted(
-      doctor.client.openEmergencyAccess({ patient: fresh.address, reasonHash: hashText("x"), durationSeconds: 86_401 }),
+      doctor.client.openEmergencyAccess({
+        patient: fresh.address,
+        reasonHash: hashText("x"),
+        durationSeconds: 86_401,
+      }),
     );
     expect(tooLong).toMatchObject({ errorName: "BadEmergencyDuration", args: [86_401n] });
   });
@@ -241,7 +277,10 @@ describe("createCareChainClient", () => {
   test("behavior: a device's out-of-range readings raise alerts naming the recipients", async () => {
     const fresh = await fx.createActor("patient");
     const device = await fx.createDevice(fresh);
-    await fresh.client.grantAccess({ grantee: doctor.address, scopes: scopes.WRITE_RECORDS | scopes.READ_VITALS });
+    await fresh.client.grantAccess({
+      grantee: doctor.address,
+      scopes: scopes.WRITE_RECORDS | scopes.READ_VITALS,
+    });
     await doctor.client.setVitalsRange({
       patient: fresh.address,
       systolicMin: 90,
@@ -260,12 +299,19 @@ describe("createCareChainClient", () => {
       ],
     });
     expect(batch.events.map((e) => e.eventName)).toEqual(["VitalsReported", "VitalsAlert", "VitalsReported"]);
-    expect(batch.events[1]?.args).toMatchObject({ systolic: 150, recipients: [doctor.address, hospital.address] });
+    expect(batch.events[1]?.args).toMatchObject({
+      systolic: 150,
+      recipients: [doctor.address, hospital.address],
+    });
 
-    const invalid = await reverted(device.client.submitReading({ measuredAt: now, systolic: 80, diastolic: 90 }));
+    const invalid = await reverted(
+      device.client.submitReading({ measuredAt: now, systolic: 80, diastolic: 90 }),
+    );
     expect(invalid).toMatchObject({ errorName: "InvalidReading", args: [80, 90] });
     await fresh.client.revokeDevice({ device: device.address });
-    const revoked = await reverted(device.client.submitReading({ measuredAt: now, systolic: 120, diastolic: 80 }));
+    const revoked = await reverted(
+      device.client.submitReading({ measuredAt: now, systolic: 120, diastolic: 80 }),
+    );
     expect(revoked).toMatchObject({ errorName: "UnknownDevice", args: [device.address] });
   });
 });

@@ -9,7 +9,12 @@ import {
   type WalletClient,
   zeroHash,
 } from "viem";
-import { consentManagerAbi, identityRegistryAbi, recordRegistryAbi, vitalsMonitorAbi } from "../../generated/abis.ts";
+import {
+  consentManagerAbi,
+  identityRegistryAbi,
+  recordRegistryAbi,
+  vitalsMonitorAbi,
+} from "../../generated/abis.ts";
 import type { OrganizationKindCode, RecordTypeCode } from "../codes.ts";
 import type { Deployment } from "../deployment.ts";
 import { randomRecordId } from "../ids.ts";
@@ -19,7 +24,12 @@ import {
   recordAuthorizationTypedData,
   type SignedRecordAuthorization,
 } from "./record-authorization.ts";
-import { type ClientContext, requireAccount, sendContractCall, type TransactionResult } from "./transaction.ts";
+import {
+  type ClientContext,
+  requireAccount,
+  sendContractCall,
+  type TransactionResult,
+} from "./transaction.ts";
 
 export type CreateCareChainClientOptions = {
   publicClient: PublicClient<Transport, Chain | undefined>;
@@ -52,7 +62,12 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
   } as const;
 
   const identity = (functionName: string, args: readonly unknown[]) =>
-    sendContractCall(ctx, { address: addresses.identityRegistry, abi: identityRegistryAbi, functionName, args });
+    sendContractCall(ctx, {
+      address: addresses.identityRegistry,
+      abi: identityRegistryAbi,
+      functionName,
+      args,
+    });
   const consent = (functionName: string, args: readonly unknown[]) =>
     sendContractCall(ctx, { address: addresses.consentManager, abi: consentManagerAbi, functionName, args });
   const records = (functionName: string, args: readonly unknown[]) =>
@@ -62,10 +77,26 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
 
   /** Read-only contract instances (`client.read.consentManager.read.hasAccess([...])`). */
   const read = {
-    identityRegistry: getContract({ address: addresses.identityRegistry, abi: identityRegistryAbi, client: publicClient }),
-    consentManager: getContract({ address: addresses.consentManager, abi: consentManagerAbi, client: publicClient }),
-    recordRegistry: getContract({ address: addresses.recordRegistry, abi: recordRegistryAbi, client: publicClient }),
-    vitalsMonitor: getContract({ address: addresses.vitalsMonitor, abi: vitalsMonitorAbi, client: publicClient }),
+    identityRegistry: getContract({
+      address: addresses.identityRegistry,
+      abi: identityRegistryAbi,
+      client: publicClient,
+    }),
+    consentManager: getContract({
+      address: addresses.consentManager,
+      abi: consentManagerAbi,
+      client: publicClient,
+    }),
+    recordRegistry: getContract({
+      address: addresses.recordRegistry,
+      abi: recordRegistryAbi,
+      client: publicClient,
+    }),
+    vitalsMonitor: getContract({
+      address: addresses.vitalsMonitor,
+      abi: vitalsMonitorAbi,
+      client: publicClient,
+    }),
   };
 
   return {
@@ -80,20 +111,26 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
     // IdentityRegistry
     registerPatient: (p: { profileHash: Hex; encryptionKey: Hex }): Promise<TransactionResult> =>
       identity("registerPatient", [p.profileHash, p.encryptionKey]),
-    registerDoctor: (p: { profileHash: Hex; encryptionKey: Hex; licenseHash: Hex }): Promise<TransactionResult> =>
+    registerDoctor: (p: {
+      profileHash: Hex;
+      encryptionKey: Hex;
+      licenseHash: Hex;
+    }): Promise<TransactionResult> =>
       identity("registerDoctor", [p.profileHash, p.encryptionKey, p.licenseHash]),
     registerOrganization: (p: {
       kind: OrganizationKindCode;
       profileHash: Hex;
       encryptionKey: Hex;
-    }): Promise<TransactionResult> => identity("registerOrganization", [p.kind, p.profileHash, p.encryptionKey]),
+    }): Promise<TransactionResult> =>
+      identity("registerOrganization", [p.kind, p.profileHash, p.encryptionKey]),
     updateProfile: (p: { profileHash: Hex; encryptionKey: Hex }): Promise<TransactionResult> =>
       identity("updateProfile", [p.profileHash, p.encryptionKey]),
     /** Admin only. */
     setRegistrar: (p: { organization: Address; enabled: boolean }): Promise<TransactionResult> =>
       identity("setRegistrar", [p.organization, p.enabled]),
     /** Registrar hospitals only. */
-    verifyDoctor: (p: { doctor: Address }): Promise<TransactionResult> => identity("verifyDoctor", [p.doctor]),
+    verifyDoctor: (p: { doctor: Address }): Promise<TransactionResult> =>
+      identity("verifyDoctor", [p.doctor]),
     revokeDoctorVerification: (p: { doctor: Address }): Promise<TransactionResult> =>
       identity("revokeDoctorVerification", [p.doctor]),
 
@@ -101,11 +138,20 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
     /** `scopes`: a mask of `scopes.*`; `expiresAt`: unix seconds, 0 (default) for no expiry. */
     grantAccess: (p: { grantee: Address; scopes: number; expiresAt?: Seconds }): Promise<TransactionResult> =>
       consent("grantAccess", [p.grantee, p.scopes, BigInt(p.expiresAt ?? 0)]),
-    changeAccess: (p: { grantee: Address; scopes: number; expiresAt?: Seconds }): Promise<TransactionResult> =>
+    changeAccess: (p: {
+      grantee: Address;
+      scopes: number;
+      expiresAt?: Seconds;
+    }): Promise<TransactionResult> =>
       consent("changeAccess", [p.grantee, p.scopes, BigInt(p.expiresAt ?? 0)]),
-    revokeAccess: (p: { grantee: Address }): Promise<TransactionResult> => consent("revokeAccess", [p.grantee]),
+    revokeAccess: (p: { grantee: Address }): Promise<TransactionResult> =>
+      consent("revokeAccess", [p.grantee]),
     /** Verified doctors; `reasonHash` = hash of the stated reason, `durationSeconds` <= 24 h. */
-    openEmergencyAccess: (p: { patient: Address; reasonHash: Hex; durationSeconds: Seconds }): Promise<TransactionResult> =>
+    openEmergencyAccess: (p: {
+      patient: Address;
+      reasonHash: Hex;
+      durationSeconds: Seconds;
+    }): Promise<TransactionResult> =>
       consent("openEmergencyAccess", [p.patient, p.reasonHash, BigInt(p.durationSeconds)]),
     closeEmergencyAccess: (p: { doctor: Address }): Promise<TransactionResult> =>
       consent("closeEmergencyAccess", [p.doctor]),
@@ -120,7 +166,13 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
       storagePointer: Hex;
     }): Promise<TransactionResult & { recordId: Hex }> => {
       const recordId = p.recordId ?? randomRecordId();
-      const result = await records("addRecord", [p.patient, recordId, p.recordType, p.contentHash, p.storagePointer]);
+      const result = await records("addRecord", [
+        p.patient,
+        recordId,
+        p.recordType,
+        p.contentHash,
+        p.storagePointer,
+      ]);
       return { ...result, recordId };
     },
     amendRecord: async (p: {
@@ -130,7 +182,12 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
       storagePointer: Hex;
     }): Promise<TransactionResult & { recordId: Hex }> => {
       const recordId = p.recordId ?? randomRecordId();
-      const result = await records("amendRecord", [p.previousRecordId, recordId, p.contentHash, p.storagePointer]);
+      const result = await records("amendRecord", [
+        p.previousRecordId,
+        recordId,
+        p.contentHash,
+        p.storagePointer,
+      ]);
       return { ...result, recordId };
     },
     /**
@@ -181,7 +238,8 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
       records("addRecordBySig", [p.authorization, p.signature]),
 
     // VitalsMonitor
-    authorizeDevice: (p: { device: Address }): Promise<TransactionResult> => vitals("authorizeDevice", [p.device]),
+    authorizeDevice: (p: { device: Address }): Promise<TransactionResult> =>
+      vitals("authorizeDevice", [p.device]),
     revokeDevice: (p: { device: Address }): Promise<TransactionResult> => vitals("revokeDevice", [p.device]),
     setVitalsRange: (p: {
       patient: Address;
@@ -198,7 +256,11 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
       vitals("submitReading", [BigInt(p.measuredAt), p.systolic, p.diastolic]),
     submitReadings: (p: { readings: readonly Reading[] }): Promise<TransactionResult> =>
       vitals("submitReadings", [
-        p.readings.map((r) => ({ measuredAt: BigInt(r.measuredAt), systolic: r.systolic, diastolic: r.diastolic })),
+        p.readings.map((r) => ({
+          measuredAt: BigInt(r.measuredAt),
+          systolic: r.systolic,
+          diastolic: r.diastolic,
+        })),
       ]),
   };
 }

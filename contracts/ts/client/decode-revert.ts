@@ -1,6 +1,6 @@
 import { type Address, BaseError, ContractFunctionRevertedError, decodeErrorResult, type Hex } from "viem";
 import { careChainErrorsAbi } from "../../generated/abis.ts";
-import { ContractRevertedError, type CareChainClientError, RpcRequestError } from "./errors.ts";
+import { type CareChainClientError, ContractRevertedError, RpcRequestError } from "./errors.ts";
 import { revertMessage } from "./revert-messages.ts";
 
 /** Hex revert data found anywhere in a viem error chain (for errors viem could not decode itself). */
@@ -12,7 +12,11 @@ function revertData(error: BaseError): Hex | undefined {
       data = candidate as Hex;
       return true;
     }
-    if (candidate && typeof candidate === "object" && typeof (candidate as { data?: unknown }).data === "string") {
+    if (
+      candidate &&
+      typeof candidate === "object" &&
+      typeof (candidate as { data?: unknown }).data === "string"
+    ) {
       data = (candidate as { data: Hex }).data;
       return true;
     }
@@ -30,7 +34,9 @@ export function toCareChainError(
   call: { contractAddress: Address; functionName: string; action: string },
 ): CareChainClientError | Error {
   if (!(error instanceof BaseError)) return error instanceof Error ? error : new Error(String(error));
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+  const reverted = error.walk(
+    (e) => e instanceof ContractFunctionRevertedError,
+  ) as ContractFunctionRevertedError | null;
   let decoded: { errorName: string; args: readonly unknown[] } | undefined;
   if (reverted?.data) {
     decoded = { errorName: reverted.data.errorName, args: reverted.data.args ?? [] };

@@ -14,7 +14,8 @@ export class NoAccountError extends CareChainClientError {
   constructor(action: string) {
     super(`Cannot ${action}: no account is connected.`, {
       name: "NoAccountError",
-      details: "Create the client with a walletClient that has an account (createWalletClient({ account, ... })).",
+      details:
+        "Create the client with a walletClient that has an account (createWalletClient({ account, ... })).",
     });
   }
 }
@@ -25,10 +26,13 @@ export class WrongChainError extends CareChainClientError {
   readonly expectedChainId: number;
   readonly actualChainId: number;
   constructor(expectedChainId: number, actualChainId: number) {
-    super(`Wrong network: the wallet is on chain ${actualChainId}, CareChain is deployed on chain ${expectedChainId}.`, {
-      name: "WrongChainError",
-      details: `Switch the wallet to chain ${expectedChainId}.`,
-    });
+    super(
+      `Wrong network: the wallet is on chain ${actualChainId}, CareChain is deployed on chain ${expectedChainId}.`,
+      {
+        name: "WrongChainError",
+        details: `Switch the wallet to chain ${expectedChainId}.`,
+      },
+    );
     this.expectedChainId = expectedChainId;
     this.actualChainId = actualChainId;
   }
@@ -88,7 +92,8 @@ export class TransactionRevertedError extends CareChainClientError {
   constructor(functionName: string, hash: Hex) {
     super(`${functionName} was mined but reverted (transaction ${hash}).`, {
       name: "TransactionRevertedError",
-      details: "The chain state changed after the pre-send simulation; call again to get the contract's reason.",
+      details:
+        "The chain state changed after the pre-send simulation; call again to get the contract's reason.",
     });
     this.hash = hash;
   }

@@ -1,4 +1,9 @@
-export { type CareChainClient, type CreateCareChainClientOptions, createCareChainClient, type Reading } from "./client.ts";
+export {
+  type CareChainClient,
+  type CreateCareChainClientOptions,
+  createCareChainClient,
+  type Reading,
+} from "./client.ts";
 export { toCareChainError } from "./decode-revert.ts";
 export {
   CareChainClientError,
@@ -19,4 +24,4 @@ export {
   type SignedRecordAuthorization,
 } from "./record-authorization.ts";
 export { type CareChainErrorName, revertMessage, revertMessages } from "./revert-messages.ts";
-export { type CareChainEvent, type TransactionResult } from "./transaction.ts";
+export type { CareChainEvent, TransactionResult } from "./transaction.ts";

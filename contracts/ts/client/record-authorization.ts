@@ -40,7 +40,11 @@ export function recordRegistryDomain(chainId: number, verifyingContract: Address
 }
 
 /** The full typed data to sign (for wallets that take the whole object, e.g. eth_signTypedData_v4). */
-export function recordAuthorizationTypedData(chainId: number, verifyingContract: Address, message: RecordAuthorization) {
+export function recordAuthorizationTypedData(
+  chainId: number,
+  verifyingContract: Address,
+  message: RecordAuthorization,
+) {
   return {
     domain: recordRegistryDomain(chainId, verifyingContract),
     types: recordAuthorizationTypes,

@@ -26,16 +26,19 @@ export const revertMessages: Messages = {
   // ConsentManager
   NotAPatient: ([account]) => `${account} is not a registered patient.`,
   SelfGrant: () => "A patient cannot grant access to themself.",
-  InvalidScopes: ([scopes]) => `Scopes ${scopes} are invalid: combine READ_RECORDS (1), WRITE_RECORDS (2), READ_VITALS (4).`,
+  InvalidScopes: ([scopes]) =>
+    `Scopes ${scopes} are invalid: combine READ_RECORDS (1), WRITE_RECORDS (2), READ_VITALS (4).`,
   ExpiryInPast: ([expiresAt]) => `The expiry ${expiresAt} is not in the future (use 0 for no expiry).`,
   GrantAlreadyActive: ([, grantee]) => `${grantee} already holds an active grant: change it instead.`,
   NoActiveGrant: ([, grantee]) => `${grantee} holds no active grant.`,
   NoGrant: ([, grantee]) => `${grantee} holds no grant to revoke.`,
   NotAVerifiedDoctor: ([account]) => `${account} is not a verified doctor.`,
-  BadEmergencyDuration: ([duration]) => `Emergency access lasts 1 second to 24 hours, not ${duration} seconds.`,
+  BadEmergencyDuration: ([duration]) =>
+    `Emergency access lasts 1 second to 24 hours, not ${duration} seconds.`,
   NoEmergencyAccess: ([, doctor]) => `Doctor ${doctor} holds no open emergency access.`,
   // RecordRegistry
-  NoWriteAccess: ([patient, account]) => `${account} may not write for patient ${patient}: no active write grant.`,
+  NoWriteAccess: ([patient, account]) =>
+    `${account} may not write for patient ${patient}: no active write grant.`,
   ZeroRecordId: () => "The record id must not be zero.",
   EmptyPointer: () => "The storage pointer is empty.",
   PointerTooLong: ([length]) => `The storage pointer is ${length} bytes long; at most 512 are allowed.`,
@@ -47,7 +50,8 @@ export const revertMessages: Messages = {
   PatientMismatch: ([recordId, patient]) => `Record ${recordId} does not belong to patient ${patient}.`,
   RecordTypeMismatch: ([recordId, recordType]) => `Record ${recordId} is not of record type ${recordType}.`,
   SignatureExpired: ([deadline]) => `The signed authorization expired at ${deadline}.`,
-  InvalidNonce: ([author, expected]) => `Wrong nonce for ${author}: expected ${expected} (already used or skipped).`,
+  InvalidNonce: ([author, expected]) =>
+    `Wrong nonce for ${author}: expected ${expected} (already used or skipped).`,
   InvalidSignature: () => "The signature was not made by the record's author.",
   NotARelayer: ([account]) => `${account} is not a registered hospital and cannot relay signed records.`,
   InvalidAccountNonce: ([account, current]) => `Wrong nonce for ${account}: current is ${current}.`,
@@ -66,6 +70,8 @@ export const revertMessages: Messages = {
 };
 
 export function revertMessage(errorName: string, args: readonly unknown[]): string {
-  const format = (revertMessages as unknown as Record<string, ((args: readonly unknown[]) => string) | undefined>)[errorName];
+  const format = (
+    revertMessages as unknown as Record<string, ((args: readonly unknown[]) => string) | undefined>
+  )[errorName];
   return format ? format(args) : `The contract reverted with ${errorName}(${args.map(String).join(", ")}).`;
 }

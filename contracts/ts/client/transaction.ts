@@ -5,15 +5,20 @@ import {
   type Chain,
   type Hex,
   type ParseEventLogsReturnType,
-  parseEventLogs,
   type PublicClient,
+  parseEventLogs,
   type Transport,
   type WalletClient,
 } from "viem";
 import { careChainErrorsAbi, careChainEventsAbi } from "../../generated/abis.ts";
 import type { Deployment } from "../deployment.ts";
 import { toCareChainError } from "./decode-revert.ts";
-import { InsufficientFundsError, NoAccountError, TransactionRevertedError, WrongChainError } from "./errors.ts";
+import {
+  InsufficientFundsError,
+  NoAccountError,
+  TransactionRevertedError,
+  WrongChainError,
+} from "./errors.ts";
 
 export type CareChainEvent = ParseEventLogsReturnType<typeof careChainEventsAbi>[number];
 
@@ -40,7 +45,11 @@ export async function requireAccount(ctx: ClientContext, action: string): Promis
   try {
     actual = await ctx.walletClient.getChainId();
   } catch (error) {
-    throw toCareChainError(error, { contractAddress: ctx.deployment.contracts.IdentityRegistry.address, functionName: "eth_chainId", action });
+    throw toCareChainError(error, {
+      contractAddress: ctx.deployment.contracts.IdentityRegistry.address,
+      functionName: "eth_chainId",
+      action,
+    });
   }
   if (actual !== ctx.deployment.chainId) throw new WrongChainError(ctx.deployment.chainId, actual);
   return account;
@@ -66,9 +75,21 @@ export async function sendContractCall(
   let fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
   let balance: bigint;
   try {
-    await publicClient.simulateContract({ address: call.address, abi, functionName: call.functionName, args: call.args, account });
+    await publicClient.simulateContract({
+      address: call.address,
+      abi,
+      functionName: call.functionName,
+      args: call.args,
+      account,
+    });
     [gas, fees, balance] = await Promise.all([
-      publicClient.estimateContractGas({ address: call.address, abi, functionName: call.functionName, args: call.args, account }),
+      publicClient.estimateContractGas({
+        address: call.address,
+        abi,
+        functionName: call.functionName,
+        args: call.args,
+        account,
+      }),
       publicClient.estimateFeesPerGas(),
       publicClient.getBalance({ address: account.address }),
     ]);
@@ -97,7 +118,11 @@ export async function sendContractCall(
   return waitForResult(ctx, call.functionName, hash);
 }
 
-export async function waitForResult(ctx: ClientContext, functionName: string, hash: Hex): Promise<TransactionResult> {
+export async function waitForResult(
+  ctx: ClientContext,
+  functionName: string,
+  hash: Hex,
+): Promise<TransactionResult> {
   const receipt = await ctx.publicClient.waitForTransactionReceipt({
     hash,
     ...(ctx.pollingIntervalMs ? { pollingInterval: ctx.pollingIntervalMs } : {}),

@@ -1,0 +1,302 @@
+// The whole system on one machine, as `npm start` and the end-to-end test run it:
+//   servers (the local stack, kept between starts, or given ones) -> contracts (deployed once per chain)
+//   -> ingest + projector -> identity, records, vitals subgraphs -> gateway (each a process of its own)
+//   -> demo (optional) -> projections caught up.
+// Any failure on the way, a crash of any process, or an abort (Ctrl-C) stops what was started, in reverse
+// order. The handle's stop() does the same once running.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { NonRetryableError } from "@carechain/common";
+import { type Deployment, deployCareChain, deploymentPath, readDeployment } from "@carechain/contracts";
+import { topicNames } from "@carechain/indexer/kafka";
+import {
+  checkChain,
+  createLogger,
+  HOST,
+  type Logger,
+  type RunningStack,
+  type ServerExitedError,
+  StartAbortedError,
+  startStack,
+} from "@carechain/stack";
+import { blockNumber, type CatchUpState, createCatchUpProbe } from "./caught-up.ts";
+import { jwtSecretFor, type SystemConfig } from "./config.ts";
+import { type DemoResult, seedDemo } from "./demo/scenario.ts";
+import { checkPortsFree, createSupervisor, type RunningService, serviceStages } from "./services.ts";
+import { type StatusSample, sampleStatus } from "./status-line.ts";
+
+/** Servers that already run (the test run's stack); without them the local stack is started. */
+export interface GivenServers {
+  rpcUrl: string;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+}
+
+export interface StartSystemOptions {
+  config: SystemConfig;
+  servers?: GivenServers;
+  /** Where logs/ and the services' run state go (and the stack's data when it is started here). */
+  dataDir?: string;
+  log?: Logger;
+  /** Aborting (Ctrl-C) stops whatever was started and rejects with StartAbortedError. */
+  signal?: AbortSignal;
+  /** Told each stage as it begins ("starting the servers", ...), for progress output. */
+  onStage?: (stage: string) => void;
+}
+
+export interface SystemTimings {
+  serversMs: number;
+  deployMs: number;
+  servicesMs: number;
+  demoMs: number;
+  catchUpMs: number;
+  totalMs: number;
+}
+
+export interface RunningSystem {
+  endpoints: { rpcUrl: string; chainId: number; databaseUrl: string; kafkaBrokers: string[] };
+  deployment: Deployment;
+  deploymentFile: string;
+  /** True when this start deployed the contracts (false: the deployment was on chain already). */
+  deployed: boolean;
+  /** http://127.0.0.1:<GATEWAY_PORT> (POST /graphql, ws /graphql, /auth/*). */
+  gatewayUrl: string;
+  services: RunningService[];
+  /** The stack when started here (undefined with given servers). */
+  stack: RunningStack | undefined;
+  demo: DemoResult | undefined;
+  timings: SystemTimings;
+  logsDir: string;
+  /** Listeners hear of any server or service that exits unasked (also of earlier ones). */
+  onCrash(listener: (error: ServerExitedError) => void): void;
+  /** Whether the projections reflect the chain head now. */
+  checkCaughtUp(): Promise<CatchUpState>;
+  /** Polls until the projections reflect the chain head (bounded). */
+  waitForCatchUp(timeoutMs?: number): Promise<CatchUpState>;
+  /** The figures of the status line. */
+  sampleStatus(): Promise<StatusSample>;
+  /** Stops the services (gateway first), then the servers it started. Never throws; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export class SystemStartError extends NonRetryableError {}
+
+export async function startSystem(options: StartSystemOptions): Promise<RunningSystem> {
+  const { config } = options;
+  const log = options.log ?? createLogger("system");
+  const stage = options.onStage ?? ((text: string) => log.info(text));
+  const dataDir = options.dataDir ?? config.dataDir;
+  const started = Date.now();
+  const timings: SystemTimings = {
+    serversMs: 0,
+    deployMs: 0,
+    servicesMs: 0,
+    demoMs: 0,
+    catchUpMs: 0,
+    totalMs: 0,
+  };
+  const signal = options.signal;
+  const checkAborted = () => {
+    if (signal?.aborted)
+      throw new StartAbortedError("start-up was cancelled; everything started was stopped");
+  };
+
+  let stack: RunningStack | undefined;
+  let supervisor: ReturnType<typeof createSupervisor> | undefined;
+  let probe: ReturnType<typeof createCatchUpProbe> | undefined;
+  const crashListeners = new Set<(error: ServerExitedError) => void>();
+  const crashes: ServerExitedError[] = [];
+  let rejectOnCrash: (error: ServerExitedError) => void = () => {};
+  const crashed = new Promise<never>((_, reject) => {
+    rejectOnCrash = reject;
+  });
+  crashed.catch(() => {}); // observed through `during`
+  const reportCrash = (error: ServerExitedError) => {
+    crashes.push(error);
+    rejectOnCrash(error);
+    for (const listener of crashListeners) listener(error);
+  };
+  /** A step fails at once when a server or service dies meanwhile. */
+  const during = <T>(step: Promise<T>): Promise<T> => Promise.race([step, crashed]);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await probe?.close();
+      await supervisor?.stop();
+      await stack?.stop();
+    })();
+    return stopping;
+  };
+
+  try {
+    // 1. Servers.
+    const t0 = Date.now();
+    let servers: GivenServers & { chainId: number };
+    if (options.servers) {
+      const { chainId } = await checkChain(options.servers.rpcUrl);
+      servers = { ...options.servers, chainId };
+    } else {
+      stage("starting the servers (anvil, PostgreSQL, Kafka; data kept in .cache/system/data)");
+      stack = await startStack({ ...config.stack, dataDir, persist: true, log, signal });
+      stack.onCrash(reportCrash);
+      servers = stack.endpoints;
+    }
+    timings.serversMs = Date.now() - t0;
+    checkAborted();
+
+    // 2. Contracts: reused when this chain has them, deployed otherwise.
+    const t1 = Date.now();
+    const { deployment, file, deployed } = await during(
+      ensureDeployment({
+        rpcUrl: servers.rpcUrl,
+        chainId: servers.chainId,
+        dir: config.deploymentsDir,
+        privateKey: config.deployerKey,
+        stage,
+      }),
+    );
+    timings.deployMs = Date.now() - t1;
+    checkAborted();
+
+    // 3. Services, stage by stage, each waited for on its /health.
+    const t2 = Date.now();
+    const stages = serviceStages({
+      rpcUrl: servers.rpcUrl,
+      chainId: servers.chainId,
+      databaseUrl: servers.databaseUrl,
+      kafkaBrokers: servers.kafkaBrokers,
+      deploymentFile: file,
+      names: config.names,
+      ports: config.ports,
+      jwtSecret: jwtSecretFor(config),
+      pollIntervalMs: config.pollIntervalMs,
+      logLevel: config.logLevel,
+    });
+    await checkPortsFree(stages);
+    supervisor = createSupervisor({ dataDir, timeoutMs: config.serviceStartTimeoutMs, signal });
+    supervisor.onCrash(reportCrash);
+    for (const specs of stages) {
+      stage(`starting ${specs.map((s) => s.name).join(", ")}`);
+      await during(supervisor.startStage(specs));
+      checkAborted();
+    }
+    timings.servicesMs = Date.now() - t2;
+
+    // 4. Demo.
+    let demo: DemoResult | undefined;
+    const wantDemo = config.demo === "auto" ? servers.chainId === 31337 : config.demo;
+    if (wantDemo) {
+      stage("seeding the demo (skipped where it is on chain already)");
+      demo = await during(
+        seedDemo({
+          rpcUrl: servers.rpcUrl,
+          deployment,
+          adminKey: config.deployerKey,
+          log: (line) => log.info(`  demo: ${line}`),
+          signal,
+        }),
+      );
+      timings.demoMs = demo.ms;
+    }
+    checkAborted();
+
+    // 5. Caught up: everything on chain is readable through the gateway.
+    const t4 = Date.now();
+    probe = createCatchUpProbe({
+      rpcUrl: servers.rpcUrl,
+      ingestMetricsUrl: `http://${HOST}:${config.ports.ingestHealth}/metrics`,
+      projectorMetricsUrl: `http://${HOST}:${config.ports.projectorHealth}/metrics`,
+      databaseUrl: servers.databaseUrl,
+      kafkaBrokers: servers.kafkaBrokers,
+      topic: topicNames(config.names.topicPrefix).events,
+      projectionSchemaBase: config.names.projectionSchemaBase,
+    });
+    stage("waiting for the projections to catch up with the chain");
+    await during(probe.wait({ timeoutMs: config.catchUpTimeoutMs, signal }));
+    checkAborted();
+    timings.catchUpMs = Date.now() - t4;
+    timings.totalMs = Date.now() - started;
+
+    const activeProbe = probe;
+    return {
+      endpoints: {
+        rpcUrl: servers.rpcUrl,
+        chainId: servers.chainId,
+        databaseUrl: servers.databaseUrl,
+        kafkaBrokers: servers.kafkaBrokers,
+      },
+      deployment,
+      deploymentFile: file,
+      deployed,
+      gatewayUrl: `http://${HOST}:${config.ports.gateway}`,
+      services: supervisor.running(),
+      stack,
+      demo,
+      timings,
+      logsDir: join(dataDir, "logs"),
+      onCrash(listener) {
+        crashListeners.add(listener);
+        for (const error of crashes) listener(error);
+      },
+      checkCaughtUp: () => activeProbe.check(),
+      waitForCatchUp: (timeoutMs = config.catchUpTimeoutMs) => activeProbe.wait({ timeoutMs }),
+      sampleStatus: () =>
+        sampleStatus({
+          ingestMetricsUrl: `http://${HOST}:${config.ports.ingestHealth}/metrics`,
+          projectorMetricsUrl: `http://${HOST}:${config.ports.projectorHealth}/metrics`,
+          head: () => blockNumber(servers.rpcUrl, 2_000),
+        }),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    if (signal?.aborted)
+      throw new StartAbortedError("start-up was cancelled; everything started was stopped");
+    throw error;
+  }
+}
+
+/**
+ * The deployment of this chain: deployments/<chainId>.json when the chain has code at its addresses (a
+ * kept chain, or real infrastructure), otherwise a new deployment written there.
+ */
+export async function ensureDeployment(options: {
+  rpcUrl: string;
+  chainId: number;
+  dir: string;
+  privateKey: `0x${string}`;
+  stage?: (text: string) => void;
+}): Promise<{ deployment: Deployment; file: string; deployed: boolean }> {
+  const file = deploymentPath(options.chainId, options.dir);
+  if (existsSync(file)) {
+    const deployment = readDeployment(options.chainId, options.dir);
+    const codes = await Promise.all(
+      Object.values(deployment.contracts).map((contract) => getCode(options.rpcUrl, contract.address)),
+    );
+    if (codes.every((code) => code !== "0x" && code !== "")) return { deployment, file, deployed: false };
+    options.stage?.(`${file} names contracts this chain does not have (a new chain): deploying again`);
+  } else {
+    options.stage?.(`deploying the contracts to chain ${options.chainId}`);
+  }
+  const result = await deployCareChain({
+    rpcUrl: options.rpcUrl,
+    privateKey: options.privateKey,
+    deploymentsDir: options.dir,
+  });
+  const { admin: _admin, file: written, ...deployment } = result;
+  if (!written) throw new SystemStartError("deployCareChain wrote no deployments file");
+  return { deployment, file: written, deployed: true };
+}
+
+async function getCode(rpcUrl: string, address: string): Promise<string> {
+  const response = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getCode", params: [address, "latest"] }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await response.json()) as { result?: string; error?: { message: string } };
+  if (typeof body.result !== "string") throw new Error(body.error?.message ?? "no eth_getCode result");
+  return body.result;
+}

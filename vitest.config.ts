@@ -4,7 +4,12 @@ import { defineConfig } from "vitest/config";
 // setup and every integration test isolates itself with its own database schema, topics and accounts.
 export default defineConfig({
   test: {
-    include: ["*/src/**/*.test.ts", "*/test/**/*.test.ts", "contracts/ts/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: [
+      "*/src/**/*.test.ts",
+      "*/test/**/*.test.ts",
+      "contracts/ts/**/*.test.ts",
+      "scripts/**/*.test.ts",
+    ],
     exclude: ["**/node_modules/**", "**/.cache/**"],
     globalSetup: ["./stack/src/vitest-global-setup.ts"],
     pool: "forks",

@@ -39,8 +39,22 @@ async function main(): Promise<void> {
   if (!rpcUrl || !brokers) {
     const config = parseStackConfig(process.env);
     // Under the repo's cache (as the test stack): the servers' users can write there.
-    dataDir = join(stackStateDir(config.cacheDir), `bench-ingest-${process.pid}`);
-    stack = await startStack({ ...config, dataDir, log: silentLogger });
+    const dir = join(stackStateDir(config.cacheDir), `bench-ingest-${process.pid}`);
+    dataDir = dir;
+    // Ctrl-C stops the servers this benchmark started.
+    const interrupt = async () => {
+      await stack?.stop();
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    };
+    process.once("SIGINT", interrupt);
+    process.once("SIGTERM", interrupt);
+    try {
+      stack = await startStack({ ...config, dataDir: dir, log: silentLogger });
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
     rpcUrl = stack.endpoints.rpcUrl;
     brokers = stack.endpoints.kafkaBrokers;
   }

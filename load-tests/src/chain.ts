@@ -10,10 +10,10 @@ import {
   recordRegistryAbi,
   vitalsMonitorAbi,
 } from "@carechain/contracts/abis";
-import { bytecodes } from "@carechain/contracts/artifacts";
-import { type Address, encodeAbiParameters, type Hex, keccak256, toHex } from "viem";
+import { deployCareChain } from "@carechain/contracts";
+import { type Address, type Hex, keccak256, toHex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import type { Say } from "./paths.ts";
+import { type Say, seconds } from "./paths.ts";
 import { forEachConcurrent, type JsonRpc, type RpcCall } from "./rpc.ts";
 
 export const contractNames = [
@@ -91,64 +91,34 @@ export function deploymentFileFor(cache: string, chainId: number): string {
 }
 
 /**
- * Deploys the four contracts from a deployer derived from `salt` (funded and impersonated on anvil, so that
- * it never races other users of the chain's unlocked accounts for nonces).
+ * Deploys the four contracts with the contracts package's deployCareChain, from a deployer derived from
+ * `salt` and funded with anvil_setBalance (so that it never races other users of anvil's unlocked accounts
+ * for nonces). The deployer is the IdentityRegistry admin; it is impersonated to set the registrar.
  */
 export async function deployContracts(rpc: JsonRpc, salt: string, say: Say): Promise<Deployment> {
   const started = Date.now();
-  const deployer = privateKeyToAddress(
-    keccak256(toHex(`carechain-load-tests:deployer:${salt}`)),
-  ).toLowerCase();
-  await prepareAccounts(rpc, [deployer as Address]);
-  const chainId = Number(await rpc.call<string>("eth_chainId"));
-  const deploy = async (name: ContractName, args: Hex) => {
-    const hash = await rpc.call<Hex>("eth_sendTransaction", [
-      { from: deployer, data: `${bytecodes[name]}${args.slice(2)}`, gas: toHex(6_000_000) },
-    ]);
-    const receipt = await waitForReceipt(rpc, hash);
-    if (receipt.status !== "0x1" || !receipt.contractAddress) {
-      throw new DeploymentError(`deploying ${name} failed (tx ${hash})`);
-    }
-    return { address: receipt.contractAddress as Address, startBlock: Number(receipt.blockNumber) };
-  };
-  const identity = await deploy("IdentityRegistry", "0x");
-  const consent = await deploy(
-    "ConsentManager",
-    encodeAbiParameters([{ type: "address" }], [identity.address]),
-  );
-  const pair = encodeAbiParameters(
-    [{ type: "address" }, { type: "address" }],
-    [identity.address, consent.address],
-  );
-  const records = await deploy("RecordRegistry", pair);
-  const vitals = await deploy("VitalsMonitor", pair);
-  const block = await rpc.call<{ hash: Hex }>("eth_getBlockByNumber", [toHex(identity.startBlock), false]);
-  say(`deployed the contracts at block ${identity.startBlock} in ${Date.now() - started} ms`);
+  const privateKey = keccak256(toHex(`carechain-load-tests:deployer:${salt}`));
+  const deployer = privateKeyToAddress(privateKey).toLowerCase() as Address;
+  await prepareAccounts(rpc, [deployer]);
+  const result = await deployCareChain({ rpcUrl: rpc.url, privateKey, deploymentsDir: false, pollingIntervalMs: 20 });
+  const block = await rpc.call<{ hash: Hex }>("eth_getBlockByNumber", [toHex(result.startBlock), false]);
+  say(`deployed the contracts at block ${result.startBlock} in ${Date.now() - started} ms`);
+  const lower = (name: ContractName) => ({
+    address: result.contracts[name].address.toLowerCase() as Address,
+    startBlock: result.contracts[name].startBlock,
+  });
   return {
-    chainId,
-    startBlock: identity.startBlock,
+    chainId: result.chainId,
+    startBlock: result.startBlock,
     startBlockHash: block.hash,
-    owner: deployer as Address,
+    owner: deployer,
     contracts: {
-      IdentityRegistry: identity,
-      ConsentManager: consent,
-      RecordRegistry: records,
-      VitalsMonitor: vitals,
+      IdentityRegistry: lower("IdentityRegistry"),
+      ConsentManager: lower("ConsentManager"),
+      RecordRegistry: lower("RecordRegistry"),
+      VitalsMonitor: lower("VitalsMonitor"),
     },
   };
-}
-
-type Receipt = { status: Hex; contractAddress: Address | null; blockNumber: Hex };
-
-export async function waitForReceipt(rpc: JsonRpc, hash: Hex, timeoutMs = 60_000): Promise<Receipt> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const receipt = await rpc.call<Receipt | null>("eth_getTransactionReceipt", [hash]);
-    if (receipt) return receipt;
-    if (Date.now() > deadline)
-      throw new DeploymentError(`transaction ${hash} was not mined in ${timeoutMs} ms`);
-    await sleep(20);
-  }
 }
 
 /** 10,000 ETH each and impersonation, so that eth_sendTransaction works for them without keys. */
@@ -167,6 +137,11 @@ export async function prepareAccounts(rpc: JsonRpc, accounts: readonly Address[]
 }
 
 export type Tx = { from: Address; to: Address; data: Hex; gas: bigint };
+
+/** The block gas limit while seeding in bulk (thousands of transactions a block). */
+const BULK_GAS_LIMIT = 2_000_000_000n;
+/** Transactions sent before mining them: anvil's pool slows down past a few thousand (385 tx/s at 6,000). */
+const BULK_CHUNK = 2_000;
 
 export type SendOptions = {
   /**
@@ -189,9 +164,9 @@ export async function sendAll(
   rpc: JsonRpc,
   txs: readonly Tx[],
   options: SendOptions,
-): Promise<{ ms: number }> {
+): Promise<{ ms: number; blocks: number }> {
   const started = Date.now();
-  if (txs.length === 0) return { ms: 0 };
+  if (txs.length === 0) return { ms: 0, blocks: 0 };
   const senders = [...new Set(txs.map((tx) => tx.from))];
   const counts = await rpc.batchAll(
     senders.map((sender) => ({ method: "eth_getTransactionCount", params: [sender, "pending"] })),
@@ -224,6 +199,9 @@ export async function sendAll(
   });
 
   let sent = 0;
+  let blocks = 0;
+  let submitMs = 0;
+  let mineMs = 0;
   let lastReport = Date.now();
   const report = (force = false) => {
     if (!force && Date.now() - lastReport < 5_000) return;
@@ -231,8 +209,10 @@ export async function sendAll(
     const secondsSoFar = (Date.now() - started) / 1000;
     const rate = sent / Math.max(secondsSoFar, 1e-3);
     const eta = rate > 0 ? (txs.length - sent) / rate : null;
+    const split =
+      blocks > 0 ? `; ${blocks} blocks, ${seconds(submitMs)} submitting, ${seconds(mineMs)} mining` : "";
     options.say(
-      `  ${options.label}: ${sent}/${txs.length} tx (${rate.toFixed(0)} tx/s, ETA ${formatDuration(eta)})`,
+      `  ${options.label}: ${sent}/${txs.length} tx (${rate.toFixed(0)} tx/s, ETA ${formatDuration(eta)}${split})`,
     );
   };
   const check = (answers: { error?: { message: string } | undefined }[]) => {
@@ -243,18 +223,40 @@ export async function sendAll(
   };
 
   if (options.mining === "bulk") {
+    // anvil keeps a copy of the state per block, so its memory grows with blocks x state: at 30M gas a
+    // block the reference population would take some 1,300 blocks and tens of GB. Blocks of up to
+    // BULK_GAS_LIMIT (restored afterwards) keep it to a few dozen blocks, and mining is faster too.
+    const previousLimit = BigInt(
+      (await rpc.call<{ gasLimit: Hex }>("eth_getBlockByNumber", ["latest", false])).gasLimit,
+    );
     await rpc.call("evm_setAutomine", [false]);
+    await rpc.call("anvil_setBlockGasLimit", [toHex(BULK_GAS_LIMIT)]);
     try {
-      // Chunks small enough for the pool, large enough to fill blocks (30M gas).
-      const chunk = 2_000;
-      for (let i = 0; i < calls.length; i += chunk) {
-        const part = calls.slice(i, i + chunk);
+      // One block per chunk: at most BULK_CHUNK transactions (anvil takes them in more slowly the fuller
+      // its pool), and no more than fit in 80 % of a block.
+      const chunks: RpcCall[][] = [];
+      let gas = 0n;
+      for (const [k, call] of calls.entries()) {
+        const full = (chunks.at(-1)?.length ?? 0) >= BULK_CHUNK || gas + txs[k]!.gas > (BULK_GAS_LIMIT * 4n) / 5n;
+        if (chunks.length === 0 || full) {
+          chunks.push([]);
+          gas = 0n;
+        }
+        chunks.at(-1)!.push(call);
+        gas += txs[k]!.gas;
+      }
+      for (const part of chunks) {
+        const t0 = Date.now();
         check(await rpc.batchAll(part, { batchSize: 250, concurrency: 2 }));
-        await mineUntilEmpty(rpc, baseFee);
+        const t1 = Date.now();
+        blocks += await mineUntilEmpty(rpc, baseFee);
+        submitMs += t1 - t0;
+        mineMs += Date.now() - t1;
         sent += part.length;
         report();
       }
     } finally {
+      await rpc.call("anvil_setBlockGasLimit", [toHex(previousLimit)]);
       await rpc.call("evm_setAutomine", [true]);
     }
   } else {
@@ -267,10 +269,11 @@ export async function sendAll(
     });
   }
   report(true);
-  return { ms: Date.now() - started };
+  return { ms: Date.now() - started, blocks };
 }
 
-async function mineUntilEmpty(rpc: JsonRpc, baseFee: bigint): Promise<void> {
+/** Mines blocks until the pool is empty, the base fee held at `baseFee`; returns how many. */
+async function mineUntilEmpty(rpc: JsonRpc, baseFee: bigint): Promise<number> {
   for (let round = 0; ; round++) {
     const status = await rpc.call<{ pending: Hex; queued: Hex }>("txpool_status");
     if (Number(status.pending) === 0) {
@@ -279,7 +282,7 @@ async function mineUntilEmpty(rpc: JsonRpc, baseFee: bigint): Promise<void> {
           `${Number(status.queued)} transactions are stuck in the pool with nonce gaps`,
         );
       }
-      return;
+      return round;
     }
     await rpc.call("anvil_setNextBlockBaseFeePerGas", [toHex(baseFee)]);
     await rpc.call("evm_mine");

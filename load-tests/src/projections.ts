@@ -42,6 +42,8 @@ export async function waitForProjections(options: {
   expected: PopulationSize;
   say: Say;
   timeoutMs?: number;
+  /** Fail when the counts do not move for this long (default 2 minutes). */
+  stallMs?: number;
 }): Promise<{ ms: number; counts: ProjectedCounts }> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 30 * 60_000;
@@ -54,7 +56,10 @@ export async function waitForProjections(options: {
   const e = options.expected;
   const goal = e.patients + e.doctors + e.grants + e.records + e.readings;
   let first: { at: number; rows: number } | undefined;
-  let lastReport = 0;
+  let lastReport = Date.now();
+  let lastRows = -1;
+  let lastProgress = Date.now();
+  const stallMs = options.stallMs ?? 120_000;
   try {
     for (;;) {
       const counts = await projectedCounts(client, options.schema);
@@ -70,6 +75,15 @@ export async function waitForProjections(options: {
         if (done) {
           options.say(`projections caught up in ${seconds(Date.now() - started)} (${describe(counts)})`);
           return { ms: Date.now() - started, counts };
+        }
+        if (rows !== lastRows) {
+          lastRows = rows;
+          lastProgress = Date.now();
+        } else if (Date.now() - lastProgress > stallMs) {
+          throw new CatchUpError(
+            `the projections have not moved for ${seconds(stallMs)} (${describe(counts)}; expected ${goal} rows): ` +
+              "see the ingest and projector logs",
+          );
         }
         if (Date.now() - lastReport > 5_000) {
           lastReport = Date.now();

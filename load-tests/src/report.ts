@@ -336,7 +336,7 @@ function rampChart(ramp: RampResult): string {
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(ramp.scenario)} p95 per stage">
 <line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#999"/><line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#999"/>
-${line(ramp.promiseMs, "#e15759", `promise p95 < ${ramp.promiseMs} ms`)}${line(ramp.tightMs, "#59a14f", `ours p95 < ${ramp.tightMs} ms`)}
+${line(ramp.promiseMs, "#e15759", `promise p95 &lt; ${ramp.promiseMs} ms`)}${line(ramp.tightMs, "#59a14f", `ours p95 &lt; ${ramp.tightMs} ms`)}
 <polyline points="${points}" fill="none" stroke="#f28e2b" stroke-width="2"/>${dots}${ticks}
 <text x="${left + plotW / 2}" y="${height - 6}" font-size="11" text-anchor="middle">offered rate (requests/s)</text>
 <text x="12" y="${top + plotH / 2}" font-size="11" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">p95 ms</text></svg>`;

@@ -236,9 +236,13 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
         args: [patient],
       })),
     );
-    // Patients with fewer records than planned: look at each of their records.
-    const partial = range(size.patients).filter((i) => Number(counts[i]) < pop.recordsOfPatient(i));
-    const candidates = partial.flatMap((i) => range(pop.recordsOfPatient(i)).map((m) => pop.record(i, m)));
+    // Patients with none of their records: all to send. With some (an interrupted run): look at each.
+    const recordsOf = (i: number) => range(pop.recordsOfPatient(i)).map((m) => pop.record(i, m));
+    const none = range(size.patients).filter((i) => Number(counts[i]) === 0 && pop.recordsOfPatient(i) > 0);
+    const partial = range(size.patients).filter(
+      (i) => Number(counts[i]) > 0 && Number(counts[i]) < pop.recordsOfPatient(i),
+    );
+    const candidates = partial.flatMap(recordsOf);
     const existing = await views<readonly [Address, Address, number, Hex, number, Hex, Hex]>(
       candidates.map((record) => ({
         to: c.RecordRegistry.address,
@@ -249,12 +253,14 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
     );
     // A device sends nothing but its readings batches: its nonce is the number of batches sent.
     const nonces = await rpc.batchAll(
-      devices.map((device) => ({ method: "eth_getTransactionCount", params: [device, "pending"] }) as RpcCall),
+      devices.map(
+        (device) => ({ method: "eth_getTransactionCount", params: [device, "pending"] }) as RpcCall,
+      ),
       { batchSize: 1_000, concurrency: 2 },
     );
     return {
       doctors: range(size.doctors).filter((j) => !verified[j]),
-      records: candidates.filter((_, k) => existing[k]![4] === 0),
+      records: [...none.flatMap(recordsOf), ...candidates.filter((_, k) => existing[k]![4] === 0)],
       batches: range(size.patients).flatMap((i) =>
         pop
           .readingBatches(i)

@@ -13,6 +13,7 @@ import { ConfigError, formatDuration } from "@carechain/common";
 import { loadEnv, seedArgs } from "./config.ts";
 import { say as defaultSay } from "./paths.ts";
 import { JsonRpc } from "./rpc.ts";
+import { stopAllServices } from "./services.ts";
 import { prepareSystem } from "./system.ts";
 import { findEndpoints } from "./target.ts";
 
@@ -34,6 +35,7 @@ async function main(argv: string[], rawEnv: Record<string, string | undefined>):
   const rpc = new JsonRpc(endpoints.rpcUrl);
   onSignals(async () => {
     if (!args.automine) await rpc.call("evm_setAutomine", [true]).catch(() => undefined);
+    await stopAllServices();
   });
   const started = Date.now();
   const system = await prepareSystem({

@@ -36,6 +36,15 @@ function installExitHook(): void {
   });
 }
 
+/** Stops every service this process started (Ctrl-C): SIGTERM, SIGKILL after 10 s. */
+export async function stopAllServices(): Promise<void> {
+  const children = [...running];
+  for (const child of children) signal(child, "SIGTERM");
+  const deadline = Date.now() + 10_000;
+  while (running.size > 0 && Date.now() < deadline) await sleep(100);
+  for (const child of running) signal(child, "SIGKILL");
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {

@@ -56,7 +56,9 @@ export async function prepareSystem(options: SystemOptions): Promise<PreparedSys
   const names = pipelineNames(id);
   say(`deployment ${id}: topics ${names.topicPrefix}.*, schema ${names.schemaBase}`);
   const size = typeof options.scale === "number" ? populationSize(options.scale) : options.scale;
-  const population = new Population(options.seed, size);
+  // Accounts are per deployment: a device's nonce (its readings marker) and the roles must not carry over
+  // from another deployment on the same chain.
+  const population = new Population(`${options.seed}/${id}`, size);
 
   const started = Date.now();
   const pipeline = await startPipeline({

@@ -26,7 +26,7 @@ import {
 } from "./state-files.ts";
 
 const log = createLogger();
-const USAGE = "usage: stack <up|down|status>  (npm start = stack up)";
+const USAGE = "usage: stack <up|down|status>  (npm run stack -- up)";
 
 async function up(config: StackConfig): Promise<number | undefined> {
   const other = runningUpPid(config.cacheDir);
@@ -109,7 +109,7 @@ async function down(config: StackConfig): Promise<number> {
 async function status(config: StackConfig): Promise<number> {
   const file = readEndpointsFile(config.cacheDir);
   if (!file) {
-    process.stdout.write("the stack is not running (start it with npm start)\n");
+    process.stdout.write("the stack is not running (start it with npm run stack -- up)\n");
     return 1;
   }
   const checks: [string, Promise<string>][] = [

@@ -17,7 +17,14 @@ export {
   type WaitOptions,
   withTimeout,
 } from "./processes.ts";
-export { type RunState, readRunState, reapStaleRun, runFolderName, writeRunState } from "./run-state.ts";
+export {
+  type RunState,
+  readRunState,
+  reapStaleRun,
+  runFolderName,
+  waitUntilGone,
+  writeRunState,
+} from "./run-state.ts";
 export {
   type RunningStack,
   type ServerInfo,

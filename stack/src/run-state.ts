@@ -93,3 +93,25 @@ function worksInside(pid: number, dataDir: string): boolean {
     return false;
   }
 }
+
+/**
+ * Waits until the processes are gone entirely, zombies included (a server that checks its lock file with
+ * kill(pid, 0), as PostgreSQL does, still sees a killed but unreaped one). Returns the pids still there.
+ */
+export async function waitUntilGone(pids: number[], timeoutMs = 10_000): Promise<number[]> {
+  const exists = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  let left = pids.filter(exists);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = left.filter(exists);
+  }
+  return left;
+}

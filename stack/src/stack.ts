@@ -11,7 +11,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { checkPostgres, redact, startPostgres } from "./postgres.ts";
 import type { ManagedProcess } from "./processes.ts";
 import { isAlive } from "./processes.ts";
-import { readRunState, reapStaleRun, writeRunState } from "./run-state.ts";
+import { readRunState, reapStaleRun, waitUntilGone, writeRunState } from "./run-state.ts";
 
 /** Where the running stack's servers listen; what tests and other processes need to reach them. */
 export interface StackEndpoints {
@@ -80,7 +80,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       );
     }
     const reaped = reapStaleRun(options.dataDir);
-    if (reaped.length > 0) log.warn(`stopped servers a previous run left behind (pids ${reaped.join(", ")})`);
+    if (reaped.length > 0) {
+      log.warn(`stopped servers a previous run left behind (pids ${reaped.join(", ")})`);
+      await waitUntilGone(reaped);
+    }
   } else if (existsSync(options.dataDir) && readdirSync(options.dataDir).length > 0) {
     // Every run starts from nothing (anvil's chain always does), so old data must not leak in.
     throw new ConfigError(`${options.dataDir} is not empty: startStack needs a new folder for every run`);

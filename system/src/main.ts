@@ -18,6 +18,7 @@ import {
   ConfigError as StackConfigError,
   StackError,
   StartAbortedError,
+  waitUntilGone,
 } from "@carechain/stack";
 import { loadSystemConfig, type SystemConfig, USAGE } from "./config.ts";
 import { demoAccountList, demoAccounts } from "./demo/accounts.ts";
@@ -46,7 +47,7 @@ async function main(): Promise<number | undefined> {
       { details: "Stop it with Ctrl-C in its terminal (or kill its pid) first." },
     );
   }
-  if (config.reset) reset(config);
+  if (config.reset) await reset(config);
 
   const abort = new AbortController();
   const statusLine = new StatusLine(process.stdout);
@@ -65,9 +66,15 @@ async function main(): Promise<number | undefined> {
     })();
     return shuttingDown;
   };
+  let firstSignalAt = 0;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
-      if (shuttingDown || abort.signal.aborted) return log.info("already stopping");
+      if (shuttingDown || abort.signal.aborted) {
+        // Ctrl-C reaches this process twice (from the terminal and relayed by tsx): only a later one counts.
+        if (Date.now() - firstSignalAt > 1_000) log.info("already stopping");
+        return;
+      }
+      firstSignalAt = Date.now();
       if (!system) {
         statusLine.clear();
         log.info(`${signal}: cancelling the start, stopping what was started`);
@@ -114,10 +121,12 @@ async function main(): Promise<number | undefined> {
 }
 
 /** `--reset`: stops whatever a killed earlier start left behind, then deletes the kept data. */
-function reset(config: SystemConfig): void {
+async function reset(config: SystemConfig): Promise<void> {
   const killed = [...reapStaleRun(config.dataDir), ...reapStaleRun(join(config.dataDir, "services"))];
-  if (killed.length > 0)
+  if (killed.length > 0) {
     log.warn(`stopped processes an earlier start left behind (pids ${killed.join(", ")})`);
+    await waitUntilGone(killed);
+  }
   rmSync(config.dataDir, { recursive: true, force: true });
   log.info(`--reset: deleted ${shortPath(config.dataDir)} (chain, database, Kafka): starting from nothing`);
 }
@@ -164,11 +173,14 @@ function readyText(system: RunningSystem, config: SystemConfig): string {
       "Try it (signs in with the account's key through the gateway, runs the named operation, prints JSON):",
       "",
       `  npm run query -- --as dr-house PatientFetch --address ${alice}`,
-      "      alice's records (a note and its amendment, a relayed lab result), grants and latest vitals",
+      "      alice's records (a note and its amendment, a lab result relayed by st-mary) and vitals;",
+      "      her grants are hers alone: FORBIDDEN, with the rest of the answer intact",
       `  npm run query -- --as acme-insurance PatientFetch --address ${alice}`,
-      "      the insurer's READ_RECORDS grant: records yes; grants and vitals FORBIDDEN",
+      "      the insurer's narrow grant (READ_RECORDS): records yes, vitals FORBIDDEN",
       `  npm run query -- --as dr-grey PatientFetch --address ${alice}`,
-      "      alice revoked dr-grey: FORBIDDEN",
+      "      alice revoked dr-grey: the whole patient is FORBIDDEN",
+      `  npm run query -- --as alice PatientFetch --address ${alice}`,
+      "      alice herself: everything, grants included",
       `  npm run query -- --as dr-house DoctorFetch --address ${demoAccounts.drHouse.address}`,
       "      dr-house's own patients",
       "",

@@ -4,7 +4,7 @@
 // in <dataDir>/logs/<name>.log, is ready when its /health answers 200, and an exit nobody asked for is
 // reported with the tail of its log. Their pids are kept in <dataDir>/services/run.json, so that a start
 // after a `kill -9` of `npm start` stops what the killed one left behind.
-import { mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { NonRetryableError } from "@carechain/common";
@@ -62,7 +62,11 @@ export interface ServiceInputs {
   logLevel: ServiceLogLevel;
 }
 
-/** The six services in start order, as stages: a stage starts once the previous one is healthy. */
+/**
+ * The six services in start order, as stages: a stage starts once the previous one is healthy. Ingest,
+ * projector and the subgraphs need only the servers; the gateway comes last, so that its subscription feed
+ * finds the events topic ingest creates.
+ */
 export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
   const { names, ports } = inputs;
   const common = { LOG_LEVEL: inputs.logLevel, KAFKA_BROKERS: inputs.kafkaBrokers.join(",") };
@@ -130,8 +134,10 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
         portVariable: portVariables.projectorHealth,
         port: ports.projectorHealth,
       },
+      subgraph("identity"),
+      subgraph("records"),
+      subgraph("vitals"),
     ],
-    [subgraph("identity"), subgraph("records"), subgraph("vitals")],
     [
       {
         name: "gateway",
@@ -149,15 +155,15 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
   ];
 }
 
-/** Fails, naming the variable to set, when one of the ports is taken by another program. */
-export async function checkPortsFree(stages: ServiceSpec[][]): Promise<void> {
-  const specs = stages.flat();
-  const taken = await Promise.all(specs.map((spec) => isListening(spec.port, 500)));
-  const problems = specs
+/** Fails, naming the variable to set, when a port a service should listen on is taken by another program. */
+export async function checkPortsFree(ports: ServicePorts): Promise<void> {
+  const entries = (Object.entries(ports) as [keyof ServicePorts, number][]).filter(([, port]) => port !== 0);
+  const taken = await Promise.all(entries.map(([, port]) => isListening(port, 2_000)));
+  const problems = entries
     .filter((_, i) => taken[i])
     .map(
-      (spec) =>
-        `port ${spec.port} (${spec.name}) is taken: stop what listens there or set ${spec.portVariable}`,
+      ([name, port]) =>
+        `port ${port} (${name}) is taken: stop what listens there or set ${portVariables[name]}`,
     );
   if (problems.length > 0) {
     throw new PortTakenError("A port CareChain needs is already in use.", { details: problems.join("\n") });
@@ -206,6 +212,11 @@ export function createSupervisor(options: {
   async function startOne(spec: ServiceSpec): Promise<RunningService> {
     const t0 = Date.now();
     const logFile = join(logsDir, `${spec.name}.log`);
+    // Logs are kept across starts: a marker shows where this start's output begins.
+    appendFileSync(
+      logFile,
+      `--- ${new Date().toISOString()} started by npm start (pid ${process.pid}) ---\n`,
+    );
     const child = await ManagedProcess.spawn({
       name: spec.name,
       command: process.execPath,
@@ -252,7 +263,7 @@ export function createSupervisor(options: {
     },
     stop() {
       stopping ??= (async () => {
-        // Reverse start order: the gateway first, ingest last. A stage's services stop together.
+        // Reverse order of the data flow: the gateway, the subgraphs, the projector, ingest.
         const stages = new Map<number, RunningService[]>();
         for (const service of [...started].reverse()) {
           const stage = stageOf(service.name);
@@ -271,7 +282,7 @@ export function createSupervisor(options: {
 }
 
 function stageOf(name: ServiceName): number {
-  return { ingest: 0, projector: 0, identity: 1, records: 1, vitals: 1, gateway: 2 }[name];
+  return { ingest: 0, projector: 1, identity: 2, records: 2, vitals: 2, gateway: 3 }[name];
 }
 
 async function isHealthy(spec: ServiceSpec): Promise<boolean> {

@@ -108,8 +108,9 @@ export async function sampleStatus(sources: {
     head: head ?? (ingest && metricValue(ingest, "carechain_ingest_head_block")),
     indexed: ingest && metricValue(ingest, "carechain_ingest_indexed_block"),
     projectorLag: projector && metricSum(projector, "carechain_projector_lag"),
-    ingestEvents: ingest && metricSum(ingest, "carechain_ingest_events_total"),
-    projectedEvents: projector && metricSum(projector, "carechain_projector_events_applied_total"),
+    // A labelled counter has no series until first incremented: 0 when the endpoint answered.
+    ingestEvents: ingest && (metricSum(ingest, "carechain_ingest_events_total") ?? 0),
+    projectedEvents: projector && (metricSum(projector, "carechain_projector_events_applied_total") ?? 0),
   };
 }
 
@@ -127,11 +128,11 @@ export function formatStatus(now: StatusSample, previous?: StatusSample): string
   return [
     `head ${show(now.head)}`,
     `indexed ${show(now.indexed)}`,
-    `lag ${lag} blocks / ${show(now.projectorLag)} msgs`,
-    `events/s ingest ${rate(now.ingestEvents, previous?.ingestEvents)}, projector ${rate(
+    `lag ${lag} blocks, ${show(now.projectorLag)} msgs`,
+    `${rate(now.ingestEvents, previous?.ingestEvents)} events/s ingested, ${rate(
       now.projectedEvents,
       previous?.projectedEvents,
-    )}`,
+    )} projected`,
   ].join(" · ");
 }
 

@@ -4,23 +4,34 @@
 //   -> demo (optional) -> projections caught up.
 // Any failure on the way, a crash of any process, or an abort (Ctrl-C) stops what was started, in reverse
 // order. The handle's stop() does the same once running.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { NonRetryableError } from "@carechain/common";
-import { type Deployment, deployCareChain, deploymentPath, readDeployment } from "@carechain/contracts";
+import {
+  type Deployment,
+  deployCareChain,
+  deploymentPath,
+  parseDeployment,
+  readDeployment,
+  writeDeployment,
+} from "@carechain/contracts";
 import { topicNames } from "@carechain/indexer/kafka";
 import {
   checkChain,
   createLogger,
+  freePort,
   HOST,
   type Logger,
   type RunningStack,
+  reapStaleRun,
+  repoRoot,
   type ServerExitedError,
   StartAbortedError,
   startStack,
+  waitUntilGone,
 } from "@carechain/stack";
 import { blockNumber, type CatchUpState, createCatchUpProbe } from "./caught-up.ts";
-import { jwtSecretFor, type SystemConfig } from "./config.ts";
+import { jwtSecretFor, type ServicePorts, type SystemConfig } from "./config.ts";
 import { type DemoResult, seedDemo } from "./demo/scenario.ts";
 import { checkPortsFree, createSupervisor, type RunningService, serviceStages } from "./services.ts";
 import { type StatusSample, sampleStatus } from "./status-line.ts";
@@ -130,6 +141,19 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
   };
 
   try {
+    // Before anything starts: what a killed earlier start left behind is stopped (its pids are recorded in
+    // the data folder), then the services' ports must be free (the message names the variable to set).
+    const leftovers = [
+      ...reapStaleRun(join(dataDir, "services")),
+      ...(options.servers ? [] : reapStaleRun(dataDir)),
+    ];
+    if (leftovers.length > 0) {
+      log.warn(`stopped processes a killed earlier start left behind (pids ${leftovers.join(", ")})`);
+      await waitUntilGone(leftovers); // and with them their ports and lock files
+    }
+    await checkPortsFree(config.ports);
+    const ports = await resolvePorts(config.ports);
+
     // 1. Servers.
     const t0 = Date.now();
     let servers: GivenServers & { chainId: number };
@@ -137,7 +161,10 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       const { chainId } = await checkChain(options.servers.rpcUrl);
       servers = { ...options.servers, chainId };
     } else {
-      stage("starting the servers (anvil, PostgreSQL, Kafka; data kept in .cache/system/data)");
+      const where = relative(repoRoot, dataDir);
+      stage(
+        `starting the servers (anvil, PostgreSQL, Kafka; data kept in ${where.startsWith("..") ? dataDir : where})`,
+      );
       stack = await startStack({ ...config.stack, dataDir, persist: true, log, signal });
       stack.onCrash(reportCrash);
       servers = stack.endpoints;
@@ -147,11 +174,13 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
 
     // 2. Contracts: reused when this chain has them, deployed otherwise.
     const t1 = Date.now();
+    mkdirSync(dataDir, { recursive: true });
     const { deployment, file, deployed } = await during(
       ensureDeployment({
         rpcUrl: servers.rpcUrl,
         chainId: servers.chainId,
         dir: config.deploymentsDir,
+        keptFile: join(dataDir, "deployment.json"),
         privateKey: config.deployerKey,
         stage,
       }),
@@ -168,12 +197,11 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       kafkaBrokers: servers.kafkaBrokers,
       deploymentFile: file,
       names: config.names,
-      ports: config.ports,
+      ports,
       jwtSecret: jwtSecretFor(config),
       pollIntervalMs: config.pollIntervalMs,
       logLevel: config.logLevel,
     });
-    await checkPortsFree(stages);
     supervisor = createSupervisor({ dataDir, timeoutMs: config.serviceStartTimeoutMs, signal });
     supervisor.onCrash(reportCrash);
     for (const specs of stages) {
@@ -205,8 +233,8 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
     const t4 = Date.now();
     probe = createCatchUpProbe({
       rpcUrl: servers.rpcUrl,
-      ingestMetricsUrl: `http://${HOST}:${config.ports.ingestHealth}/metrics`,
-      projectorMetricsUrl: `http://${HOST}:${config.ports.projectorHealth}/metrics`,
+      ingestMetricsUrl: `http://${HOST}:${ports.ingestHealth}/metrics`,
+      projectorMetricsUrl: `http://${HOST}:${ports.projectorHealth}/metrics`,
       databaseUrl: servers.databaseUrl,
       kafkaBrokers: servers.kafkaBrokers,
       topic: topicNames(config.names.topicPrefix).events,
@@ -229,7 +257,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       deployment,
       deploymentFile: file,
       deployed,
-      gatewayUrl: `http://${HOST}:${config.ports.gateway}`,
+      gatewayUrl: `http://${HOST}:${ports.gateway}`,
       services: supervisor.running(),
       stack,
       demo,
@@ -243,8 +271,8 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       waitForCatchUp: (timeoutMs = config.catchUpTimeoutMs) => activeProbe.wait({ timeoutMs }),
       sampleStatus: () =>
         sampleStatus({
-          ingestMetricsUrl: `http://${HOST}:${config.ports.ingestHealth}/metrics`,
-          projectorMetricsUrl: `http://${HOST}:${config.ports.projectorHealth}/metrics`,
+          ingestMetricsUrl: `http://${HOST}:${ports.ingestHealth}/metrics`,
+          projectorMetricsUrl: `http://${HOST}:${ports.projectorHealth}/metrics`,
           head: () => blockNumber(servers.rpcUrl, 2_000),
         }),
       stop,
@@ -257,24 +285,56 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
   }
 }
 
+/** Port 0 means "any free port": picked here, so that every service knows every other one's. */
+async function resolvePorts(ports: ServicePorts): Promise<ServicePorts> {
+  const entries = await Promise.all(
+    Object.entries(ports).map(async ([name, port]) => [name, port === 0 ? await freePort() : port] as const),
+  );
+  return Object.fromEntries(entries) as unknown as ServicePorts;
+}
+
 /**
- * The deployment of this chain: deployments/<chainId>.json when the chain has code at its addresses (a
- * kept chain, or real infrastructure), otherwise a new deployment written there.
+ * The deployment the system runs on. The kept data (`keptFile`, beside the chain, database and topics it
+ * belongs to) wins while the chain has its code: the shared deployments file may since have been rewritten by
+ * another tool, and is then written back. Otherwise deployments/<chainId>.json when the chain has code at
+ * its addresses (a chain given by RPC_URL), otherwise a new deployment, written to both.
  */
 export async function ensureDeployment(options: {
   rpcUrl: string;
   chainId: number;
   dir: string;
+  /** The copy kept with the data (`<dataDir>/deployment.json`). */
+  keptFile?: string;
   privateKey: `0x${string}`;
   stage?: (text: string) => void;
 }): Promise<{ deployment: Deployment; file: string; deployed: boolean }> {
   const file = deploymentPath(options.chainId, options.dir);
+  const onChain = async (deployment: Deployment) =>
+    deployment.chainId === options.chainId &&
+    (
+      await Promise.all(
+        Object.values(deployment.contracts).map((contract) => getCode(options.rpcUrl, contract.address)),
+      )
+    ).every((code) => code !== "0x" && code !== "");
+  const keep = (deployment: Deployment) => {
+    if (options.keptFile) writeFileSync(options.keptFile, `${JSON.stringify(deployment, null, 2)}\n`);
+  };
+
+  const kept = options.keptFile ? readKept(options.keptFile) : undefined;
+  if (kept && (await onChain(kept))) {
+    const shared = existsSync(file) ? readDeployment(options.chainId, options.dir) : undefined;
+    if (JSON.stringify(shared?.contracts) !== JSON.stringify(kept.contracts)) {
+      options.stage?.(`${file} named other contracts than the kept data: writing the kept deployment back`);
+      writeDeployment(kept, options.dir);
+    }
+    return { deployment: kept, file, deployed: false };
+  }
   if (existsSync(file)) {
     const deployment = readDeployment(options.chainId, options.dir);
-    const codes = await Promise.all(
-      Object.values(deployment.contracts).map((contract) => getCode(options.rpcUrl, contract.address)),
-    );
-    if (codes.every((code) => code !== "0x" && code !== "")) return { deployment, file, deployed: false };
+    if (await onChain(deployment)) {
+      keep(deployment);
+      return { deployment, file, deployed: false };
+    }
     options.stage?.(`${file} names contracts this chain does not have (a new chain): deploying again`);
   } else {
     options.stage?.(`deploying the contracts to chain ${options.chainId}`);
@@ -286,7 +346,16 @@ export async function ensureDeployment(options: {
   });
   const { admin: _admin, file: written, ...deployment } = result;
   if (!written) throw new SystemStartError("deployCareChain wrote no deployments file");
+  keep(deployment);
   return { deployment, file: written, deployed: true };
+}
+
+function readKept(file: string): Deployment | undefined {
+  try {
+    return parseDeployment(JSON.parse(readFileSync(file, "utf8")), file);
+  } catch {
+    return undefined;
+  }
 }
 
 async function getCode(rpcUrl: string, address: string): Promise<string> {

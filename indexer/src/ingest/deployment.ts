@@ -53,3 +53,15 @@ export async function readWatchedContracts(
     startBlock: Math.min(parsed.data.startBlock ?? Number.POSITIVE_INFINITY, ...starts),
   };
 }
+
+/** The watched contracts from options: given directly, or read from the deployments file of `chainId`. */
+export async function resolveContracts(
+  source: WatchedContracts | { file: string } | { dir: string },
+  chainId: number,
+): Promise<WatchedContracts> {
+  if (!("addresses" in source)) return readWatchedContracts(source, chainId);
+  return {
+    addresses: source.addresses.map((address) => address.toLowerCase() as Address).sort(),
+    startBlock: source.startBlock,
+  };
+}

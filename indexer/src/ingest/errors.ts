@@ -36,3 +36,6 @@ export class PublishFailedError extends RetryableError {}
 
 /** Another ingest with the same transactional id took over: this one must stop. */
 export class ProducerFencedError extends NonRetryableError {}
+
+/** Kafka refused the batch itself (a message too large, invalid records): sending it again cannot help. */
+export class PublishRejectedError extends NonRetryableError {}

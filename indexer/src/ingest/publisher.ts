@@ -3,7 +3,7 @@ import { type Kafka, type Message, Partitioners, type Producer, type TopicMessag
 import { envelopeMessage } from "../kafka/messages.ts";
 import type { TopicNames } from "../kafka/topics.ts";
 import { type Checkpoint, checkpointMessage } from "./checkpoint.ts";
-import { ProducerFencedError, PublishFailedError } from "./errors.ts";
+import { ProducerFencedError, PublishFailedError, PublishRejectedError } from "./errors.ts";
 
 export type PublishBatch = {
   /** Envelopes in publication order (retractions newest first, then canonical events in chain order). */
@@ -18,8 +18,8 @@ export type PublisherOptions = {
   /** Stable across restarts: a new producer with the same id fences the old one and ends its transaction. */
   transactionalId: string;
   logger: Logger;
-  /** Messages per produce request: keeps each partition's record batch well under the broker's 1 MB. */
-  chunkSize?: number;
+  /** Bytes per produce request: keeps each partition's record batch under the broker's 1 MB. */
+  maxRequestBytes?: number;
   /** Test only: pause inside each transaction, after the events and before the checkpoint and commit. */
   delayInTransactionMs?: number;
 };
@@ -68,17 +68,14 @@ export class Publisher {
 
   async publish(batch: PublishBatch): Promise<void> {
     if (!this.producer) throw new PublishFailedError("The Kafka producer is not connected.");
-    const { topics, chunkSize = 2000 } = this.options;
+    const { topics, maxRequestBytes = 2_400_000 } = this.options;
     const messages = batch.events.map(envelopeMessage);
     const transaction = await this.producer.transaction();
     try {
-      // Events first, in chunks; then the dead letters and the checkpoint in one request; then commit.
-      for (let i = 0; i < messages.length; i += chunkSize) {
-        await transaction.send({
-          topic: topics.events,
-          acks: -1,
-          messages: messages.slice(i, i + chunkSize),
-        });
+      // Events first, in requests of at most ~900 KB (so that no partition's record batch reaches the
+      // broker's 1 MB limit); then the dead letters and the checkpoint in one request; then commit.
+      for (const chunk of chunksOf(messages, maxRequestBytes)) {
+        await transaction.send({ topic: topics.events, acks: -1, messages: chunk });
       }
       if (this.options.delayInTransactionMs) {
         this.options.logger.debug(
@@ -95,9 +92,7 @@ export class Publisher {
         acks: -1,
         topicMessages: closing.filter((entry) => entry.messages.length > 0),
       });
-      const c0 = performance.now();
       await transaction.commit();
-      console.error(`COMMIT ${(performance.now() - c0).toFixed(0)} total ${messages.length}`);
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw toPublishError(error);
@@ -105,9 +100,28 @@ export class Publisher {
   }
 }
 
+function* chunksOf(messages: readonly Message[], maxBytes: number): Generator<Message[]> {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = (message.value as Buffer).length + 128; // key, headers and record overhead
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
 function toPublishError(error: unknown): Error {
   const { type, code } = (error ?? {}) as { type?: string; code?: number };
   const details = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  if (type === "MESSAGE_TOO_LARGE" || type === "RECORD_LIST_TOO_LARGE" || type === "INVALID_RECORD") {
+    return new PublishRejectedError("Kafka rejected the messages themselves.", { details, cause: error });
+  }
   if (type === "INVALID_PRODUCER_EPOCH" || type === "PRODUCER_FENCED" || code === 90) {
     return new ProducerFencedError("Another ingest took over this transactional id.", {
       details,

@@ -1,3 +1,5 @@
+export type { IngestState, IngestStatus } from "./health.ts";
+
 import {
   type Common,
   ConfigError,
@@ -15,8 +17,9 @@ import { AdaptiveRange } from "./adaptive-range.ts";
 import { type BlockRef, BlockWindow } from "./block-window.ts";
 import { type Checkpoint, readLatestCheckpoint } from "./checkpoint.ts";
 import type { IngestOptions } from "./config.ts";
-import { readWatchedContracts, type WatchedContracts } from "./deployment.ts";
+import { resolveContracts, type WatchedContracts } from "./deployment.ts";
 import { CheckpointMismatchError, PublishFailedError, ReorgTooDeepError } from "./errors.ts";
+import { type IngestState, type IngestStatus, ingestHealthCheck } from "./health.ts";
 import { createIngestMetrics, ProgressLog } from "./metrics.ts";
 import { type PublishBatch, Publisher } from "./publisher.ts";
 import { type ReadRange, readRange } from "./read-range.ts";
@@ -24,19 +27,6 @@ import { pollHead } from "./realtime.ts";
 import { RecentEvents } from "./recent-events.ts";
 import { recoverWindowEvents } from "./recover.ts";
 import { createRpc } from "./rpc.ts";
-
-export type IngestState = "created" | "starting" | "running" | "stopped" | "failed";
-
-export type IngestStatus = {
-  state: IngestState;
-  chainId: number | null;
-  indexedBlock: number | null;
-  indexedHash: `0x${string}` | null;
-  headBlock: number | null;
-  events: number;
-  kafkaConnected: boolean;
-  lastSuccessAt: number | null;
-};
 
 export type Ingest = {
   /** Connects, creates the topics, resumes from the committed checkpoint and starts the loop. */
@@ -112,15 +102,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       );
     }
     chainId = rpcChainId;
-    contracts =
-      "addresses" in options.contracts
-        ? {
-            addresses: options.contracts.addresses
-              .map((address) => address.toLowerCase() as `0x${string}`)
-              .sort(),
-            startBlock: options.contracts.startBlock,
-          }
-        : await readWatchedContracts(options.contracts, chainId);
+    contracts = await resolveContracts(options.contracts, chainId);
     await admin.connect();
     await ensureTopics(admin, topics, { partitions: options.kafka.partitions });
     publisher = new Publisher({
@@ -208,7 +190,8 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     if (poll.kind === "stopped") return;
     if (poll.kind === "reorg") return repairReorg();
     const { target } = poll;
-    if (!progress.active && target - after > range.max) progress.begin(after + 1, target);
+    // Far behind the head: report progress (a line every 5 s) until caught up.
+    if (!progress.active && target - after > 100) progress.begin(after + 1, target);
     const read = (from: number) =>
       readRange(rpc, range, { addresses: contracts.addresses, chainId, from, target, signal });
     let current = await read(after + 1);
@@ -217,13 +200,10 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       // Read the next range while this one is published: the RPC and Kafka wait in parallel.
       const next = current.to < target && !signal.aborted ? read(current.to + 1) : undefined;
       next?.catch(() => undefined); // settled below, or dropped when publishing fails
-      const a = performance.now();
       await commitRange(current);
-      const b = performance.now();
       lastSuccessAt = Date.now();
       if (!next) return;
       current = await next;
-      console.error(`TIMING ${current.from}-${current.to} ev ${current.envelopes.length} publish ${(b - a).toFixed(0)} waitRead ${(performance.now() - b).toFixed(0)}`);
     }
   }
 
@@ -338,24 +318,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     };
   }
 
-  const health: HealthCheck = async () => {
-    const current = status();
-    const staleAfterMs = Math.max(30_000, options.pollIntervalMs * 5);
-    const fresh = current.lastSuccessAt !== null && Date.now() - current.lastSuccessAt < staleAfterMs;
-    return {
-      ok: current.state === "running" && fresh && current.kafkaConnected,
-      details: {
-        state: current.state,
-        indexedBlock: current.indexedBlock,
-        headBlock: current.headBlock,
-        lagBlocks:
-          current.headBlock !== null && current.indexedBlock !== null
-            ? current.headBlock - current.indexedBlock
-            : null,
-        kafkaConnected: current.kafkaConnected,
-      },
-    };
-  };
+  const health = ingestHealthCheck(status, options.pollIntervalMs);
 
   return { start, stop, done, status, health };
 }

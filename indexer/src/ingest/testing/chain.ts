@@ -41,7 +41,9 @@ export type TestDeployment = {
   addresses: Address[];
 };
 
-const GAS = 6_000_000n;
+// Gas limits close to the real use: anvil packs concurrent transactions by gas limit (30 M a block).
+const GAS = 500_000n;
+const DEPLOY_GAS = 6_000_000n;
 const FEE = 50_000_000_000n; // 50 gwei: above anvil's base fee, whatever the test before did
 
 export class TestChain {
@@ -74,7 +76,10 @@ export class TestChain {
    * Signs and sends `calls` from `account` with consecutive nonces, all at once; resolves with the hashes
    * once the last one is mined (and throws if any reverted).
    */
-  async sendAll(account: PrivateKeyAccount, calls: { to?: Address; data: Hex }[]): Promise<Hex[]> {
+  async sendAll(
+    account: PrivateKeyAccount,
+    calls: { to?: Address; data: Hex; gas?: bigint }[],
+  ): Promise<Hex[]> {
     if (calls.length === 0) return [];
     this.chainId ||= await this.client.getChainId();
     const chain = defineChain({
@@ -93,7 +98,7 @@ export class TestChain {
           to: call.to ?? null,
           data: call.data,
           nonce: nonce + i,
-          gas: GAS,
+          gas: call.gas ?? GAS,
           maxFeePerGas: FEE,
           maxPriorityFeePerGas: 1n,
         }),
@@ -105,18 +110,28 @@ export class TestChain {
       const chunk = signed.slice(i, i + 50);
       hashes.push(...(await Promise.all(chunk.map((tx) => this.rpc<Hex>("eth_sendRawTransaction", [tx])))));
     }
+    const last = await this.waitMined(hashes[hashes.length - 1]!);
     const receipts = await Promise.all(
-      hashes
-        .slice(-Math.min(hashes.length, 20))
-        .map((hash) => this.client.waitForTransactionReceipt({ hash, pollingInterval: 50 })),
+      hashes.slice(-Math.min(hashes.length, 20)).map((hash) => this.client.getTransactionReceipt({ hash })),
     );
-    const last = await this.client.waitForTransactionReceipt({
-      hash: hashes[hashes.length - 1]!,
-      pollingInterval: 50,
-    });
     if ([...receipts, last].some((receipt) => receipt.status !== "success"))
       throw new Error("a transaction reverted");
     return hashes;
+  }
+
+  /**
+   * The receipt of `hash`. anvil automines when transactions arrive, packing those that arrive together;
+   * what is left in the pool when arrivals stop waits for the next transaction, so mine it explicitly.
+   */
+  private async waitMined(hash: Hex) {
+    for (let attempt = 0; ; attempt++) {
+      const receipt = await this.client.getTransactionReceipt({ hash }).catch(() => null);
+      if (receipt) return receipt;
+      if (attempt > 600) throw new Error(`transaction ${hash} not mined`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const { pending } = await this.rpc<{ pending: Hex }>("txpool_status");
+      if (attempt % 4 === 3 && BigInt(pending) > 0n) await this.rpc("evm_mine");
+    }
   }
 
   /** Deploys the four CareChain contracts from a fresh account. */
@@ -129,7 +144,10 @@ export class TestChain {
     const identity = at(0);
     const consent = at(1);
     const deploy = (name: keyof typeof bytecodes, abi: Abi, args: unknown[]) =>
-      ({ data: encodeDeployData({ abi, bytecode: bytecodes[name], args }) }) as { data: Hex };
+      ({ data: encodeDeployData({ abi, bytecode: bytecodes[name], args }), gas: DEPLOY_GAS }) as {
+        data: Hex;
+        gas: bigint;
+      };
     await this.sendAll(deployer, [
       deploy("IdentityRegistry", identityRegistryAbi, []),
       deploy("ConsentManager", consentManagerAbi, [identity]),
@@ -187,13 +205,16 @@ export class TestChain {
         ]),
       ),
     );
-    const measuredAt = BigInt(Math.floor(Date.now() / 1000) - 3_600);
+    // In the past, and the last reading too: the contract refuses readings more than 5 minutes ahead.
+    const measuredAt = BigInt(Math.floor(Date.now() / 1000) - 3_600 - options.batches * options.perBatch);
     await Promise.all(
       pairs.map(({ device }) =>
         this.sendAll(
           device,
           Array.from({ length: options.batches }, (_, batch) => ({
             to: VitalsMonitor,
+            gas: 100_000n + BigInt(options.perBatch) * 6_000n, // ~4,000 a reading
+
             data: encodeFunctionData({
               abi: vitalsMonitorAbi,
               functionName: "submitReadings",

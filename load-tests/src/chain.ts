@@ -4,13 +4,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { formatDuration, NonRetryableError, sleep } from "@carechain/common";
+import { deployCareChain } from "@carechain/contracts";
 import {
   consentManagerAbi,
   identityRegistryAbi,
   recordRegistryAbi,
   vitalsMonitorAbi,
 } from "@carechain/contracts/abis";
-import { deployCareChain } from "@carechain/contracts";
 import { type Address, type Hex, keccak256, toHex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { type Say, seconds } from "./paths.ts";
@@ -100,7 +100,12 @@ export async function deployContracts(rpc: JsonRpc, salt: string, say: Say): Pro
   const privateKey = keccak256(toHex(`carechain-load-tests:deployer:${salt}`));
   const deployer = privateKeyToAddress(privateKey).toLowerCase() as Address;
   await prepareAccounts(rpc, [deployer]);
-  const result = await deployCareChain({ rpcUrl: rpc.url, privateKey, deploymentsDir: false, pollingIntervalMs: 20 });
+  const result = await deployCareChain({
+    rpcUrl: rpc.url,
+    privateKey,
+    deploymentsDir: false,
+    pollingIntervalMs: 20,
+  });
   const block = await rpc.call<{ hash: Hex }>("eth_getBlockByNumber", [toHex(result.startBlock), false]);
   say(`deployed the contracts at block ${result.startBlock} in ${Date.now() - started} ms`);
   const lower = (name: ContractName) => ({
@@ -237,7 +242,8 @@ export async function sendAll(
       const chunks: RpcCall[][] = [];
       let gas = 0n;
       for (const [k, call] of calls.entries()) {
-        const full = (chunks.at(-1)?.length ?? 0) >= BULK_CHUNK || gas + txs[k]!.gas > (BULK_GAS_LIMIT * 4n) / 5n;
+        const full =
+          (chunks.at(-1)?.length ?? 0) >= BULK_CHUNK || gas + txs[k]!.gas > (BULK_GAS_LIMIT * 4n) / 5n;
         if (chunks.length === 0 || full) {
           chunks.push([]);
           gas = 0n;

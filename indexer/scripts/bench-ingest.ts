@@ -98,7 +98,12 @@ async function main(): Promise<void> {
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     await ingest.start();
+    let failure: unknown;
+    ingest.done.catch((error: unknown) => {
+      failure = error;
+    });
     while ((ingest.status().indexedBlock ?? 0) < head) {
+      if (failure) throw failure;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const seconds = (performance.now() - started) / 1000;

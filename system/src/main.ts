@@ -13,6 +13,8 @@ import { join, relative } from "node:path";
 import { BaseError, ConfigError } from "@carechain/common";
 import {
   createLogger,
+  isAlive,
+  readRunState,
   reapStaleRun,
   repoRoot,
   ConfigError as StackConfigError,
@@ -41,11 +43,12 @@ async function main(): Promise<number | undefined> {
   }
   const config = loadSystemConfig(process.env, argv);
   const running = readSystemFile(config.stateDir);
-  if (running) {
-    throw new ConfigError(
-      `CareChain is already running (npm start, pid ${running.pid}, gateway ${running.gatewayUrl}).`,
-      { details: "Stop it with Ctrl-C in its terminal (or kill its pid) first." },
-    );
+  const starting = readRunState(config.dataDir)?.ownerPid;
+  if (running || (starting !== undefined && starting !== process.pid && isAlive(starting))) {
+    const what = running ? `pid ${running.pid}, gateway ${running.gatewayUrl}` : `pid ${starting}, starting`;
+    throw new ConfigError(`CareChain is already running (npm start, ${what}).`, {
+      details: "Stop it with Ctrl-C in its terminal (or kill its pid) first.",
+    });
   }
   if (config.reset) await reset(config);
 

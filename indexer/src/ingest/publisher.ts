@@ -18,7 +18,9 @@ export type PublisherOptions = {
   /** Stable across restarts: a new producer with the same id fences the old one and ends its transaction. */
   transactionalId: string;
   logger: Logger;
-  /** Bytes per produce request: keeps each partition's record batch under the broker's 1 MB. */
+  /** Partitions of the events topic: requests are filled per partition. */
+  eventPartitions: number;
+  /** Bytes per partition and request: keeps each record batch under the broker's 1 MB. */
   maxRequestBytes?: number;
   /** Test only: pause inside each transaction, after the events and before the checkpoint and commit. */
   delayInTransactionMs?: number;
@@ -68,13 +70,13 @@ export class Publisher {
 
   async publish(batch: PublishBatch): Promise<void> {
     if (!this.producer) throw new PublishFailedError("The Kafka producer is not connected.");
-    const { topics, maxRequestBytes = 2_400_000 } = this.options;
+    const { topics, maxRequestBytes = 900_000 } = this.options;
     const messages = batch.events.map(envelopeMessage);
     const transaction = await this.producer.transaction();
     try {
-      // Events first, in requests of at most ~900 KB (so that no partition's record batch reaches the
-      // broker's 1 MB limit); then the dead letters and the checkpoint in one request; then commit.
-      for (const chunk of chunksOf(messages, maxRequestBytes)) {
+      // Events first, in requests of up to ~900 KB per partition; then the dead letters and the checkpoint
+      // in one request; then commit.
+      for (const chunk of requestsOf(messages, this.options.eventPartitions, maxRequestBytes)) {
         await transaction.send({ topic: topics.events, acks: -1, messages: chunk });
       }
       if (this.options.delayInTransactionMs) {
@@ -100,20 +102,45 @@ export class Publisher {
   }
 }
 
-function* chunksOf(messages: readonly Message[], maxBytes: number): Generator<Message[]> {
-  let chunk: Message[] = [];
-  let bytes = 0;
+/**
+ * Requests of at most `maxBytes` per partition: each partition's record batch stays under the broker's
+ * 1 MB limit while a request carries up to that much for every partition. Order within a partition is kept.
+ */
+function* requestsOf(
+  messages: readonly Message[],
+  partitions: number,
+  maxBytes: number,
+): Generator<Message[]> {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const metadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+  }));
+  const queues: Message[][] = Array.from({ length: partitions }, () => []);
   for (const message of messages) {
-    const size = (message.value as Buffer).length + 128; // key, headers and record overhead
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(message);
-    bytes += size;
+    const partition = partitioner({ topic: "events", partitionMetadata: metadata, message });
+    queues[partition]!.push({ ...message, partition });
   }
-  if (chunk.length > 0) yield chunk;
+  const cursors = queues.map(() => 0);
+  for (;;) {
+    const request: Message[] = [];
+    queues.forEach((queue, partition) => {
+      let bytes = 0;
+      let at = cursors[partition]!;
+      for (; at < queue.length; at++) {
+        const size = (queue[at]!.value as Buffer).length + 128; // key, headers and record overhead
+        if (bytes > 0 && bytes + size > maxBytes) break;
+        bytes += size;
+        request.push(queue[at]!);
+      }
+      cursors[partition] = at;
+    });
+    if (request.length === 0) return;
+    yield request;
+  }
 }
 
 function toPublishError(error: unknown): Error {

@@ -105,10 +105,13 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     contracts = await resolveContracts(options.contracts, chainId);
     await admin.connect();
     await ensureTopics(admin, topics, { partitions: options.kafka.partitions });
+    // The topic may exist already, with its own partition count: that is the one messages are keyed for.
+    const [eventsTopic] = (await admin.fetchTopicMetadata({ topics: [topics.events] })).topics;
     publisher = new Publisher({
       kafka,
       topics,
       transactionalId: `carechain-ingest.${options.kafka.topicPrefix}.${chainId}`,
+      eventPartitions: eventsTopic?.partitions.length ?? options.kafka.partitions,
       logger,
       delayInTransactionMs: options.delayInTransactionMs,
     });
@@ -200,10 +203,14 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       // Read the next range while this one is published: the RPC and Kafka wait in parallel.
       const next = current.to < target && !signal.aborted ? read(current.to + 1) : undefined;
       next?.catch(() => undefined); // settled below, or dropped when publishing fails
+      const a = performance.now();
       await commitRange(current);
+      const b = performance.now();
       lastSuccessAt = Date.now();
       if (!next) return;
+      const n0 = current.envelopes.length;
       current = await next;
+      console.error(`TIMING ev ${n0} publish ${(b - a).toFixed(0)} waitRead ${(performance.now() - b).toFixed(0)} range ${range.size}`);
     }
   }
 

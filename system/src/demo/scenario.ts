@@ -16,6 +16,7 @@ import {
   organizationKinds,
   recordTypes,
   scopes,
+  vitalsMonitorAbi,
 } from "@carechain/contracts";
 import { createPublicClient, createWalletClient, type Hex, http, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -299,7 +300,16 @@ export async function seedDemo(options: SeedDemoOptions): Promise<DemoResult> {
   ];
   await step(
     "alice's cuff sent 8 readings (2 out of range: alerts to dr-house and st-mary)",
-    async () => (await publicClient.getTransactionCount({ address: a.device.address })) > 0,
+    async () =>
+      (
+        await publicClient.getContractEvents({
+          address: options.deployment.contracts.VitalsMonitor.address,
+          abi: vitalsMonitorAbi,
+          eventName: "VitalsReported",
+          args: { patient: a.alice.address, device: a.device.address },
+          fromBlock: BigInt(options.deployment.startBlock),
+        })
+      ).length > 0,
     () =>
       c.device.submitReadings({
         readings: pressures.map(([systolic, diastolic], i) => ({

@@ -1,0 +1,135 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, test } from "vitest";
+import { IntegrityError, KeyUnwrapError } from "../errors.ts";
+import { decryptStream, encryptStream, generateDocumentKey, headerSize, tagSize } from "./stream.ts";
+import { generateEncryptionKeyPair, unwrapKey, wrapKey, wrappedKeySize } from "./wrap.ts";
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const piece of source) out.push(piece);
+  return out;
+}
+const concat = (parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
+const reader = "0x1111111111111111111111111111111111111111";
+const contentHash = `0x${"ab".repeat(32)}`;
+
+describe("document stream encryption", () => {
+  test("default", async () => {
+    const key = generateDocumentKey();
+    const plain = randomBytes(10_000);
+    const sealed = await collect(encryptStream([plain.subarray(0, 3000), plain.subarray(3000)], key, { chunkSize: 1024 }));
+    // header + 9 full chunks + 1 final chunk of 784 bytes
+    expect(sealed).toHaveLength(11);
+    expect(concat(sealed).length).toBe(headerSize + 10_000 + 10 * tagSize);
+    expect(Buffer.from(concat(await collect(decryptStream(sealed, key))))).toEqual(plain);
+  });
+
+  test.each([0, 1, 1024, 2048, 2049])("behavior: round trip of %i bytes", async (size) => {
+    const key = generateDocumentKey();
+    const plain = randomBytes(size);
+    const sealed = concat(await collect(encryptStream([plain], key, { chunkSize: 1024 })));
+    // the decryptor does not depend on how the ciphertext is cut
+    const pieces = [];
+    for (let i = 0; i < sealed.length; i += 333) pieces.push(sealed.subarray(i, i + 333));
+    expect(Buffer.from(concat(await collect(decryptStream(pieces, key))))).toEqual(plain);
+  });
+
+  test("behavior: the same content encrypts differently each time", async () => {
+    const key = generateDocumentKey();
+    const a = concat(await collect(encryptStream([Buffer.from("same")], key)));
+    const b = concat(await collect(encryptStream([Buffer.from("same")], key)));
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+  });
+
+  async function sealedChunks(size = 4096, chunkSize = 1024) {
+    const key = generateDocumentKey();
+    const parts = await collect(encryptStream([randomBytes(size)], key, { chunkSize }));
+    return { key, header: parts[0]!, chunks: parts.slice(1) };
+  }
+  const refused = async (parts: Uint8Array[], key: Uint8Array) =>
+    expect(collect(decryptStream(parts, key))).rejects.toBeInstanceOf(IntegrityError);
+
+  test("error: tampered ciphertext", async () => {
+    const { key, header, chunks } = await sealedChunks();
+    chunks[1]![7]! ^= 1;
+    await refused([header, ...chunks], key);
+  });
+
+  test("error: tampered header", async () => {
+    const { key, header, chunks } = await sealedChunks();
+    header[12]! ^= 1;
+    await refused([header, ...chunks], key);
+  });
+
+  test("error: wrong key", async () => {
+    const { header, chunks } = await sealedChunks();
+    await refused([header, ...chunks], generateDocumentKey());
+  });
+
+  test("error: reordered chunks", async () => {
+    const { key, header, chunks } = await sealedChunks();
+    await refused([header, chunks[1]!, chunks[0]!, ...chunks.slice(2)], key);
+  });
+
+  test("error: truncated at a chunk boundary", async () => {
+    const { key, header, chunks } = await sealedChunks(4096 + 10);
+    await refused([header, ...chunks.slice(0, -1)], key);
+  });
+
+  test("error: truncated inside a chunk, or no chunk at all", async () => {
+    const { key, header, chunks } = await sealedChunks();
+    await refused([header, ...chunks.slice(0, -1), chunks.at(-1)!.subarray(0, 100)], key);
+    await refused([header], key);
+    await refused([header.subarray(0, 5)], key);
+  });
+
+  test("error: final chunk dropped and an earlier chunk appended", async () => {
+    const { key, header, chunks } = await sealedChunks();
+    await refused([header, ...chunks.slice(0, -1), chunks[0]!], key);
+  });
+});
+
+describe("document key wrapping", () => {
+  test("default", () => {
+    const documentKey = generateDocumentKey();
+    const pair = generateEncryptionKeyPair();
+    const wrapped = wrapKey({ documentKey, reader, readerPublicKey: pair.publicKey, contentHash });
+    expect(wrapped).toHaveLength(wrappedKeySize);
+    expect(unwrapKey({ wrapped, reader, readerSecretKey: pair.secretKey, contentHash })).toEqual(documentKey);
+  });
+
+  test("behavior: the reader address is case-insensitive, each wrap is different", () => {
+    const documentKey = generateDocumentKey();
+    const pair = generateEncryptionKeyPair();
+    const a = wrapKey({ documentKey, reader, readerPublicKey: pair.publicKey, contentHash });
+    const b = wrapKey({ documentKey, reader, readerPublicKey: pair.publicKey, contentHash });
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+    expect(
+      unwrapKey({ wrapped: b, reader: reader.toUpperCase().replace("0X", "0x"), readerSecretKey: pair.secretKey, contentHash }),
+    ).toEqual(documentKey);
+  });
+
+  test("error: wrong secret key, reader, content hash or tampered wrap", () => {
+    const documentKey = generateDocumentKey();
+    const pair = generateEncryptionKeyPair();
+    const wrapped = wrapKey({ documentKey, reader, readerPublicKey: pair.publicKey, contentHash });
+    const other = generateEncryptionKeyPair();
+    expect(() => unwrapKey({ wrapped, reader, readerSecretKey: other.secretKey, contentHash })).toThrow(
+      KeyUnwrapError,
+    );
+    expect(() =>
+      unwrapKey({ wrapped, reader: `0x${"22".repeat(20)}`, readerSecretKey: pair.secretKey, contentHash }),
+    ).toThrow(KeyUnwrapError);
+    expect(() =>
+      unwrapKey({ wrapped, reader, readerSecretKey: pair.secretKey, contentHash: `0x${"cd".repeat(32)}` }),
+    ).toThrow(KeyUnwrapError);
+    const tampered = wrapped.slice();
+    tampered[50]! ^= 1;
+    expect(() => unwrapKey({ wrapped: tampered, reader, readerSecretKey: pair.secretKey, contentHash })).toThrow(
+      KeyUnwrapError,
+    );
+    expect(() =>
+      unwrapKey({ wrapped: wrapped.subarray(1), reader, readerSecretKey: pair.secretKey, contentHash }),
+    ).toThrow(KeyUnwrapError);
+  });
+});

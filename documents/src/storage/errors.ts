@@ -1,0 +1,3 @@
+import { NonRetryableError } from "@carechain/common";
+
+export class BlobNotFoundError extends NonRetryableError {}

@@ -15,6 +15,7 @@ import {
   type LogLevel,
   parseConfig,
 } from "@carechain/common";
+import { FsBlobStore } from "@carechain/documents";
 import { Kafka, logLevel } from "kafkajs";
 import { z } from "zod";
 import { AuditLog } from "./audit/audit-log.ts";
@@ -71,6 +72,9 @@ const envSchema = z.object({
   MAX_PAGE_SIZE: positive(defaultLimits.maxPageSize),
   AUDIT_FLUSH_MS: positive(250),
   AUDIT_BATCH_ROWS: positive(500),
+  /** Encrypted record documents: blobs in this directory (the endpoints are off when unset). */
+  DOCUMENTS_DIR: z.string().min(1).optional(),
+  DOCUMENTS_MAX_BYTES: positive(256 * 1024 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -110,6 +114,9 @@ export function optionsFromEnv(
     supergraphPath:
       config.SUPERGRAPH_PATH ?? fileURLToPath(new URL("../generated/supergraph.graphql", import.meta.url)),
     limits: { maxDepth: config.MAX_DEPTH, maxCost: config.MAX_COST, maxPageSize: config.MAX_PAGE_SIZE },
+    ...(config.DOCUMENTS_DIR
+      ? { documents: { dir: config.DOCUMENTS_DIR, maxBytes: config.DOCUMENTS_MAX_BYTES } }
+      : {}),
     audit: { flushIntervalMs: config.AUDIT_FLUSH_MS, maxBatchRows: config.AUDIT_BATCH_ROWS },
     logLevel: config.LOG_LEVEL,
   };
@@ -164,7 +171,10 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
       brokers: options.kafkaBrokers,
       logLevel: logLevel.ERROR,
     });
-    const gateway = await startGateway(common, { db, supergraphSdl, subgraphUrls, kafka, audit });
+    const documents = options.documents
+      ? { store: new FsBlobStore(options.documents.dir), maxBytes: options.documents.maxBytes }
+      : undefined;
+    const gateway = await startGateway(common, { db, supergraphSdl, subgraphUrls, kafka, audit, documents });
     shutdown.add("gateway", () => gateway.stop());
   }
 }

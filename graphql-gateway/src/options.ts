@@ -41,6 +41,8 @@ export type GatewayOptions = {
   supergraphPath: string;
   limits: Limits;
   audit: { flushIntervalMs: number; maxBatchRows: number };
+  /** Encrypted record documents on the local filesystem (DOCUMENTS_DIR); off when absent. */
+  documents?: { dir: string; maxBytes: number };
 };
 
 export type Limits = {

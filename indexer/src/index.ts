@@ -45,10 +45,11 @@ export {
   ensureTopics,
   envelopeMessage,
   type KafkaClientOptions,
+  type ReadToEndOptions,
+  readToEnd,
   type TopicNames,
   topicNames,
 } from "./kafka/index.ts";
-export { type ReadToEndOptions, readToEnd } from "./kafka/read-to-end.ts";
 export { type Dump, dumpedTables, dumpProjections } from "./projector/dump.ts";
 export { type RebuildResult, rebuild } from "./projector/rebuild.ts";
 export { referenceFold } from "./projector/reference-fold.ts";

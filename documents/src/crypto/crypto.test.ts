@@ -17,7 +17,9 @@ describe("document stream encryption", () => {
   test("default", async () => {
     const key = generateDocumentKey();
     const plain = randomBytes(10_000);
-    const sealed = await collect(encryptStream([plain.subarray(0, 3000), plain.subarray(3000)], key, { chunkSize: 1024 }));
+    const sealed = await collect(
+      encryptStream([plain.subarray(0, 3000), plain.subarray(3000)], key, { chunkSize: 1024 }),
+    );
     // header + 9 full chunks + 1 final chunk of 784 bytes
     expect(sealed).toHaveLength(11);
     expect(concat(sealed).length).toBe(headerSize + 10_000 + 10 * tagSize);
@@ -105,7 +107,12 @@ describe("document key wrapping", () => {
     const b = wrapKey({ documentKey, reader, readerPublicKey: pair.publicKey, contentHash });
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
     expect(
-      unwrapKey({ wrapped: b, reader: reader.toUpperCase().replace("0X", "0x"), readerSecretKey: pair.secretKey, contentHash }),
+      unwrapKey({
+        wrapped: b,
+        reader: reader.toUpperCase().replace("0X", "0x"),
+        readerSecretKey: pair.secretKey,
+        contentHash,
+      }),
     ).toEqual(documentKey);
   });
 
@@ -125,9 +132,9 @@ describe("document key wrapping", () => {
     ).toThrow(KeyUnwrapError);
     const tampered = wrapped.slice();
     tampered[50]! ^= 1;
-    expect(() => unwrapKey({ wrapped: tampered, reader, readerSecretKey: pair.secretKey, contentHash })).toThrow(
-      KeyUnwrapError,
-    );
+    expect(() =>
+      unwrapKey({ wrapped: tampered, reader, readerSecretKey: pair.secretKey, contentHash }),
+    ).toThrow(KeyUnwrapError);
     expect(() =>
       unwrapKey({ wrapped: wrapped.subarray(1), reader, readerSecretKey: pair.secretKey, contentHash }),
     ).toThrow(KeyUnwrapError);

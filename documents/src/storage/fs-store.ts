@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex } from "@noble/hashes/utils";
 import type { ByteSource } from "../crypto/stream.ts";
-import { BlobNotFoundError } from "./errors.ts";
 import { type BlobStore, normalizeBlobHash } from "./blob-store.ts";
+import { BlobNotFoundError } from "./errors.ts";
 
 /**
  * Blobs in a local directory (the embedded default): `blobs/<hash>` for complete blobs, `tmp/<uuid>` while
@@ -41,7 +41,7 @@ export class FsBlobStore implements BlobStore {
     let size = 0;
     try {
       await pipeline(
-        source,
+        source instanceof Readable ? source : Readable.from(source),
         async function* (chunks: AsyncIterable<Uint8Array>) {
           for await (const chunk of chunks) {
             hasher.update(chunk);

@@ -56,7 +56,7 @@ export class S3BlobStore implements BlobStore {
       leavePartsOnError: false,
     });
     const feeding = pipeline(
-      source,
+      source instanceof Readable ? source : Readable.from(source),
       async function* (chunks: AsyncIterable<Uint8Array>) {
         for await (const chunk of chunks) {
           hasher.update(chunk);
@@ -123,7 +123,9 @@ export class S3BlobStore implements BlobStore {
   }
 
   async delete(hash: string): Promise<void> {
-    await this.options.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(hash) }));
+    await this.options.client.send(
+      new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(hash) }),
+    );
   }
 
   async *list(): AsyncIterable<string> {

@@ -29,7 +29,7 @@ async function* failingSource(before: number): AsyncGenerator<Uint8Array> {
 }
 
 /** `size` bytes of deterministic pseudo-content, generated a chunk at a time (never held in memory). */
-async function* generated(size: number, chunk = MiB): AsyncGenerator<Uint8Array> {
+async function* generated(size: number, chunk = 256 * 1024): AsyncGenerator<Uint8Array> {
   for (let offset = 0; offset < size; offset += chunk) {
     yield Buffer.alloc(Math.min(chunk, size - offset), `carechain block ${offset} `);
   }
@@ -70,7 +70,12 @@ const stores: [string, () => Promise<BlobStore>][] = [
   [
     "s3",
     async () =>
-      new S3BlobStore({ client: s3, bucket, prefix: `${randomBytes(4).toString("hex")}/`, partSize: 5 * MiB }),
+      new S3BlobStore({
+        client: s3,
+        bucket,
+        prefix: `${randomBytes(4).toString("hex")}/`,
+        partSize: 5 * MiB,
+      }),
   ],
 ];
 
@@ -164,6 +169,7 @@ describe("filesystem blob store", () => {
         length += part.length;
         sample();
       }
+      clearInterval(timer);
       expect(length).toBe(size);
       expect(bytesToHex(actual.digest())).toBe(bytesToHex(expected.digest()));
       // The store holds ciphertext only: no block of the generated content appears in it.

@@ -15,6 +15,7 @@ import { createSignatureVerifier, SignInError, SignInService } from "../auth/siw
 import { anonymousViewer, loadViewer, type Viewer } from "../auth/viewer.ts";
 import { migrateGatewaySchema } from "../database/migrate.ts";
 import type { Database } from "../database/pool.ts";
+import { createDocumentRoutes, type DocumentsConfig } from "../documents/routes.ts";
 import { GatewayError, UnauthenticatedError } from "../errors.ts";
 import { GraphQLError } from "../graphql.ts";
 import { closeServer, executeGraphQL, HttpError, listen, readJsonBody, sendJson } from "../http.ts";
@@ -97,6 +98,8 @@ export async function startGateway(
     kafka: Kafka | null;
     /** The audit log of subscription deliveries (a new one when not given; stopped with the gateway). */
     audit?: AuditLog;
+    /** Encrypted record documents (`/documents`); off when not given. */
+    documents?: DocumentsConfig;
     port?: number;
   },
 ): Promise<RunningGateway> {
@@ -210,6 +213,10 @@ export async function startGateway(
       })
     : undefined;
 
+  const documents = deps.documents
+    ? createDocumentRoutes({ db, audit, logger, config: deps.documents })
+    : undefined;
+
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       if (res.headersSent) return res.end();
@@ -231,6 +238,8 @@ export async function startGateway(
       });
       return void res.end();
     }
+    if (documents && (url.pathname === "/documents" || url.pathname.startsWith("/documents/")))
+      return documents(req, res, url, await contextFor(req, res));
     switch (url.pathname) {
       case graphqlPath:
         return executeGraphQL(apollo, req, res, () => contextFor(req, res));

@@ -1,4 +1,5 @@
 import type { Database } from "../database/pool.ts";
+import { documentMetadataLoader } from "../documents/metadata.ts";
 import { byKeyLoader, groupedLoader, listByKeyLoader } from "./grouped.ts";
 import { type RecordRow, recordColumns } from "./rows.ts";
 
@@ -17,6 +18,8 @@ export type RecordsPageKey = {
 export function createRecordsLoaders(db: Database) {
   const p = db.projection;
   return {
+    /** `Record.document`: metadata of the encrypted document with the record's content hash. */
+    documents: documentMetadataLoader(db),
     /**
      * Pages of many patients' records in one statement per distinct filter: a lateral join runs the
      * index-backed per-patient query (records_by_patient) for every (patient, cursor).

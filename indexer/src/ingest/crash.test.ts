@@ -50,7 +50,9 @@ describe("ingest crash recovery (child process)", () => {
   beforeAll(async () => {
     chain = new TestChain(getStack().rpcUrl);
     deployment = await chain.deploy();
-    await chain.generateReadings(deployment, { patients: 2, batches: 10, perBatch: 20 });
+    // Several calls: anvil packs concurrent transactions, and the test needs many blocks (transactions).
+    for (let i = 0; i < 5; i++)
+      await chain.generateReadings(deployment, { patients: 1, batches: 4, perBatch: 20 });
     dir = mkdtempSync(join(tmpdir(), "ingest-crash-"));
     const contracts = Object.fromEntries(
       Object.entries(deployment.contracts).map(([name, address]) => [
@@ -75,7 +77,7 @@ describe("ingest crash recovery (child process)", () => {
       DEPLOYMENTS_DIR: dir,
       KAFKA_BROKERS: getStack().kafkaBrokers.join(","),
       KAFKA_TOPIC_PREFIX: prefix,
-      MAX_BLOCK_RANGE: "2",
+      MAX_BLOCK_RANGE: "1",
       POLL_INTERVAL_MS: "100",
       INGEST_HEALTH_PORT: "0",
       LOG_LEVEL: "debug",
@@ -86,7 +88,10 @@ describe("ingest crash recovery (child process)", () => {
     const first = runIngest({ ...env, INGEST_TEST_DELAY_IN_TRANSACTION_MS: "400" }, (line) => {
       if (line.msg === "transaction open" && ++open === 3) first.kill("SIGKILL");
     });
+    const guard = setTimeout(() => first.kill("SIGKILL"), 30_000); // never hang the suite
     expect(await exited(first)).toEqual({ code: null, signal: "SIGKILL" });
+    clearTimeout(guard);
+    expect(open).toBe(3);
     const committedBefore = (await readCommittedRaw(kafka, topics.events)).length;
     const written = await readToEndUncommitted(kafka, topics.events);
     expect(written).toBeGreaterThan(committedBefore); // the open transaction had written events

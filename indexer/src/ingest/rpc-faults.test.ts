@@ -20,8 +20,12 @@ describe("ingest through a failing RPC", () => {
   beforeAll(async () => {
     chain = new TestChain(getStack().rpcUrl);
     deployment = await chain.deploy();
-    await chain.generateReadings(deployment, { patients: 3, batches: 12, perBatch: 5 });
-    proxy = await startFaultyProxy(getStack().rpcUrl, { failureRate: 0.5, slowMs: 1_000, maxLogsRange: 8 });
+    // Spread over many blocks (anvil packs concurrent transactions), so that ingest makes many calls.
+    for (let i = 0; i < 5; i++) {
+      await chain.generateReadings(deployment, { patients: 1, batches: 4, perBatch: 5 });
+      await chain.rpc("anvil_mine", ["0x4"]);
+    }
+    proxy = await startFaultyProxy(getStack().rpcUrl, { failureRate: 0.5, slowMs: 1_500, maxLogsRange: 3 });
   });
   afterAll(async () => {
     await proxy?.close();
@@ -29,12 +33,12 @@ describe("ingest through a failing RPC", () => {
 
   test("behavior: an RPC that fails half the calls (errors, drops, timeouts, refused ranges) still yields the complete log", async () => {
     const { ingest, topics, common } = await startTestIngest(
-      testIngestOptions(deployment, { rpcUrl: proxy.url, rpcTimeoutMs: 400, maxBlockRange: 64 }),
+      testIngestOptions(deployment, { rpcUrl: proxy.url, rpcTimeoutMs: 1_000, maxBlockRange: 6 }),
     );
     try {
       await waitForBlock(ingest, await chain.head(), 50_000);
       const result = await compareWithChain(kafka, topics.events, chain, deployment, committedCount(ingest));
-      expect(result.chainIds.length).toBe(1 + 3 * (2 + 12 * 5));
+      expect(result.chainIds.length).toBe(1 + 5 * (2 + 4 * 5));
       expect(result.missing).toEqual([]);
       expect(result.extra).toEqual([]);
       expect(result.duplicates).toBe(0);

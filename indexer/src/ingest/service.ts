@@ -66,7 +66,8 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
   const admin: Admin = kafka.admin();
   const range = new AdaptiveRange({
     max: options.maxBlockRange,
-    initial: Math.min(options.maxBlockRange, 100),
+    // Start small: growing is cheap, while a first range far too large costs a huge refused response.
+    initial: Math.min(options.maxBlockRange, 10),
   });
   const progress = new ProgressLog(logger);
 
@@ -203,14 +204,10 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       // Read the next range while this one is published: the RPC and Kafka wait in parallel.
       const next = current.to < target && !signal.aborted ? read(current.to + 1) : undefined;
       next?.catch(() => undefined); // settled below, or dropped when publishing fails
-      const a = performance.now();
       await commitRange(current);
-      const b = performance.now();
       lastSuccessAt = Date.now();
       if (!next) return;
-      const n0 = current.envelopes.length;
       current = await next;
-      console.error(`TIMING ev ${n0} publish ${(b - a).toFixed(0)} waitRead ${(performance.now() - b).toFixed(0)} range ${range.size}`);
     }
   }
 

@@ -79,6 +79,11 @@ export const recordsResolvers = {
     addedAt: (record: RecordRow) => record.blockTime,
     // Versions belong to the same patient as the record, whose READ_RECORDS was checked to reach it.
     versions: (record: RecordRow, _: unknown, ctx: Ctx) => ctx.loaders.versions.load(record.rootRecordId),
+    // Same access as the record; a document of another patient with the same hash is not shown.
+    document: async (record: RecordRow, _: unknown, ctx: Ctx) => {
+      const document = await ctx.loaders.documents.load(record.contentHash);
+      return document && document.patient === record.patient.toLowerCase() ? document : null;
+    },
   },
 };
 

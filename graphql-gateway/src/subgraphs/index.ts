@@ -8,8 +8,6 @@ import type { RunningSubgraph, SubgraphDefinition } from "./server.ts";
 import { startSubgraphServer } from "./server.ts";
 import { vitalsSubgraph } from "./vitals/resolvers.ts";
 
-export { startIdentitySubgraph } from "./identity/server.ts";
-export { startRecordsSubgraph } from "./records/server.ts";
 export {
   formatSubgraphError,
   type RunningSubgraph,
@@ -17,7 +15,6 @@ export {
   type SubgraphDefinition,
   startSubgraphServer,
 } from "./server.ts";
-export { startVitalsSubgraph } from "./vitals/server.ts";
 
 /** Our subgraphs, by name: what the supergraph is composed from. */
 export const ourSubgraphs: Record<SubgraphName, SubgraphDefinition> = {

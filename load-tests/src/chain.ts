@@ -141,12 +141,24 @@ export async function prepareAccounts(rpc: JsonRpc, accounts: readonly Address[]
   }
 }
 
-export type Tx = { from: Address; to: Address; data: Hex; gas: bigint };
+export type Tx = {
+  from: Address;
+  to: Address;
+  data: Hex;
+  gas: bigint;
+  /** Logs (events) it emits, about: blocks are kept small enough for ingest's eth_getLogs (10 MB a block). */
+  logs?: number;
+};
 
 /** The block gas limit while seeding in bulk (thousands of transactions a block). */
 const BULK_GAS_LIMIT = 2_000_000_000n;
 /** Transactions sent before mining them: anvil's pool slows down past a few thousand (385 tx/s at 6,000). */
 const BULK_CHUNK = 2_000;
+/**
+ * Logs per block: ingest reads a block's logs in one eth_getLogs answer of at most 10 MB (viem's limit),
+ * about 13,000 logs (some 750 bytes each); a block over that would stop it for good.
+ */
+const BULK_LOGS = 8_000;
 
 export type SendOptions = {
   /**
@@ -241,15 +253,21 @@ export async function sendAll(
       // its pool), and no more than fit in 80 % of a block.
       const chunks: RpcCall[][] = [];
       let gas = 0n;
+      let logs = 0;
       for (const [k, call] of calls.entries()) {
+        const tx = txs[k]!;
         const full =
-          (chunks.at(-1)?.length ?? 0) >= BULK_CHUNK || gas + txs[k]!.gas > (BULK_GAS_LIMIT * 4n) / 5n;
+          (chunks.at(-1)?.length ?? 0) >= BULK_CHUNK ||
+          gas + tx.gas > (BULK_GAS_LIMIT * 4n) / 5n ||
+          logs + (tx.logs ?? 1) > BULK_LOGS;
         if (chunks.length === 0 || full) {
           chunks.push([]);
           gas = 0n;
+          logs = 0;
         }
         chunks.at(-1)!.push(call);
-        gas += txs[k]!.gas;
+        gas += tx.gas;
+        logs += tx.logs ?? 1;
       }
       for (const part of chunks) {
         const t0 = Date.now();

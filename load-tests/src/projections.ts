@@ -4,6 +4,7 @@ import { formatDuration, NonRetryableError, sleep } from "@carechain/common";
 import pg from "pg";
 import { type Say, seconds } from "./paths.ts";
 import type { PopulationSize } from "./population.ts";
+import { type Service, tail } from "./services.ts";
 
 export class CatchUpError extends NonRetryableError {}
 
@@ -44,6 +45,8 @@ export async function waitForProjections(options: {
   timeoutMs?: number;
   /** Fail when the counts do not move for this long (default 2 minutes). */
   stallMs?: number;
+  /** The pipeline's processes: one that exits fails the wait at once, with its log's tail. */
+  watch?: Service[];
 }): Promise<{ ms: number; counts: ProjectedCounts }> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 30 * 60_000;
@@ -62,6 +65,16 @@ export async function waitForProjections(options: {
   const stallMs = options.stallMs ?? 120_000;
   try {
     for (;;) {
+      for (const service of options.watch ?? []) {
+        if (service.exitCode() !== undefined) {
+          throw new CatchUpError(
+            `${service.name} exited (code ${service.exitCode()}) before the projections caught up`,
+            {
+              details: tail(service.logFile, 5),
+            },
+          );
+        }
+      }
       const counts = await projectedCounts(client, options.schema);
       if (counts) {
         const done =

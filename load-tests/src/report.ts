@@ -15,6 +15,8 @@ export type PlanEntry = {
   kind: "gateway" | "legacy" | "mixed" | "writes" | "ramp";
   operation: string;
   rate?: number;
+  /** Closed-loop clients (the old way). */
+  vus?: number;
   stages?: number[];
   hold?: number;
   up?: number;
@@ -39,6 +41,8 @@ export type ScenarioRow = {
   kind: PlanEntry["kind"];
   operation: string;
   targetRate: number | undefined;
+  /** "200/s", "1 VU", "ramp". */
+  target: string;
   /** Completed fetches (or transactions) per second over the scenario's duration. */
   rate: number;
   count: number;
@@ -102,6 +106,7 @@ export function buildReport(summary: K6Summary): Report {
       kind: entry.kind,
       operation: entry.operation,
       targetRate: entry.rate,
+      target: entry.kind === "ramp" ? "ramp" : entry.vus ? `${entry.vus} VU` : `${entry.rate}/s`,
       rate: count / entry.seconds,
       count,
       p50: value(fetches, "p(50)"),
@@ -189,7 +194,7 @@ export function formatTable(report: Report): string {
   const lines = report.rows.map((row) => [
     row.scenario,
     row.rate.toFixed(1),
-    row.kind === "ramp" ? "ramp" : String(row.targetRate ?? "-"),
+    row.target,
     ms(row.p50),
     ms(row.p95),
     ms(row.p99),
@@ -242,7 +247,7 @@ function latencyChart(rows: ScenarioRow[]): string {
   const data = rows.filter((row) => row.count > 0);
   const width = 900;
   const height = 360;
-  const left = 60;
+  const left = 80;
   const bottom = 90;
   const top = 20;
   const plotH = height - top - bottom;
@@ -305,22 +310,30 @@ function throughputChart(rows: ScenarioRow[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="throughput per scenario">${parts.join("")}<text x="${left}" y="${height - 6}" font-size="11">bars: completed per second; dashed: target rate</text></svg>`;
 }
 
-/** p95 per ramp stage against the offered rate, with the promise and our tighter target. */
+/** p95 per ramp stage against the offered rate (log scale), with the promise and our tighter target. */
 function rampChart(ramp: RampResult): string {
-  const width = 440;
-  const height = 260;
-  const left = 50;
+  const width = 460;
+  const height = 270;
+  const left = 70;
   const bottom = 40;
   const top = 20;
   const plotW = width - left - 20;
   const plotH = height - top - bottom;
   const stages = ramp.stages.filter((s) => s.count > 0);
   const maxRate = Math.max(1, ...ramp.stages.map((s) => s.rate));
-  const maxMs = Math.max(ramp.promiseMs * 1.1, ...stages.map((s) => s.p95).filter(Number.isFinite));
+  const minMs = 1;
+  const maxMs = Math.max(ramp.promiseMs * 2, ...stages.map((s) => s.p95).filter(Number.isFinite));
+  const decades = Math.ceil(Math.log10(maxMs / minMs));
   const x = (rate: number) => left + (rate / maxRate) * plotW;
-  const y = (v: number) => top + plotH - (v / maxMs) * plotH;
+  const y = (v: number) => top + plotH - (Math.log10(Math.max(v, minMs) / minMs) / decades) * plotH;
+  const grid = Array.from({ length: decades + 1 }, (_, d) => minMs * 10 ** d)
+    .map(
+      (v) =>
+        `<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="10">${v} ms</text>`,
+    )
+    .join("");
   const line = (v: number, color: string, label: string) =>
-    `<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="${color}" stroke-dasharray="4 3"/><text x="${left + plotW}" y="${y(v) - 4}" text-anchor="end" font-size="11" fill="${color}">${label}</text>`;
+    `<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="${color}" stroke-dasharray="4 3"/><text x="${left + 4}" y="${y(v) - 4}" font-size="11" fill="${color}">${label}</text>`;
   const points = stages.map((s) => `${x(s.rate)},${y(s.p95)}`).join(" ");
   const dots = stages
     .map(
@@ -335,11 +348,10 @@ function rampChart(ramp: RampResult): string {
     )
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(ramp.scenario)} p95 per stage">
-<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#999"/><line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#999"/>
+${grid}<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#999"/><line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#999"/>
 ${line(ramp.promiseMs, "#e15759", `promise p95 &lt; ${ramp.promiseMs} ms`)}${line(ramp.tightMs, "#59a14f", `ours p95 &lt; ${ramp.tightMs} ms`)}
 <polyline points="${points}" fill="none" stroke="#f28e2b" stroke-width="2"/>${dots}${ticks}
-<text x="${left + plotW / 2}" y="${height - 6}" font-size="11" text-anchor="middle">offered rate (requests/s)</text>
-<text x="12" y="${top + plotH / 2}" font-size="11" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">p95 ms</text></svg>`;
+<text x="${left + plotW / 2}" y="${height - 6}" font-size="11" text-anchor="middle">offered rate (requests/s); p95 on a log scale</text></svg>`;
 }
 
 export function renderHtml(report: Report, context: { title: string; facts: [string, string][] }): string {
@@ -347,7 +359,7 @@ export function renderHtml(report: Report, context: { title: string; facts: [str
   const rows = report.rows
     .map(
       (row) =>
-        `<tr>${cell(row.scenario)}${cell(row.kind)}${cell(row.targetRate ?? (row.kind === "ramp" ? "ramp" : "-"))}${cell(row.rate.toFixed(1))}${cell(row.count)}${cell(ms(row.p50))}${cell(ms(row.p90))}${cell(ms(row.p95))}${cell(ms(row.p99))}${cell(pct(row.errors))}${cell(row.dropped)}<td>${
+        `<tr>${cell(row.scenario)}${cell(row.kind)}${cell(row.target)}${cell(row.rate.toFixed(1))}${cell(row.count)}${cell(ms(row.p50))}${cell(ms(row.p90))}${cell(ms(row.p95))}${cell(ms(row.p99))}${cell(pct(row.errors))}${cell(row.dropped)}<td>${
           row.thresholds.length === 0
             ? "<span class=muted>reported only</span>"
             : row.thresholds
@@ -403,7 +415,7 @@ th{background:#f6f6f6}.pass{color:#1a7f37;font-weight:600}.fail{color:#c62828;fo
 <table>${facts}</table>
 <h2>Scenarios</h2>
 <p>Latencies are of a whole fetch: one GraphQL request through the gateway, or all JSON-RPC rounds of the old way.</p>
-<table><tr><th>scenario</th><th>kind</th><th>target/s</th><th>done/s</th><th>fetches</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>errors</th><th>dropped</th><th>thresholds</th></tr>
+<table><tr><th>scenario</th><th>kind</th><th>offered</th><th>done/s</th><th>fetches</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>errors</th><th>dropped</th><th>thresholds</th></tr>
 ${rows}</table>
 ${mixedRows ? `<h3>Mixed workload per operation (http_req_duration, ms)</h3><table><tr><th>operation</th><th>requests</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th></tr>${mixedRows}</table>` : ""}
 ${gains ? `<h2>Gateway against the old way</h2><table><tr><th>read</th><th>old way (p50 / p95)</th><th>gateway (p50 / p95)</th><th>gain</th></tr>${gains}</table>` : ""}

@@ -10,6 +10,7 @@
 // Exit code: 0 when every target threshold passed, 1 when one failed, 2 when the run itself failed.
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDuration } from "@carechain/common";
@@ -53,9 +54,17 @@ async function main(argv: string[], rawEnv: Record<string, string | undefined>):
   };
   onSignals(cleanup);
 
+  const load = () =>
+    loadavg()
+      .map((n) => n.toFixed(2))
+      .join(" / ");
   const facts: [string, string][] = [
     ["started", new Date(started).toISOString()],
     ["profile", args.profile],
+    [
+      "machine",
+      `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB; load average at start ${load()} (1/5/15 min)`,
+    ],
   ];
   try {
     let dataFile: string;
@@ -141,7 +150,7 @@ async function main(argv: string[], rawEnv: Record<string, string | undefined>):
       output: "inherit",
       say,
     });
-    facts.push(["k6 run", seconds(result.ms)]);
+    facts.push(["k6 run", seconds(result.ms)], ["load average at the end", load()]);
 
     const report = buildReport(result.summary);
     const table = formatTable(report);

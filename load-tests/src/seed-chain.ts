@@ -294,11 +294,12 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
                 r.storagePointer,
               ]),
         ),
-        ...missing.batches.map(([i, [from, to]]) =>
-          tx(devices[i]!, "VitalsMonitor", "submitReadings", [
+        ...missing.batches.map(([i, [from, to]]) => ({
+          ...tx(devices[i]!, "VitalsMonitor", "submitReadings", [
             range(to - from).map((k) => pop.reading(i, from + k, now)),
           ]),
-        ),
+          logs: to - from,
+        })),
       ];
     },
     async () => {

@@ -16,6 +16,8 @@ export type Service = {
   logFile: string;
   /** Resolves when the process has exited. */
   exited: Promise<number | null>;
+  /** The exit code once it has exited (undefined while it runs). */
+  exitCode: () => number | null | undefined;
   stop: () => Promise<void>;
 };
 
@@ -98,6 +100,7 @@ export async function startService(spec: {
     pid: child.pid!,
     logFile: spec.logFile,
     exited,
+    exitCode: () => exitCode,
     stop: async () => {
       if (exitCode !== undefined) return;
       signal(child, "SIGTERM");

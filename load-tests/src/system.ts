@@ -90,6 +90,7 @@ export async function prepareSystem(options: SystemOptions): Promise<PreparedSys
       expected: size,
       say,
       timeoutMs: options.catchUpTimeoutMs,
+      watch: pipeline,
     });
     say(`population ready through the pipeline in ${seconds(Date.now() - started)}`);
     return {

@@ -112,13 +112,12 @@ export async function prepareViewers(options: {
       .slice(0, 50)
       .map((i) => pop.patient(i)),
   }));
+  // Writers: distinct doctors (two writer VUs never share an account: the node assigns nonces per account),
+  // each with one of their patients; and wearables.
   const writers = options.writers ?? 50;
-  const recordWriters = spread(pop.size.patients, writers)
-    .filter((i) => pop.doctorsOfPatient(i).length > 0)
-    .map((i) => ({ doctor: pop.doctor(pop.doctorsOfPatient(i)[0]!), patient: pop.patient(i) }));
-  // Distinct doctors, so that two writer VUs never share an account.
-  const seen = new Set<string>();
-  const distinctWriters = recordWriters.filter((w) => !seen.has(w.doctor) && seen.add(w.doctor));
+  const recordWriters = spread(pop.size.doctors, writers)
+    .filter((j) => pop.patientsOfDoctor(j).length > 0)
+    .map((j) => ({ doctor: pop.doctor(j), patient: pop.patient(pop.patientsOfDoctor(j)[0]!) }));
   const devices = spread(pop.size.patients, writers).map((i) => ({
     device: pop.device(i),
     patient: pop.patient(i),
@@ -140,7 +139,7 @@ export async function prepareViewers(options: {
     },
     patients,
     doctors,
-    recordWriters: distinctWriters,
+    recordWriters,
     devices,
   };
 }

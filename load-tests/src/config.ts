@@ -86,7 +86,7 @@ export function runArgs(argv: string[]): RunArgs {
     viewers: { type: "string", default: "200" },
     rate: { type: "string" },
     duration: { type: "string" },
-    "legacy-rate": { type: "string" },
+    "legacy-vus": { type: "string" },
     "mixed-rate": { type: "string" },
     "write-rate": { type: "string" },
     "ramp-stages": { type: "string" },
@@ -100,7 +100,7 @@ export function runArgs(argv: string[]): RunArgs {
   const pass = [
     ["rate", "RATE"],
     ["duration", "DURATION"],
-    ["legacy-rate", "LEGACY_RATE"],
+    ["legacy-vus", "LEGACY_VUS"],
     ["mixed-rate", "MIXED_RATE"],
     ["write-rate", "WRITE_RATE"],
     ["ramp-stages", "RAMP_STAGES"],

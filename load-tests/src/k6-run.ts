@@ -13,7 +13,7 @@ export type K6RunOptions = {
   dataFile: string;
   summaryFile: string;
   profile: "full" | "smoke";
-  /** Extra -e variables: RATE, DURATION, LEGACY_RATE, MIXED_RATE, WRITE_RATE, RAMP_STAGES, SCENARIOS, ... */
+  /** Extra -e variables: RATE, DURATION, LEGACY_VUS, MIXED_RATE, WRITE_RATE, RAMP_STAGES, SCENARIOS, ... */
   vars?: Record<string, string>;
   /** Where k6's own output goes: "inherit" (the terminal) or a log file. */
   output: "inherit" | { logFile: string };

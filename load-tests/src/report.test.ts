@@ -97,6 +97,6 @@ describe("buildReport", () => {
     const html = renderHtml(report, { title: "t", facts: [["scale", "0.1"]] });
     expect(html).toContain("<svg");
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-    expect(html).toContain("9.0x faster at p95");
+    expect(html).toContain("6x lower p95, 10x the throughput");
   });
 });

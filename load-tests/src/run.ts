@@ -197,7 +197,9 @@ async function serversFor(
     rpcUrl: e.rpcUrl,
     databaseUrl: e.databaseUrl,
     kafkaBrokers: e.kafkaBrokers,
-    source: "a stack started for this run",
+    source: stackConfig.rpcUrl
+      ? `PostgreSQL and Kafka started for this run; the chain at ${stackConfig.rpcUrl} (RPC_URL)`
+      : "a stack started for this run",
   };
 }
 

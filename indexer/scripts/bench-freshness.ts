@@ -8,9 +8,9 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createCommon, createSilentLogger } from "@carechain/common";
-import { identityRegistryAbi, vitalsMonitorAbi } from "@carechain/contracts/abis";
+import { vitalsMonitorAbi } from "@carechain/contracts/abis";
 import { parseConfig, silentLogger, stackStateDir, startStack } from "@carechain/stack";
-import { encodeFunctionData, keccak256, toHex } from "viem";
+import { encodeFunctionData } from "viem";
 import { createPool, ident } from "../src/database/pool.ts";
 import { defaultIngestOptions } from "../src/ingest/config.ts";
 import { createIngest } from "../src/ingest/service.ts";
@@ -48,25 +48,8 @@ try {
 
   const patient = await chain.fundedAccount();
   const device = await chain.fundedAccount();
-  const { IdentityRegistry, VitalsMonitor } = deployment.contracts;
-  await chain.sendAll(patient, [
-    {
-      to: IdentityRegistry,
-      data: encodeFunctionData({
-        abi: identityRegistryAbi,
-        functionName: "registerPatient",
-        args: [keccak256(patient.address), keccak256(toHex(`key:${patient.address}`))],
-      }),
-    },
-    {
-      to: VitalsMonitor,
-      data: encodeFunctionData({
-        abi: vitalsMonitorAbi,
-        functionName: "authorizeDevice",
-        args: [device.address],
-      }),
-    },
-  ]);
+  await chain.registerPatientWithDevice(deployment, patient, device);
+  const { VitalsMonitor } = deployment.contracts;
   const pool = createPool(databaseUrl, { max: 1 });
   const readable = async (txHash: string) =>
     ((await pool.query(`SELECT 1 FROM ${ident(run)}.events WHERE tx_hash = $1`, [txHash])).rowCount ?? 0) > 0;

@@ -168,6 +168,33 @@ export class TestChain {
     };
   }
 
+  /** Registers `patient` and authorizes `device` for it: two transactions, two events. */
+  registerPatientWithDevice(
+    deployment: TestDeployment,
+    patient: PrivateKeyAccount,
+    device: PrivateKeyAccount,
+  ): ReturnType<TestChain["sendAll"]> {
+    const { IdentityRegistry, VitalsMonitor } = deployment.contracts;
+    return this.sendAll(patient, [
+      {
+        to: IdentityRegistry,
+        data: encodeFunctionData({
+          abi: identityRegistryAbi,
+          functionName: "registerPatient",
+          args: [keccak256(patient.address), keccak256(toHex(`key:${patient.address}`))],
+        }),
+      },
+      {
+        to: VitalsMonitor,
+        data: encodeFunctionData({
+          abi: vitalsMonitorAbi,
+          functionName: "authorizeDevice",
+          args: [device.address],
+        }),
+      },
+    ]);
+  }
+
   /**
    * `patients` fresh patients, each with a device that submits `batches` transactions of `perBatch`
    * readings: patients * (2 + batches * perBatch) events (registration, device authorization, readings).
@@ -176,7 +203,7 @@ export class TestChain {
     deployment: TestDeployment,
     options: { patients: number; batches: number; perBatch: number },
   ): Promise<{ patients: Address[]; events: number }> {
-    const { IdentityRegistry, VitalsMonitor } = deployment.contracts;
+    const { VitalsMonitor } = deployment.contracts;
     const pairs = await Promise.all(
       Array.from({ length: options.patients }, async () => ({
         patient: await this.fundedAccount(),
@@ -184,26 +211,7 @@ export class TestChain {
       })),
     );
     await Promise.all(
-      pairs.map(({ patient, device }) =>
-        this.sendAll(patient, [
-          {
-            to: IdentityRegistry,
-            data: encodeFunctionData({
-              abi: identityRegistryAbi,
-              functionName: "registerPatient",
-              args: [keccak256(patient.address), keccak256(toHex(`key:${patient.address}`))],
-            }),
-          },
-          {
-            to: VitalsMonitor,
-            data: encodeFunctionData({
-              abi: vitalsMonitorAbi,
-              functionName: "authorizeDevice",
-              args: [device.address],
-            }),
-          },
-        ]),
-      ),
+      pairs.map(({ patient, device }) => this.registerPatientWithDevice(deployment, patient, device)),
     );
     // In the past, and the last reading too: the contract refuses readings more than 5 minutes ahead.
     const measuredAt = BigInt(Math.floor(Date.now() / 1000) - 3_600 - options.batches * options.perBatch);

@@ -50,36 +50,30 @@ export const vitalsProjections: Projections = {
   VitalsReported: {
     keys: (e) => [eventKey("vital_readings", e)],
     apply: (e, rows) => {
-      const p = e.payload;
-      rows.put("vital_readings", {
-        event_id: e.id,
-        patient: p.patient,
-        device: p.device,
-        measured_at: time(p.measuredAt),
-        systolic: int16(p.systolic, "Systolic"),
-        diastolic: int16(p.diastolic, "Diastolic"),
-        block_number: e.blockNumber,
-        block_time: blockTime(e),
-      });
+      rows.put("vital_readings", readingColumns(e));
     },
   },
   VitalsAlert: {
     keys: (e) => [eventKey("alerts", e)],
     apply: (e, rows) => {
-      const p = e.payload;
-      rows.put("alerts", {
-        event_id: e.id,
-        patient: p.patient,
-        device: p.device,
-        measured_at: time(p.measuredAt),
-        systolic: int16(p.systolic, "Systolic"),
-        diastolic: int16(p.diastolic, "Diastolic"),
-        recipients: [...p.recipients],
-        block_number: e.blockNumber,
-        block_time: blockTime(e),
-      });
+      rows.put("alerts", { ...readingColumns(e), recipients: [...e.payload.recipients] });
     },
   },
 };
 
 const eventKey = (table: TableName, e: EventEnvelope): [TableName, Row] => [table, { event_id: e.id }];
+
+/** The columns a reading and an alert share: an alert is a reading that left the patient's range. */
+function readingColumns(e: EventEnvelope<"VitalsReported" | "VitalsAlert">) {
+  const p = e.payload;
+  return {
+    event_id: e.id,
+    patient: p.patient,
+    device: p.device,
+    measured_at: time(p.measuredAt),
+    systolic: int16(p.systolic, "Systolic"),
+    diastolic: int16(p.diastolic, "Diastolic"),
+    block_number: e.blockNumber,
+    block_time: blockTime(e),
+  };
+}

@@ -1,7 +1,8 @@
 // The Ethereum node: anvil from the @foundry-rs/anvil npm package (its platform package carries the
 // binary), chain id 31337, the default test mnemonic, a block per transaction (automine). With a state
-// file (persistent stacks) it loads the chain from it at start and dumps it there every few seconds and on
-// exit (`anvil --state`), so blocks, receipts and block hashes survive a restart.
+// file (persistent stacks) it loads the chain from it at start and dumps it there every second and on exit
+// (`anvil --state`; exit on SIGTERM, which every stop sends first), so blocks, receipts and block hashes
+// survive a restart, and a crash loses at most the last second.
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -22,7 +23,7 @@ export interface StartAnvilOptions {
   register: (process: ManagedProcess) => void;
   /** Keep the chain in this file: loaded at start if it exists, dumped every `stateIntervalSeconds` and on exit. */
   stateFile?: string;
-  /** How often the state is dumped while anvil runs (a crash loses at most this much); default 5. */
+  /** How often the state is dumped while anvil runs (a crash loses at most this much); default 1. */
   stateIntervalSeconds?: number;
 }
 
@@ -40,7 +41,7 @@ export async function startAnvil(options: StartAnvilOptions) {
   const cwd = join(options.dataDir, "anvil");
   mkdirSync(cwd, { recursive: true });
   const state = options.stateFile
-    ? ["--state", options.stateFile, "--state-interval", String(options.stateIntervalSeconds ?? 5)]
+    ? ["--state", options.stateFile, "--state-interval", String(options.stateIntervalSeconds ?? 1)]
     : [];
   const server = await ManagedProcess.spawn({
     name: "anvil",

@@ -41,22 +41,32 @@ export function runFolderName(prefix: string): string {
 /**
  * Kills the servers of a run whose owner is gone. A pid only counts if that process still works inside
  * the run's folder (checked through /proc), so a recycled pid of an unrelated process is left alone.
- * Returns the pids it killed.
+ * anvil is asked first (SIGTERM) and given `anvilGraceMs` to dump its chain to its state file, else the
+ * blocks since its last dump would be lost; the rest is killed at once. Returns the pids it killed.
  */
-export function reapStaleRun(dataDir: string): number[] {
+export function reapStaleRun(dataDir: string, anvilGraceMs = 10_000): number[] {
   const state = readRunState(dataDir);
   if (!state || isAlive(state.ownerPid)) return [];
-  const killed: number[] = [];
-  for (const { pid } of state.servers) {
-    if (!worksInside(pid, dataDir)) continue;
+  const servers = state.servers.filter(({ pid }) => worksInside(pid, dataDir));
+  const signal = (pid: number, name: NodeJS.Signals) => {
     try {
-      process.kill(-pid, "SIGKILL");
-      killed.push(pid);
+      process.kill(-pid, name);
+      return true;
     } catch {
-      // already gone
+      return false; // already gone
     }
+  };
+  const graceful = servers.filter(({ name, pid }) => name === "anvil" && signal(pid, "SIGTERM"));
+  const killed = servers.filter(({ name, pid }) => name !== "anvil" && signal(pid, "SIGKILL"));
+  // Synchronous on purpose: every caller reaps before it starts anything, and expects a plain list.
+  const deadline = Date.now() + anvilGraceMs;
+  let left = graceful.filter(({ pid }) => worksInside(pid, dataDir));
+  while (left.length > 0 && Date.now() < deadline) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    left = left.filter(({ pid }) => worksInside(pid, dataDir));
   }
-  return killed;
+  for (const { pid } of left) signal(pid, "SIGKILL");
+  return [...graceful, ...killed].map(({ pid }) => pid);
 }
 
 /**

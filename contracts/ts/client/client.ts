@@ -38,6 +38,11 @@ export type CreateCareChainClientOptions = {
   deployment: Deployment;
   /** Receipt polling interval, ms (default: the public client's). */
   pollingIntervalMs?: number;
+  /**
+   * How long a write waits for its receipt before ReceiptTimeoutError (default 60 s); it gives up sooner
+   * when the node stops answering.
+   */
+  receiptTimeoutMs?: number;
 };
 
 /** A uint64 (seconds) given as a number or a bigint. */
@@ -53,6 +58,7 @@ export function createCareChainClient(options: CreateCareChainClientOptions) {
     walletClient: options.walletClient,
     deployment,
     pollingIntervalMs: options.pollingIntervalMs,
+    receiptTimeoutMs: options.receiptTimeoutMs,
   };
   const addresses = {
     identityRegistry: deployment.contracts.IdentityRegistry.address,

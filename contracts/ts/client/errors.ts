@@ -99,6 +99,36 @@ export class TransactionRevertedError extends CareChainClientError {
   }
 }
 
+/**
+ * A sent transaction got no receipt: the node stopped answering (`nodeUnreachable`), or did not mine it
+ * within the client's receipt timeout. It may still be mined: look it up by `hash` before sending again.
+ */
+export class ReceiptTimeoutError extends CareChainClientError {
+  readonly retryable = true;
+  readonly hash: Hex;
+  readonly nodeUnreachable: boolean;
+  constructor(
+    functionName: string,
+    hash: Hex,
+    options: { waitedMs: number; nodeUnreachable: boolean; cause?: Error },
+  ) {
+    const seconds = Math.round(options.waitedMs / 100) / 10;
+    super(
+      options.nodeUnreachable
+        ? `No receipt for ${functionName} (transaction ${hash}): the node stopped answering after ${seconds} s.`
+        : `No receipt for ${functionName} (transaction ${hash}) within ${seconds} s: not mined yet.`,
+      {
+        name: "ReceiptTimeoutError",
+        details:
+          "The transaction may still be mined: look it up by hash (eth_getTransactionReceipt) before sending it again.",
+        cause: options.cause,
+      },
+    );
+    this.hash = hash;
+    this.nodeUnreachable = options.nodeUnreachable;
+  }
+}
+
 /** The node could not be reached or answered with an error unrelated to the contract: retrying can help. */
 export class RpcRequestError extends CareChainClientError {
   readonly retryable = true;

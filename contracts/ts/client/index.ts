@@ -10,6 +10,7 @@ export {
   ContractRevertedError,
   InsufficientFundsError,
   NoAccountError,
+  ReceiptTimeoutError,
   RpcRequestError,
   TransactionRevertedError,
   WrongChainError,

@@ -7,6 +7,8 @@ import {
   type ParseEventLogsReturnType,
   type PublicClient,
   parseEventLogs,
+  type TransactionReceipt,
+  TransactionReceiptNotFoundError,
   type Transport,
   type WalletClient,
 } from "viem";
@@ -16,6 +18,7 @@ import { toCareChainError } from "./decode-revert.ts";
 import {
   InsufficientFundsError,
   NoAccountError,
+  ReceiptTimeoutError,
   TransactionRevertedError,
   WrongChainError,
 } from "./errors.ts";
@@ -35,7 +38,13 @@ export type ClientContext = {
   walletClient: WalletClient<Transport, Chain | undefined, Account | undefined> | undefined;
   deployment: Deployment;
   pollingIntervalMs: number | undefined;
+  /** How long a write waits for its receipt (default DEFAULT_RECEIPT_TIMEOUT_MS). */
+  receiptTimeoutMs?: number;
 };
+
+export const DEFAULT_RECEIPT_TIMEOUT_MS = 60_000;
+/** Receipt polls that failed in a row (each already retried by the transport) before the node counts as gone. */
+const FAILED_POLLS_UNTIL_UNREACHABLE = 3;
 
 /** The wallet's account, after checking there is one and that the wallet is on the deployment's chain. */
 export async function requireAccount(ctx: ClientContext, action: string): Promise<Account> {
@@ -123,10 +132,7 @@ export async function waitForResult(
   functionName: string,
   hash: Hex,
 ): Promise<TransactionResult> {
-  const receipt = await ctx.publicClient.waitForTransactionReceipt({
-    hash,
-    ...(ctx.pollingIntervalMs ? { pollingInterval: ctx.pollingIntervalMs } : {}),
-  });
+  const receipt = await waitForReceipt(ctx, functionName, hash);
   if (receipt.status !== "success") throw new TransactionRevertedError(functionName, hash);
   const ours = new Set(Object.values(ctx.deployment.contracts).map((c) => c.address.toLowerCase()));
   const events = parseEventLogs({
@@ -134,4 +140,46 @@ export async function waitForResult(
     logs: receipt.logs.filter((log) => ours.has(log.address.toLowerCase())),
   });
   return { hash, blockNumber: receipt.blockNumber, events };
+}
+
+/**
+ * Polls for the receipt until `receiptTimeoutMs`, and gives up sooner when the node stops answering: viem's
+ * waitForTransactionReceipt swallows failed polls and would wait out its 3 minutes against a dead node.
+ */
+async function waitForReceipt(
+  ctx: ClientContext,
+  functionName: string,
+  hash: Hex,
+): Promise<TransactionReceipt> {
+  const started = Date.now();
+  const timeoutMs = ctx.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS;
+  const interval = ctx.pollingIntervalMs ?? ctx.publicClient.pollingInterval;
+  const fail = (nodeUnreachable: boolean, cause?: unknown) =>
+    new ReceiptTimeoutError(functionName, hash, {
+      waitedMs: Date.now() - started,
+      nodeUnreachable,
+      cause: cause instanceof Error ? cause : undefined,
+    });
+  let failures = 0;
+  for (;;) {
+    const remaining = started + timeoutMs - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), Math.max(0, remaining));
+    });
+    try {
+      const receipt = await Promise.race([ctx.publicClient.getTransactionReceipt({ hash }), late]);
+      // A poll still unanswered at the deadline: the node hangs.
+      if (receipt === "late") throw fail(true);
+      return receipt;
+    } catch (error) {
+      if (error instanceof ReceiptTimeoutError) throw error;
+      if (error instanceof TransactionReceiptNotFoundError) failures = 0;
+      else if (++failures >= FAILED_POLLS_UNTIL_UNREACHABLE) throw fail(true, error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (Date.now() + interval >= started + timeoutMs) throw fail(false);
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
 }

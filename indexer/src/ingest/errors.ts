@@ -25,9 +25,6 @@ export class RpcRequestError extends NonRetryableError {}
 /** The chain changed between two reads of the same range: read the range again. */
 export class ChainChangedError extends RetryableError {}
 
-/** A reorg reached below the oldest block ingest remembers: the log cannot be repaired automatically. */
-export class ReorgTooDeepError extends NonRetryableError {}
-
 /** The checkpoint in Kafka was written for another chain or other contracts than the configured ones. */
 export class CheckpointMismatchError extends NonRetryableError {}
 

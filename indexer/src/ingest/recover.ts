@@ -7,16 +7,23 @@ import type { BlockHeader, Rpc } from "./rpc.ts";
 /**
  * After a restart the window of recent block hashes comes back from the checkpoint, but not the envelopes
  * published for those blocks, which a reorg must retract. They are read again from the chain BY BLOCK HASH:
- * the logs and header of exactly the block published, canonical or not while the node still has it.
- * Blocks the node no longer knows are counted and logged.
+ * the logs and header of exactly the block published, canonical or not while the node still has it. The
+ * events of blocks the node no longer knows (a node restarted from an older state) come from ingest's own
+ * log instead (`fromLog`, see published-log.ts).
  */
 export async function recoverWindowEvents(
   rpc: Rpc,
   window: BlockWindow,
-  request: { addresses: readonly Address[]; chainId: number; signal: AbortSignal; logger: Logger },
+  request: {
+    addresses: readonly Address[];
+    chainId: number;
+    signal: AbortSignal;
+    logger: Logger;
+    fromLog: (blocks: readonly BlockRef[]) => Promise<EventEnvelope[]>;
+  },
 ): Promise<EventEnvelope[]> {
   const attempt = <T>(fn: () => Promise<T>) => withRetry(fn, { retries: 3, signal: request.signal });
-  let missing = 0;
+  const missing: BlockRef[] = [];
   const blocks = await Promise.all(
     window.toJSON().map(async (entry: BlockRef) => {
       try {
@@ -27,7 +34,7 @@ export async function recoverWindowEvents(
         if (!header) throw new Error("unknown block");
         return { logs, header };
       } catch {
-        missing++;
+        missing.push(entry);
         return { logs: [] as ChainLog[], header: null };
       }
     }),
@@ -39,11 +46,11 @@ export async function recoverWindowEvents(
     headers,
     request.chainId,
   );
-  if (missing > 0) {
-    request.logger.warn(
-      { blocks: missing },
-      "recent blocks unknown to the node: their events cannot be retracted",
-    );
-  }
-  return envelopes;
+  if (missing.length === 0) return envelopes;
+  const logged = await request.fromLog(missing);
+  request.logger.warn(
+    { blocks: missing.length, events: logged.length },
+    "recent blocks unknown to the node: their published events were read from the events topic",
+  );
+  return [...envelopes, ...logged];
 }

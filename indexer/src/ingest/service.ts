@@ -18,9 +18,10 @@ import { type BlockRef, BlockWindow } from "./block-window.ts";
 import { type Checkpoint, readLatestCheckpoint } from "./checkpoint.ts";
 import type { IngestOptions } from "./config.ts";
 import { resolveContracts, type WatchedContracts } from "./deployment.ts";
-import { CheckpointMismatchError, PublishFailedError, ReorgTooDeepError } from "./errors.ts";
+import { ChainChangedError, CheckpointMismatchError, PublishFailedError } from "./errors.ts";
 import { type IngestState, type IngestStatus, ingestHealthCheck } from "./health.ts";
 import { createIngestMetrics, ProgressLog } from "./metrics.ts";
+import { readPublishedUntil } from "./published-log.ts";
 import { type PublishBatch, Publisher } from "./publisher.ts";
 import { type ReadRange, readRange } from "./read-range.ts";
 import { pollHead } from "./realtime.ts";
@@ -83,6 +84,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
   let head: number | null = null;
   let lastCheckpointAt = 0;
   let lastSuccessAt: number | null = null;
+  let lastProgressAt: number | null = null;
   let mustResume = false;
   let resolveDone: () => void = () => {};
   let rejectDone: (error: unknown) => void = () => {};
@@ -145,7 +147,13 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     window = new BlockWindow(options.reorgWindow, checkpoint.window);
     events = checkpoint.events;
     recent.add(
-      await recoverWindowEvents(rpc, window, { addresses: contracts.addresses, chainId, signal, logger }),
+      await recoverWindowEvents(rpc, window, {
+        addresses: contracts.addresses,
+        chainId,
+        signal,
+        logger,
+        fromLog: publishedIn,
+      }),
     );
     metrics.indexedBlock.set(cursor.number);
     logger.info({ chainId, block: cursor.number, events }, "resuming after the committed checkpoint");
@@ -235,24 +243,24 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     metrics.events.inc({ kind: "event" }, envelopes.length);
     metrics.deadLetters.inc(deadLetters.length);
     metrics.indexedBlock.set(to);
+    lastProgressAt = Date.now();
     if (head !== null) metrics.lagBlocks.set(Math.max(0, head - to));
     progress.advance(to - from + 1, envelopes.length, to, Math.max(head ?? to, to));
   }
 
-  /** The chain no longer holds our latest block: retract what was published above the common ancestor. */
+  /**
+   * The chain no longer holds our latest block (a reorg, or a node restarted from an older state or behind
+   * the checkpoint): retract what was published above the common ancestor, at any depth.
+   */
   async function repairReorg(): Promise<void> {
     const previous = cursor;
-    const ancestor = await window.commonAncestor((number) => rpc.blockHash(number));
-    if (!ancestor) {
-      throw new ReorgTooDeepError(
-        "A reorg reached below the remembered blocks: re-ingest into a new topic prefix.",
-        {
-          details: `window ${window.oldest?.number}-${window.latest?.number}; raise REORG_WINDOW or CONFIRMATIONS`,
-        },
-      );
-    }
-    const retractions: EventEnvelope[] = recent.after(ancestor.number).reverse().map(retractionOf);
-    const nextWindow = window.truncatedAfter(ancestor.number);
+    const windowAncestor = await window.commonAncestor((number) => rpc.blockHash(number));
+    const { ancestor, orphaned, deep } = windowAncestor
+      ? { ancestor: windowAncestor, orphaned: recent.after(windowAncestor.number), deep: false }
+      : { ...(await ancestorInLog()), deep: true };
+    const retractions: EventEnvelope[] = orphaned.reverse().map(retractionOf);
+    // A deep ancestor may be older than every remembered block: it becomes the window's first.
+    const nextWindow = window.truncatedAfter(ancestor.number).with([ancestor]);
     const checkpoint = makeCheckpoint(ancestor, nextWindow, events + retractions.length);
     await publish({ events: retractions, deadLetters: [], checkpoint });
     cursor = ancestor;
@@ -262,10 +270,59 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     metrics.reorgs.inc();
     metrics.events.inc({ kind: "retraction" }, retractions.length);
     metrics.indexedBlock.set(ancestor.number);
+    lastProgressAt = Date.now();
     logger.warn(
-      { ancestor: ancestor.number, from: previous?.number, retracted: retractions.length },
+      { ancestor: ancestor.number, from: previous?.number, retracted: retractions.length, deep },
       "reorg repaired: retractions published",
     );
+  }
+
+  /**
+   * No remembered block is canonical any more: the ancestor is the newest block with published events that
+   * the node still holds (a block hash commits to its ancestors), or, when none is, a block below the
+   * deployment; what was published above it comes from ingest's own log, since the node cannot give it.
+   */
+  async function ancestorInLog(): Promise<{ ancestor: BlockRef; orphaned: EventEnvelope[] }> {
+    const head = await rpc.blockNumber();
+    const floorNumber = Math.max(0, Math.min(contracts.startBlock - 1, head));
+    const floorHash = await rpc.blockHash(floorNumber);
+    if (!floorHash) throw new ChainChangedError("The node lost a block below its head.");
+    let ancestor: BlockRef = { number: floorNumber, hash: floorHash };
+    const tail = await readPublishedUntil(kafka, admin, topics.events, chainId, async (candidate) => {
+      ancestor = (await newestCanonical(candidate.blocksAbove(floorNumber))) ?? {
+        number: floorNumber,
+        hash: floorHash,
+      };
+      return candidate.covers(ancestor.number);
+    });
+    const orphaned = new Map<string, EventEnvelope>();
+    for (const envelope of [...recent.after(ancestor.number), ...tail.liveAbove(ancestor.number)])
+      orphaned.set(envelope.id, envelope);
+    const ordered = [...orphaned.values()].sort(
+      (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
+    );
+    return { ancestor, orphaned: ordered };
+  }
+
+  /** The first of `blocks` (newest first) that the node holds with the same hash. */
+  async function newestCanonical(blocks: readonly BlockRef[]): Promise<BlockRef | undefined> {
+    for (let i = 0; i < blocks.length; i += 250) {
+      const chunk = blocks.slice(i, i + 250);
+      const headers = await rpc.getHeaders(chunk.map((block) => block.number));
+      const found = chunk.find((block) => headers.get(block.number)?.hash === block.hash);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** The events ingest published (and did not retract) in `blocks`, read from the events topic. */
+  async function publishedIn(blocks: readonly BlockRef[]): Promise<EventEnvelope[]> {
+    const below = Math.min(...blocks.map((block) => block.number)) - 1;
+    const hashes = new Set(blocks.map((block) => block.hash));
+    const tail = await readPublishedUntil(kafka, admin, topics.events, chainId, (candidate) =>
+      candidate.covers(below),
+    );
+    return tail.liveAbove(below).filter((envelope) => hashes.has(envelope.blockHash));
   }
 
   function makeCheckpoint(block: BlockRef, nextWindow: BlockWindow, total: number): Checkpoint {
@@ -288,6 +345,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
 
   function markSuccess(): void {
     lastSuccessAt = Date.now();
+    lastProgressAt = lastSuccessAt; // caught up: nothing to progress to
   }
 
   function observeHead(number: number): void {
@@ -319,10 +377,33 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       events,
       kafkaConnected: publisher?.connected ?? false,
       lastSuccessAt,
+      lastProgressAt,
     };
   }
 
-  const health = ingestHealthCheck(status, options.pollIntervalMs);
+  // One probe at a time, its answer kept for a second: /health may be called often, Kafka may hang.
+  let probing: Promise<string | null> | undefined;
+  let probed = { at: 0, result: null as string | null };
+  function probeKafka(): Promise<string | null> {
+    if (Date.now() - probed.at < 1_000) return Promise.resolve(probed.result);
+    probing ??= Promise.race([
+      admin.fetchTopicOffsets(topics.checkpoints).then(() => null),
+      sleep(3_000, signal).then(() => "no answer within 3 s"),
+    ])
+      .catch((error: unknown) => (error instanceof Error ? error.message : String(error)))
+      .then((result) => {
+        probed = { at: Date.now(), result };
+        probing = undefined;
+        return result;
+      });
+    return probing;
+  }
+
+  const health = ingestHealthCheck(status, {
+    pollIntervalMs: options.pollIntervalMs,
+    confirmations: options.confirmations,
+    probeKafka,
+  });
 
   return { start, stop, done, status, health };
 }

@@ -9,6 +9,9 @@ export type KafkaClientOptions = {
   level?: "error" | "warn" | "info" | "debug";
 };
 
+// kafkajs's text for the CONCURRENT_TRANSACTIONS protocol error (code 51); its log entries carry no code.
+const CONCURRENT_TRANSACTIONS = "while another concurrent operation on the same transaction was ongoing";
+
 const levels = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG };
 
 /**
@@ -31,6 +34,10 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
       // Bounded retries are what we want: a failed transaction is aborted and ingest resumes from its
       // committed checkpoint, so no duplicate can come of it.
       if (text.startsWith("Limiting retries for the idempotent producer")) return;
+      // CONCURRENT_TRANSACTIONS: the broker answers EndTxn before it has written the commit markers, and a
+      // transaction begun right after (back to back while backfilling) is refused until it has. Expected
+      // and retried by kafkajs (as by the Java client, which retries it silently): not an error.
+      if (text.includes(CONCURRENT_TRANSACTIONS)) return logger.debug(fields, text);
       if (entry.level <= logLevel.ERROR) logger.error(fields, text);
       else if (entry.level === logLevel.WARN) logger.warn(fields, text);
       else if (entry.level === logLevel.INFO) logger.info(fields, text);

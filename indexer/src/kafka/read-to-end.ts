@@ -89,8 +89,12 @@ export async function readToEnd(
         })
         .then(() => {
           for (const [partition, offset] of Object.entries(options.from ?? {})) {
-            if (ends.has(Number(partition)))
+            if (!ends.has(Number(partition))) continue;
+            try {
               consumer.seek({ topic, partition: Number(partition), offset: offset.toString() });
+            } catch {
+              // The read ended first (offsets below `from` are skipped anyway): nothing left to seek.
+            }
           }
         }, reject);
     });

@@ -51,6 +51,7 @@ export {
   topicNames,
 } from "./kafka/index.ts";
 export { type Dump, dumpedTables, dumpProjections } from "./projector/dump.ts";
+export { appendFeed } from "./projector/feed.ts";
 export { type RebuildResult, rebuild } from "./projector/rebuild.ts";
 export { referenceFold } from "./projector/reference-fold.ts";
 export {

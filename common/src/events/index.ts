@@ -1,4 +1,5 @@
 export { deserializeEnvelope, partitionKeyOf, retractionOf, serializeEnvelope } from "./codec.ts";
 export { type ChainLog, decodeLog } from "./decode.ts";
+export { eventFeedChannel } from "./feed.ts";
 export { eventId, eventNames, parseEnvelope } from "./schema.ts";
 export { ENVELOPE_VERSION, type EventEnvelope, type EventName, type EventPayload } from "./types.ts";

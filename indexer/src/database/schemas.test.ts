@@ -1,3 +1,6 @@
+import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createCommon, createSilentLogger } from "@carechain/common";
 import { getStack } from "@carechain/stack/testing";
 import { describe, expect, test } from "vitest";
@@ -40,6 +43,7 @@ describe("schemas", () => {
         "devices",
         "doctors",
         "emergency_access",
+        "event_feed",
         "events",
         "grant_history",
         "grants",
@@ -57,6 +61,70 @@ describe("schemas", () => {
       expect(condition.rows).toEqual([{ grants: 0 }, { grants: 0 }]);
     } finally {
       for (const schema of [`${base}_p1`, `${base}_meta`, base]) {
+        await pool.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
+      }
+      await pool.end();
+    }
+  });
+
+  test("behavior: the column-size migration upgrades a live generation, the views over it included", async () => {
+    const { databaseUrl } = getStack();
+    const pool = createPool(databaseUrl, { max: 2 });
+    const base = `t_sizes_${Date.now().toString(36)}${process.pid.toString(36)}`;
+    const generation = `${base}_p1`;
+    const older = await mkdtemp(join(tmpdir(), "migrations-"));
+    try {
+      // A generation as deployed before the column sizes, with the stable views over it and a view on those.
+      for (const name of await readdir(projectionMigrationsDir)) {
+        if (name < "1732400000004") await cp(join(projectionMigrationsDir, name), join(older, name));
+      }
+      await migrate({ databaseUrl, schema: generation, dir: older });
+      await pool.query(`CREATE SCHEMA ${ident(base)}`);
+      for (const table of ["records", "events", "active_grants"]) {
+        await pool.query(
+          `CREATE VIEW ${ident(base)}.${ident(table)} AS SELECT * FROM ${ident(generation)}.${ident(table)}`,
+        );
+      }
+      await pool.query(
+        `CREATE VIEW ${ident(base)}.latest_versions AS SELECT root_record_id, max(version) AS version
+           FROM ${ident(base)}.records GROUP BY root_record_id`,
+      );
+      await pool.query(
+        `INSERT INTO ${ident(generation)}.records (record_id, patient, author, submitter, record_type,
+           content_hash, storage_pointer, root_record_id, version, block_number, block_time, log_index, event_id)
+         VALUES ('r', 'p', 'a', 's', 1, 'h', 'x', 'r', 7, 1, now(), 3, 'e')`,
+      );
+
+      expect(await migrate({ databaseUrl, schema: generation, dir: projectionMigrationsDir })).toContain(
+        "1732400000004_column-sizes",
+      );
+      const types = await pool.query(
+        `SELECT table_schema = $1 AS view, table_name, column_name, data_type FROM information_schema.columns
+          WHERE table_schema IN ($1, $2) AND (table_name, column_name) IN (('records', 'version'),
+            ('records', 'log_index'), ('records', 'record_type'), ('events', 'chain_id'), ('latest_versions', 'version'))
+          ORDER BY 1, 2, 3`,
+        [base, generation],
+      );
+      expect(types.rows).toEqual([
+        { view: false, table_name: "events", column_name: "chain_id", data_type: "bigint" },
+        { view: false, table_name: "records", column_name: "log_index", data_type: "bigint" },
+        { view: false, table_name: "records", column_name: "record_type", data_type: "integer" },
+        { view: false, table_name: "records", column_name: "version", data_type: "bigint" },
+        { view: true, table_name: "events", column_name: "chain_id", data_type: "bigint" },
+        { view: true, table_name: "latest_versions", column_name: "version", data_type: "bigint" },
+        { view: true, table_name: "records", column_name: "log_index", data_type: "bigint" },
+        { view: true, table_name: "records", column_name: "record_type", data_type: "integer" },
+        { view: true, table_name: "records", column_name: "version", data_type: "bigint" },
+      ]);
+      const rows = await pool.query(
+        `SELECT root_record_id, version::int FROM ${ident(base)}.latest_versions`,
+      );
+      expect(rows.rows).toEqual([{ root_record_id: "r", version: 7 }]);
+      const views = await pool.query(`SELECT count(*)::int AS n FROM pg_views WHERE schemaname = $1`, [base]);
+      expect(views.rows).toEqual([{ n: 4 }]);
+    } finally {
+      await rm(older, { recursive: true, force: true });
+      for (const schema of [generation, base]) {
         await pool.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
       }
       await pool.end();

@@ -1,6 +1,7 @@
 import { DecodeError, deserializeEnvelope, RetryableError } from "@carechain/common";
 import type { PoolClient } from "../database/pool.ts";
 import { type DeadLetter, insertDeadLetters, reasonOf } from "./dead-letter.ts";
+import { appendFeed } from "./feed.ts";
 import { type DecodedMessage, type FoldResult, foldBatch } from "./fold.ts";
 import { lockOffset, saveOffset } from "./offsets.ts";
 import { keysOf } from "./projections/index.ts";
@@ -27,7 +28,10 @@ export type ApplyContext = {
   beforeCommit?: () => void | Promise<void>;
 };
 
-export type BatchResult = Omit<FoldResult, "events" | "undo" | "retractedEarlier" | "deadLetters"> & {
+export type BatchResult = Omit<
+  FoldResult,
+  "events" | "undo" | "retractedEarlier" | "feed" | "deadLetters"
+> & {
   deadLetters: number;
   /** Messages skipped because the stored offset was past them (redelivery). */
   skipped: number;
@@ -40,38 +44,51 @@ export class ConcurrentApplyError extends RetryableError {}
  * Applies one partition batch in ONE transaction: the rows, the events log, the undo images, the dead
  * letters and the partition's next offset commit together or not at all. Messages below the stored offset
  * are skipped (redelivery after a crash or a group reset), so applying a batch twice changes nothing.
+ *
+ * When the batch fails for a reason that no retry can change (PostgreSQL data errors, class 22, and
+ * integrity constraint violations, class 23), the batch is applied again with each failing event isolated
+ * (bisected in savepoints), dead-lettered with its reason, and the rest applied: one event must not stall
+ * its partition. Every other error (connection loss, serialization failure, ConcurrentApplyError) is thrown
+ * and the batch retried whole.
  */
 export async function applyBatch(
   client: PoolClient,
   ctx: ApplyContext,
   input: BatchInput,
 ): Promise<BatchResult> {
+  try {
+    return await applyInTransaction(client, ctx, input, false);
+  } catch (error) {
+    if (!isPermanentDataError(error)) throw error;
+    return await applyInTransaction(client, ctx, input, true);
+  }
+}
+
+async function applyInTransaction(
+  client: PoolClient,
+  ctx: ApplyContext,
+  input: BatchInput,
+  isolate: boolean,
+): Promise<BatchResult> {
   await client.query("BEGIN");
   try {
     const stored = await lockOffset(client, ctx.schema, input.topic, input.partition);
     const fresh = input.messages.filter((message) => BigInt(message.offset) >= stored);
     const { decoded, deadLetters } = decodeAll(fresh);
-    const fold = await foldInDatabase(client, ctx.schema, decoded);
-
-    const inserted = await insertEvents(client, ctx.schema, fold.events);
-    if (inserted !== fold.events.length) {
-      throw new ConcurrentApplyError(
-        "Some events of this batch were applied concurrently; retrying the batch.",
-      );
-    }
-    await markRetracted(client, ctx.schema, fold.retractedEarlier);
-    await insertUndo(client, ctx.schema, fold.undo);
-    await writeChanges(client, ctx.schema, ctx.columns, fold.changes);
-    const letters = [...deadLetters, ...fold.deadLetters];
+    const applied: Applied = { applied: 0, retracted: 0, duplicates: 0, lastBlock: null, deadLetters };
+    if (isolate) await applyBisecting(client, ctx, decoded, applied);
+    else addTo(applied, await applyMessages(client, ctx, decoded));
+    // By offset: a failing event was found after the fold's own dead letters of the same batch.
+    const letters = applied.deadLetters.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
     await insertDeadLetters(client, ctx.schema, input.topic, input.partition, letters);
     await saveOffset(client, ctx.schema, input.topic, input.partition, input.nextOffset);
     await ctx.beforeCommit?.();
     await client.query("COMMIT");
     return {
-      applied: fold.applied,
-      retracted: fold.retracted,
-      duplicates: fold.duplicates,
-      lastBlock: fold.lastBlock,
+      applied: applied.applied,
+      retracted: applied.retracted,
+      duplicates: applied.duplicates,
+      lastBlock: applied.lastBlock,
       deadLetters: letters.length,
       skipped: input.messages.length - fresh.length,
     };
@@ -79,6 +96,89 @@ export async function applyBatch(
     await client.query("ROLLBACK").catch(() => {});
     throw error;
   }
+}
+
+/** Folds decoded messages (in offset order) and writes their rows, events and undo images. */
+async function applyMessages(
+  client: PoolClient,
+  ctx: ApplyContext,
+  decoded: readonly DecodedMessage[],
+): Promise<FoldResult> {
+  const fold = await foldInDatabase(client, ctx.schema, decoded);
+  const inserted = await insertEvents(client, ctx.schema, fold.events);
+  if (inserted !== fold.events.length) {
+    throw new ConcurrentApplyError(
+      "Some events of this batch were applied concurrently; retrying the batch.",
+    );
+  }
+  await markRetracted(client, ctx.schema, fold.retractedEarlier);
+  await insertUndo(client, ctx.schema, fold.undo);
+  await writeChanges(client, ctx.schema, ctx.columns, fold.changes);
+  await appendFeed(client, ctx.schema, fold.feed);
+  return fold;
+}
+
+type Applied = Pick<FoldResult, "applied" | "retracted" | "duplicates" | "lastBlock" | "deadLetters">;
+
+function addTo(total: Applied, part: FoldResult): void {
+  total.applied += part.applied;
+  total.retracted += part.retracted;
+  total.duplicates += part.duplicates;
+  if (part.lastBlock !== null) total.lastBlock = Math.max(total.lastBlock ?? 0, part.lastBlock);
+  total.deadLetters.push(...part.deadLetters);
+}
+
+/**
+ * Applies `messages` in a savepoint; when that fails for good, halves them and tries each half in turn, so
+ * the events keep their order and only the single events at fault are dead-lettered (k bad events among n
+ * cost about k * log2(n) attempts). Each attempt reads the rows as the previous ones left them.
+ *
+ * The events that follow a dead-lettered one, of the same patient too, are still applied: each was
+ * accepted by the contracts on its own, and holding them back would keep the projections behind the chain
+ * for good, including revocations that must take effect (fail closed). The one missing event is in
+ * dead_letters with its reason; once the cause is fixed, a rebuild replays the topic with it.
+ */
+async function applyBisecting(
+  client: PoolClient,
+  ctx: ApplyContext,
+  messages: readonly DecodedMessage[],
+  total: Applied,
+): Promise<void> {
+  if (messages.length === 0) return;
+  await client.query("SAVEPOINT isolate");
+  try {
+    const part = await applyMessages(client, ctx, messages);
+    await client.query("RELEASE SAVEPOINT isolate");
+    addTo(total, part);
+    return;
+  } catch (error) {
+    await client.query("ROLLBACK TO SAVEPOINT isolate");
+    await client.query("RELEASE SAVEPOINT isolate");
+    if (!isPermanentDataError(error)) throw error;
+    if (messages.length === 1) {
+      const { offset, key, value } = messages[0]!;
+      total.deadLetters.push({ offset, key, value, reason: dataErrorReason(error) });
+      return;
+    }
+  }
+  const half = Math.ceil(messages.length / 2);
+  await applyBisecting(client, ctx, messages.slice(0, half), total);
+  await applyBisecting(client, ctx, messages.slice(half), total);
+}
+
+/** PostgreSQL errors that the same data raises on every retry: data exceptions and constraint violations. */
+export function isPermanentDataError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
+/** The dead letter's reason: PostgreSQL's message, code and constraint (never the row's values). */
+function dataErrorReason(error: Error & { code: string }): string {
+  const { constraint, table } = error as { constraint?: string; table?: string };
+  const where = [table && `table ${table}`, constraint && `constraint ${constraint}`].filter(Boolean);
+  return reasonOf(
+    `Does not fit the projections: ${error.message} (SQLSTATE ${error.code}${where.map((w) => `, ${w}`).join("")}).`,
+  );
 }
 
 function decodeAll(messages: readonly BatchMessage[]): {

@@ -26,7 +26,10 @@ export const projectorEnvSchema = z.object({
     .default("carechain"),
   PROJECTOR_HEALTH_PORT: int(0).default(9465),
   PROJECTOR_FETCH_MAX_BYTES: int(1024).default(4_194_304),
-  PROJECTOR_SESSION_TIMEOUT_MS: int(6_000).default(30_000),
+  /** Kafka group session: a restart after kill -9 waits up to this long for the dead member's partitions. */
+  PROJECTOR_SESSION_TIMEOUT_MS: int(6_000).default(6_000),
+  /** Unhealthy once a partition with lag has made no progress for this long. */
+  PROJECTOR_STALL_AFTER_MS: int(1_000).default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Test only: SIGKILL the process after the writes of this batch, before its COMMIT (crash tests). */
   PROJECTOR_TEST_KILL_BEFORE_COMMIT_OF_BATCH: int(1).optional(),
@@ -53,6 +56,7 @@ export function projectorOptionsFromEnv(env: ProjectorEnv): {
       schemaBase: env.PROJECTION_SCHEMA_BASE,
       fetchMaxBytesPerPartition: env.PROJECTOR_FETCH_MAX_BYTES,
       sessionTimeoutMs: env.PROJECTOR_SESSION_TIMEOUT_MS,
+      stallAfterMs: env.PROJECTOR_STALL_AFTER_MS,
       healthPort: env.PROJECTOR_HEALTH_PORT,
       killBeforeCommitOfBatch: env.PROJECTOR_TEST_KILL_BEFORE_COMMIT_OF_BATCH,
     },

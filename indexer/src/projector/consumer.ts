@@ -18,6 +18,7 @@ export type ConsumerSettings = {
   metrics: ProjectorMetrics;
   lag: LagTracker;
   fetchMaxBytesPerPartition?: number;
+  /** Group session (default 6 s, the broker's minimum): how long a member killed without leaving is waited for. */
   sessionTimeoutMs?: number;
   signal: AbortSignal;
   onBatch?: (info: { partition: number; result: BatchResult; batch: number }) => void | Promise<void>;
@@ -42,11 +43,18 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
   await admin.connect();
   await waitForTopic(admin, topic, logger, settings.signal);
 
+  // kafkajs has no static membership: a member killed without leaving the group (kill -9) holds its
+  // partitions until its session expires, and a restarted process waits for that in its first rebalance.
+  // A short session bounds the wait; heartbeats at a third of it (also sent while a batch is applied, see
+  // eachBatch) keep a live member in the group.
+  const sessionTimeout = settings.sessionTimeoutMs ?? 6_000;
+  const heartbeatInterval = Math.max(500, Math.floor(sessionTimeout / 3));
   const consumer: Consumer = kafka.consumer({
     groupId: settings.groupId,
     readUncommitted: false,
     allowAutoTopicCreation: false,
-    sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
+    sessionTimeout,
+    heartbeatInterval,
     maxBytesPerPartition: settings.fetchMaxBytesPerPartition ?? 4_194_304,
     maxBytes: 16_777_216,
     // A fetch returns as soon as data arrives; the wait only bounds idle polls, and so how long stop() waits.
@@ -60,6 +68,7 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const partitions = payload.memberAssignment[topic] ?? [];
+    settings.lag.retain(partitions); // partitions moved to another member are not ours to call stalled
     if (partitions.length === 0) return;
     // Synchronously, before kafkajs's first fetch: nothing is read from Kafka's idea of the position.
     consumer.pause([{ topic, partitions }]);
@@ -108,7 +117,12 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
     const started = performance.now();
     const nextOffset = BigInt(batch.lastOffset()) + 1n;
     const batchNumber = ++batches;
-    const client = await settings.pool.connect();
+    // A long batch (a big catch-up, or isolating a poison message) must not outlast the short session.
+    const beating = setInterval(() => void heartbeat().catch(() => {}), heartbeatInterval);
+    const client = await settings.pool.connect().catch((error) => {
+      clearInterval(beating);
+      throw error;
+    });
     let result: BatchResult;
     let failure: Error | undefined;
     try {
@@ -130,6 +144,7 @@ export async function startConsumer(settings: ConsumerSettings): Promise<Running
       failure = error instanceof Error ? error : new Error(String(error));
       throw error;
     } finally {
+      clearInterval(beating);
       client.release(failure); // a client that failed mid-transaction is discarded, not reused
     }
     resolveOffset(batch.lastOffset());

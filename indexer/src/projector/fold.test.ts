@@ -69,6 +69,28 @@ describe("foldBatch", () => {
     expect(result.undo.every((u) => u.event_id === original.id)).toBe(true);
   });
 
+  test("behavior: the feed holds what deliveries may see, in log order", () => {
+    const original = record("r1", zero, 1, 1);
+    const amendment = record("r2", hex32("r1"), 2, 2);
+    const third = record("r3", zero, 1, 3);
+    // The amendment is applied and retracted within the batch: never visible, so never delivered.
+    const { result } = foldFresh([original, amendment, retractionOf(amendment), third, original]);
+    expect(result.feed.map((e) => [e.id, e.retracted])).toEqual([
+      [original.id, false],
+      [third.id, false],
+    ]);
+    // A retraction of an event applied in an earlier batch is delivered, after what preceded it.
+    const rows = new WorkingSet();
+    for (const [table, key] of keysOf(original)) rows.seed(table, key, null);
+    const later = foldBatch(
+      [{ offset: "9", key: null, value: null, envelope: retractionOf(original) }],
+      new Map([[original.id, false]]),
+      new Map([[original.id, []]]),
+      rows,
+    );
+    expect(later.feed.map((e) => [e.id, e.retracted])).toEqual([[original.id, true]]);
+  });
+
   test("behavior: duplicates and retractions of unknown events change nothing", () => {
     const original = record("r1", zero, 1, 1);
     const unknown = retractionOf(record("r9", zero, 1, 9));
@@ -76,15 +98,14 @@ describe("foldBatch", () => {
     expect(result).toMatchObject({ applied: 1, duplicates: 2, retracted: 0 });
   });
 
-  test("error: a value that does not fit a column is dead-lettered and its partial effects undone", () => {
+  test("behavior: a uint16 above smallint's range is projected as it is (its column is an integer)", () => {
     const reading = makeEnvelope(
       "VitalsReported",
       { patient, device: address("d"), measuredAt: "1700000000", systolic: 40_000, diastolic: 80 },
       { block: 1, logIndex: 0 },
     );
     const { result, rows } = foldFresh([reading]);
-    expect(result.applied).toBe(0);
-    expect(result.deadLetters[0]?.reason).toMatch(/does not fit/);
-    expect(rows.changes().size).toBe(0);
+    expect(result).toMatchObject({ applied: 1, deadLetters: [] });
+    expect(rows.changes().get("vital_readings")?.upserts).toMatchObject([{ systolic: 40_000 }]);
   });
 });

@@ -19,6 +19,11 @@ export type FoldResult = {
   undo: UndoEntry[];
   /** Events applied in earlier batches that this batch retracted. */
   retractedEarlier: string[];
+  /**
+   * What live deliveries see, in log order: each newly applied event, and each retraction of an event
+   * applied in an earlier batch (an event applied and retracted within the batch was never visible).
+   */
+  feed: EventEnvelope[];
   deadLetters: DeadLetter[];
   applied: number;
   retracted: number;
@@ -45,6 +50,7 @@ export function foldBatch(
     events: [],
     undo: [],
     retractedEarlier: [],
+    feed: [],
     deadLetters: [],
     applied: 0,
     retracted: 0,
@@ -75,6 +81,7 @@ export function foldBatch(
         continue;
       }
       appliedNow.set(event.id, { row: eventRow(event), undo: rows.commit() });
+      result.feed.push(event);
       status.set(event.id, "applied-now");
       result.applied++;
       result.lastBlock = Math.max(result.lastBlock ?? 0, event.blockNumber);
@@ -83,11 +90,13 @@ export function foldBatch(
       rows.restore(entry.undo);
       entry.row.retracted = true;
       entry.undo = [];
+      result.feed = result.feed.filter((delivered) => delivered.id !== event.id);
       status.set(event.id, "retracted");
       result.retracted++;
     } else if (state === "applied-earlier") {
       rows.restore(undoOf.get(event.id) ?? []);
       result.retractedEarlier.push(event.id);
+      result.feed.push(event);
       status.set(event.id, "retracted");
       result.retracted++;
     } else {

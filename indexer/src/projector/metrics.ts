@@ -4,6 +4,11 @@ import type { Metrics } from "@carechain/common";
 export function projectorMetrics(metrics: Metrics) {
   return {
     lag: metrics.gauge("carechain_projector_lag", "Messages not yet applied, per partition", ["partition"]),
+    stalled: metrics.gauge(
+      "carechain_projector_stalled",
+      "1 while a partition has lag and its position has not moved for the stall threshold",
+      ["partition"],
+    ),
     applied: metrics.counter(
       "carechain_projector_events_applied_total",
       "Events applied to the projections (retractions included; duplicates not)",

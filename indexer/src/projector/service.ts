@@ -11,7 +11,7 @@ import { createKafkaClient } from "../kafka/client.ts";
 import { topicNames } from "../kafka/topics.ts";
 import type { BatchResult } from "./apply.ts";
 import { type RunningConsumer, startConsumer } from "./consumer.ts";
-import { LagTracker } from "./lag.ts";
+import { LagTracker, type Stall } from "./lag.ts";
 import { projectorMetrics } from "./metrics.ts";
 import { readOffsets } from "./offsets.ts";
 import { tableColumns } from "./sql.ts";
@@ -26,7 +26,10 @@ export type ProjectorOptions = {
   /** Base of the schema names: `<base>` (views), `<base>_meta`, `<base>_p<N>`. */
   schemaBase: string;
   fetchMaxBytesPerPartition?: number;
+  /** Kafka group session (default 6 s): how long a restart waits for a killed member's partitions. */
   sessionTimeoutMs?: number;
+  /** Unhealthy once a partition with lag has not moved for this long (default 30 s). */
+  stallAfterMs?: number;
 };
 
 export type ProjectorSettings = {
@@ -40,6 +43,8 @@ export type ProjectorSettings = {
   generationPollMs?: number;
   /** How often to refresh the lag gauge from the topic's high watermarks (default 5 s). */
   lagRefreshMs?: number;
+  /** How long health() waits for Kafka and PostgreSQL to answer (default 1.5 s). */
+  healthTimeoutMs?: number;
 };
 
 export type Projector = {
@@ -126,12 +131,62 @@ export function createProjector(
     }
   }
 
+  const reported = new Set<number>(); // stalled partitions already logged
   /** Keeps the lag gauge true while no batch arrives (a stalled consumer still shows a growing lag). */
   async function refreshLag(): Promise<void> {
     while (!controller.signal.aborted) {
       await sleep(settings.lagRefreshMs ?? 5_000, controller.signal);
       if (controller.signal.aborted) return;
       await projector.lag().catch((error) => logger.warn({ err: error }, "refreshing the lag failed"));
+      const stalls = stalledPartitions();
+      for (const stall of stalls) {
+        if (reported.has(stall.partition)) continue;
+        reported.add(stall.partition);
+        const { partition, since, lag: behind, position } = stall;
+        logger.error(
+          { partition, since, lag: Number(behind), offset: Number(position) },
+          "partition makes no progress",
+        );
+      }
+      for (const partition of reported) {
+        if (stalls.some((stall) => stall.partition === partition)) continue;
+        reported.delete(partition);
+        logger.info({ partition }, "partition makes progress again");
+      }
+    }
+  }
+
+  /** Partitions with lag that have not moved for `stallAfterMs`; keeps the stalled gauge true. */
+  function stalledPartitions(): Stall[] {
+    const stalls = lag.stalled(options.stallAfterMs ?? 30_000);
+    instruments.stalled.reset();
+    for (const stall of stalls) instruments.stalled.set({ partition: String(stall.partition) }, 1);
+    return stalls;
+  }
+
+  /** One check at a time per dependency: probes that pile up on a hung server add nothing. */
+  const pending = new Map<string, Promise<string | null>>();
+  /** null when `probe` succeeds within the health timeout, else why not. Never rejects. */
+  async function check(name: string, probe: () => Promise<unknown>): Promise<string | null> {
+    let running = pending.get(name);
+    if (!running) {
+      running = probe()
+        .then(
+          () => null,
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        )
+        .finally(() => pending.delete(name));
+      pending.set(name, running);
+    }
+    const timeoutMs = settings.healthTimeoutMs ?? 1_500;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+    });
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -167,7 +222,10 @@ export function createProjector(
         const client = kafka.admin();
         await client.connect();
         return client;
-      })();
+      })().catch((error) => {
+        admin = undefined; // Kafka was down: connect again next time
+        throw error;
+      });
       const offsets = await (await admin).fetchTopicOffsets(topic);
       const stored = generation
         ? await readOffsets(pool, generation.schema, topic)
@@ -196,17 +254,44 @@ export function createProjector(
         await sleep(pollMs, controller.signal);
       }
     },
+    /**
+     * Unhealthy, with the reasons, when the consumer gave up, Kafka or PostgreSQL does not answer, or a
+     * partition with lag has not moved for `stallAfterMs` (it would never catch up by itself).
+     */
     async health() {
       const consumerOk = current?.consumer.healthy() ?? false;
-      let databaseOk = true;
-      try {
-        await pool.query("SELECT 1");
-      } catch {
-        databaseOk = false;
+      // projector.lag() asks Kafka for the high watermarks: a reachability check that also refreshes them.
+      const [kafkaError, databaseError] = await Promise.all([
+        check("kafka", () => projector.lag()),
+        check("database", () => pool.query("SELECT 1")),
+      ]);
+      const stalls = stalledPartitions();
+      const reasons: string[] = [];
+      if (!current) reasons.push("the consumer has not started");
+      else if (!consumerOk) reasons.push("the Kafka consumer crashed and gave up");
+      if (kafkaError) reasons.push(`Kafka is unreachable: ${kafkaError}`);
+      if (databaseError) reasons.push(`PostgreSQL is unreachable: ${databaseError}`);
+      for (const stall of stalls) {
+        reasons.push(
+          `partition ${stall.partition} has made no progress since ${stall.since.toISOString()} ` +
+            `(lag ${stall.lag}, at offset ${stall.position})`,
+        );
       }
       return {
-        ok: consumerOk && databaseOk,
-        details: { consumer: consumerOk, database: databaseOk, generation: current?.generation.generation },
+        ok: reasons.length === 0,
+        details: {
+          consumer: consumerOk,
+          kafka: kafkaError === null,
+          database: databaseError === null,
+          generation: current?.generation.generation,
+          stalled: stalls.map((stall) => ({
+            partition: stall.partition,
+            since: stall.since.toISOString(),
+            lag: Number(stall.lag),
+            offset: Number(stall.position),
+          })),
+          ...(reasons.length > 0 ? { reasons } : {}),
+        },
       };
     },
   };

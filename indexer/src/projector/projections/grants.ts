@@ -1,7 +1,7 @@
 import type { EventEnvelope } from "@carechain/common";
 import type { Row, TableName } from "../tables.ts";
 import type { WorkingSet } from "../working-set.ts";
-import { blockTime, expiry, int16, type Projections, time } from "./values.ts";
+import { blockTime, expiry, type Projections, time } from "./values.ts";
 
 type HistoryAction = "granted" | "changed" | "revoked" | "emergency_opened" | "emergency_closed";
 
@@ -13,7 +13,7 @@ export const grantProjections: Projections = {
   AccessGranted: {
     keys: (e) => [["grants", { patient: e.payload.patient, grantee: e.payload.grantee }], historyKey(e)],
     apply: (e, rows) => {
-      const scopes = int16(e.payload.scopes, "Scopes");
+      const scopes = e.payload.scopes;
       rows.put("grants", {
         patient: e.payload.patient,
         grantee: e.payload.grantee,
@@ -29,7 +29,7 @@ export const grantProjections: Projections = {
   AccessChanged: {
     keys: (e) => [["grants", { patient: e.payload.patient, grantee: e.payload.grantee }], historyKey(e)],
     apply: (e, rows) => {
-      const scopes = int16(e.payload.scopes, "Scopes");
+      const scopes = e.payload.scopes;
       const key = { patient: e.payload.patient, grantee: e.payload.grantee };
       const row = rows.get("grants", key);
       if (row) {

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from "@carechain/common";
 import type { Row, TableName } from "../tables.ts";
 import type { WorkingSet } from "../working-set.ts";
-import { blockTime, int16, type Projections } from "./values.ts";
+import { blockTime, type Projections } from "./values.ts";
 
 const accountTables: TableName[] = ["patients", "doctors", "organizations"];
 
@@ -42,7 +42,7 @@ export const identityProjections: Projections = {
     apply: (e, rows) => {
       rows.put("organizations", {
         address: e.payload.organization,
-        kind: int16(e.payload.kind, "Organization kind"),
+        kind: e.payload.kind,
         profile_hash: e.payload.profileHash,
         encryption_key: e.payload.encryptionKey,
         is_registrar: false,

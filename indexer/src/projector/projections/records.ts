@@ -1,5 +1,5 @@
 import type { Row, TableName } from "../tables.ts";
-import { blockTime, int16, isZeroHash, type Projections } from "./values.ts";
+import { blockTime, isZeroHash, type Projections } from "./values.ts";
 
 /**
  * Records: every version is a row. An amendment is a new row whose previous_record_id names the version it
@@ -21,7 +21,7 @@ export const recordProjections: Projections = {
         patient: p.patient,
         author: p.author,
         submitter: p.submitter,
-        record_type: int16(p.recordType, "Record type"),
+        record_type: p.recordType,
         content_hash: p.contentHash,
         storage_pointer: p.storagePointer,
         previous_record_id: previous,

@@ -1,4 +1,4 @@
-import { DecodeError, type EventEnvelope, type EventName } from "@carechain/common";
+import type { EventEnvelope, EventName } from "@carechain/common";
 import type { Row, TableName } from "../tables.ts";
 import type { WorkingSet } from "../working-set.ts";
 
@@ -27,17 +27,6 @@ export function expiry(seconds: number | string): string | null {
 
 export function blockTime(event: EventEnvelope): string {
   return time(event.blockTimestamp);
-}
-
-/**
- * A value for a smallint column. The contracts keep these small (scopes, record types, blood pressure);
- * an event that does not fit is dead-lettered rather than blocking its partition.
- */
-export function int16(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < -32768 || value > 32767) {
-    throw new DecodeError(`${what} ${value} does not fit the projection (smallint).`);
-  }
-  return value;
 }
 
 export function isZeroHash(value: string): boolean {

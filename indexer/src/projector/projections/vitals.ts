@@ -1,6 +1,6 @@
 import type { EventEnvelope } from "@carechain/common";
 import type { Row, TableName } from "../tables.ts";
-import { blockTime, int16, type Projections, time } from "./values.ts";
+import { blockTime, type Projections, time } from "./values.ts";
 
 /** Devices, vitals ranges, alert recipients, and one row per reading and per alert. */
 export const vitalsProjections: Projections = {
@@ -29,10 +29,10 @@ export const vitalsProjections: Projections = {
       rows.put("vitals_ranges", {
         patient: p.patient,
         set_by: p.setBy,
-        systolic_min: int16(p.systolicMin, "Systolic minimum"),
-        systolic_max: int16(p.systolicMax, "Systolic maximum"),
-        diastolic_min: int16(p.diastolicMin, "Diastolic minimum"),
-        diastolic_max: int16(p.diastolicMax, "Diastolic maximum"),
+        systolic_min: p.systolicMin,
+        systolic_max: p.systolicMax,
+        diastolic_min: p.diastolicMin,
+        diastolic_max: p.diastolicMax,
         updated_at: blockTime(e),
       });
     },
@@ -71,8 +71,8 @@ function readingColumns(e: EventEnvelope<"VitalsReported" | "VitalsAlert">) {
     patient: p.patient,
     device: p.device,
     measured_at: time(p.measuredAt),
-    systolic: int16(p.systolic, "Systolic"),
-    diastolic: int16(p.diastolic, "Diastolic"),
+    systolic: p.systolic,
+    diastolic: p.diastolic,
     block_number: e.blockNumber,
     block_time: blockTime(e),
   };

@@ -35,7 +35,14 @@ function contractOf(type: EventName): `0x${string}` {
   return contracts.identity!;
 }
 
-export type Position = { block: number; logIndex: number; timestamp?: number; fork?: string };
+export type Position = {
+  block: number;
+  logIndex: number;
+  timestamp?: number;
+  fork?: string;
+  /** Default TEST_CHAIN_ID. */
+  chainId?: number;
+};
 
 /** An envelope of `type` at a block and log index; `fork` changes the block hash (a reorged sibling). */
 export function makeEnvelope<N extends EventName>(
@@ -46,9 +53,9 @@ export function makeEnvelope<N extends EventName>(
   const blockHash = hex32(`block:${at.fork ?? "main"}:${at.block}`);
   return parseEnvelope({
     version: ENVELOPE_VERSION,
-    id: eventId(TEST_CHAIN_ID, blockHash, at.logIndex),
+    id: eventId(at.chainId ?? TEST_CHAIN_ID, blockHash, at.logIndex),
     type,
-    chainId: TEST_CHAIN_ID,
+    chainId: at.chainId ?? TEST_CHAIN_ID,
     contract: contractOf(type),
     blockNumber: at.block,
     blockHash,

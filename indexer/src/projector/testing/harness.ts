@@ -1,6 +1,6 @@
 import { type Common, createCommon, createSilentLogger, type EventEnvelope } from "@carechain/common";
 import { createKafka, getStack } from "@carechain/stack/testing";
-import type { Kafka, Message } from "kafkajs";
+import type { Admin, Kafka, Message } from "kafkajs";
 import { createPool, ident, type Pool } from "../../database/pool.ts";
 import { getActiveGeneration } from "../../database/schemas.ts";
 import { envelopeMessage } from "../../kafka/messages.ts";
@@ -48,7 +48,7 @@ export async function createProjectorWorld(name: string, partitions = 3): Promis
   const kafka = createKafka(`${topicPrefix}-test`);
   const producerAdmin = kafka.admin();
   await producerAdmin.connect();
-  await producerAdmin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await createTopic(producerAdmin, topic, partitions);
   const producer = kafka.producer({
     transactionalId: `${topicPrefix}-tx`,
     idempotent: true,
@@ -105,4 +105,28 @@ export async function createProjectorWorld(name: string, partitions = 3): Promis
       await pool.end();
     },
   };
+}
+
+/**
+ * Creates the topic and waits until every partition has a leader. kafkajs's own wait (waitForLeaders) gives
+ * up when the controller answers UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created, which a loaded
+ * broker does while other tests create topics too: that is retried here.
+ */
+async function createTopic(admin: Admin, topic: string, numPartitions: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const ready = topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+      if (ready === numPartitions) return;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "LEADER_NOT_AVAILABLE") throw error;
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`Topic ${topic} has no leader for every partition after 60 s.`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

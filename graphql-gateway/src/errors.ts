@@ -1,4 +1,4 @@
-import { NonRetryableError } from "@carechain/common";
+import { BaseError } from "@carechain/common";
 import { GraphQLError } from "./graphql.ts";
 
 /** The `extensions.code` values the gateway and its subgraphs answer with. */
@@ -8,24 +8,27 @@ export type ErrorCode =
   | "BAD_USER_INPUT"
   | "QUERY_TOO_DEEP"
   | "QUERY_TOO_COSTLY"
+  | "AUDIT_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 
 /**
- * An error a client caused (no retry helps) that carries a GraphQL error code and the HTTP status to use
- * when it ends a request before execution.
+ * An error answered to the client with a GraphQL error code and the HTTP status to use when it ends a
+ * request before execution. Most are the client's doing (no retry helps); `retryable` marks the others.
  */
-export class GatewayError extends NonRetryableError {
+export class GatewayError extends BaseError {
   readonly code: ErrorCode;
   readonly status: number;
+  readonly retryable: boolean;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { status?: number; details?: string; cause?: unknown } = {},
+    options: { status?: number; details?: string; cause?: unknown; retryable?: boolean } = {},
   ) {
     super(message, options);
     this.code = code;
     this.status = options.status ?? 400;
+    this.retryable = options.retryable ?? false;
   }
 
   /**
@@ -58,6 +61,20 @@ export class UnauthenticatedError extends GatewayError {
 export class BadUserInputError extends GatewayError {
   constructor(message: string) {
     super("BAD_USER_INPUT", message, { status: 400 });
+  }
+}
+
+/**
+ * The audit log could not store the record of a read: the read is refused (fail closed), never answered
+ * unaudited. Retrying can help once the audit database is back.
+ */
+export class AuditUnavailableError extends GatewayError {
+  constructor(options: { details?: string; cause?: unknown } = {}) {
+    super("AUDIT_UNAVAILABLE", "This read could not be audited, so it was refused; try again shortly.", {
+      status: 503,
+      retryable: true,
+      ...options,
+    });
   }
 }
 

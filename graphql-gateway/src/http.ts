@@ -1,14 +1,21 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ApolloServer, type BaseContext, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
+import type { GraphQLError } from "graphql";
 
-/** Reads a JSON body of at most `limit` bytes; undefined for an empty body, throws on bad JSON. */
+/**
+ * Reads a JSON body of at most `limit` bytes (a larger Content-Length is refused before reading);
+ * undefined for an empty body, throws HttpError 413 / 400.
+ */
 export async function readJsonBody(req: IncomingMessage, limit = 1_000_000): Promise<unknown> {
+  const tooLarge = () => new HttpError(413, `Request body too large: at most ${limit} bytes.`);
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, "Request body too large.");
+    if (size > limit) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
@@ -52,6 +59,14 @@ export async function executeGraphQL<TContext extends BaseContext>(
   req: IncomingMessage,
   res: ServerResponse,
   context: () => Promise<TContext>,
+  options: {
+    /** Largest POST body (413 PAYLOAD_TOO_LARGE above it). */
+    maxBodyBytes?: number;
+    /** The body, when the caller has read it already (the subgraphs check it against the viewer context). */
+    body?: unknown;
+    /** Refuses a request before Apollo Server parses and validates it (limits.ts `requestPrecheck`). */
+    precheck?: (request: { body: unknown; search: string }) => GraphQLError | null;
+  } = {},
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -59,12 +74,22 @@ export async function executeGraphQL<TContext extends BaseContext>(
   }
   const method = (req.method ?? "GET").toUpperCase();
   const url = new URL(req.url ?? "/", "http://localhost");
-  const httpGraphQLRequest: HTTPGraphQLRequest = {
-    method,
-    headers,
-    search: url.search,
-    body: method === "POST" ? await readJsonBody(req) : undefined,
-  };
+  let body: unknown = options.body;
+  if (method === "POST" && !("body" in options)) {
+    try {
+      body = await readJsonBody(req, options.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      const code = error.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
+      return sendGraphQLError(res, error.status, code, error.message);
+    }
+  }
+  const refusal = options.precheck?.({ body, search: url.search });
+  if (refusal) {
+    const { http, ...extensions } = refusal.extensions as { http?: { status?: number } };
+    return sendJson(res, http?.status ?? 400, { errors: [{ message: refusal.message, extensions }] });
+  }
+  const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: url.search, body };
   const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;

@@ -4,7 +4,6 @@ import { optionsFromEnv } from "./main.ts";
 
 const minimal = {
   DATABASE_URL: "postgres://carechain@127.0.0.1:5432/carechain",
-  KAFKA_BROKERS: "127.0.0.1:9092, 127.0.0.1:9093",
   JWT_SECRET: "0123456789abcdef0123456789abcdef",
 };
 
@@ -12,8 +11,6 @@ describe("optionsFromEnv", () => {
   test("default", () => {
     const options = optionsFromEnv(minimal);
     expect(options).toMatchObject({
-      kafkaBrokers: ["127.0.0.1:9092", "127.0.0.1:9093"],
-      kafkaTopicPrefix: "carechain",
       port: 4000,
       projectionSchema: "carechain",
       gatewaySchema: "gateway",
@@ -24,6 +21,7 @@ describe("optionsFromEnv", () => {
       subgraphPorts: { identity: 4001, records: 4002, vitals: 4003 },
       subgraphUrls: {},
       limits: { maxDepth: 10, maxCost: 20000, maxPageSize: 100 },
+      metrics: { host: "127.0.0.1", port: 9466 },
     });
     // The subgraph secret is derived from the JWT secret unless set, never equal to it.
     expect(options.subgraphSecret).toMatch(/^[0-9a-f]{64}$/);
@@ -40,6 +38,8 @@ describe("optionsFromEnv", () => {
       PROJECTION_SCHEMA: "carechain_views",
       RECORDS_URL: "http://records.internal:4002/graphql",
       MAX_PAGE_SIZE: "50",
+      METRICS_HOST: "0.0.0.0",
+      METRICS_PORT: "9100",
     });
     expect(options).toMatchObject({
       port: 8080,
@@ -48,6 +48,7 @@ describe("optionsFromEnv", () => {
       projectionSchema: "carechain_views",
       subgraphUrls: { records: "http://records.internal:4002/graphql" },
       limits: { maxPageSize: 50 },
+      metrics: { host: "0.0.0.0", port: 9100 },
     });
   });
 
@@ -61,14 +62,13 @@ describe("optionsFromEnv", () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     expect(message).toMatch(/DATABASE_URL: .*it is not set/);
-    expect(message).toMatch(/KAFKA_BROKERS/);
     expect(message).toMatch(/JWT_SECRET: at least 32 characters; generate one with `openssl rand -hex 32`/);
     expect(message).toMatch(/GATEWAY_PORT/);
   });
 });
 
 describe("entry point", () => {
-  test("behavior: `main.ts all` serves the gateway and stops cleanly on SIGTERM", async () => {
+  test("behavior: `main.ts all` serves the gateway, metrics on the operator port only, and stops on SIGTERM", async () => {
     const { spawn } = await import("node:child_process");
     const { mkdtemp, writeFile } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
@@ -77,6 +77,7 @@ describe("entry point", () => {
     const { composeSupergraph } = await import("./gateway/compose.ts");
     const { ourSubgraphs } = await import("./subgraphs/index.ts");
     const { createDatabase } = await import("./database/pool.ts");
+    const { createProjectionTables } = await import("./testing/fixtures.ts");
 
     const schema = await createTestSchema("gateway_main");
     const db = createDatabase({
@@ -86,16 +87,8 @@ describe("entry point", () => {
     });
     const dir = await mkdtemp(join(tmpdir(), "gateway-main-"));
     try {
-      // The projections the process reads (the projector's migration) and a supergraph file.
-      const { readFile } = await import("node:fs/promises");
-      const { upMigrationSql } = await import("./database/migrate.ts");
-      const sql = upMigrationSql(
-        await readFile(
-          new URL("../../indexer/src/database/migrations/1732400000000_projections.sql", import.meta.url),
-          "utf8",
-        ),
-      );
-      await db.query(`SET search_path TO ${db.projection}; ${sql}`);
+      // The projections the process reads (the projector's migrations) and a supergraph file.
+      await createProjectionTables(db);
       const supergraphPath = join(dir, "supergraph.graphql");
       await writeFile(
         supergraphPath,
@@ -114,8 +107,6 @@ describe("entry point", () => {
           env: {
             ...process.env,
             DATABASE_URL: getStack().databaseUrl,
-            KAFKA_BROKERS: getStack().kafkaBrokers.join(","),
-            KAFKA_TOPIC_PREFIX: `main-${schema.schema}`,
             JWT_SECRET: "0123456789abcdef0123456789abcdef",
             PROJECTION_SCHEMA: schema.schema,
             GATEWAY_SCHEMA: schema.schema,
@@ -124,33 +115,73 @@ describe("entry point", () => {
             RECORDS_PORT: "0",
             VITALS_PORT: "0",
             SUPERGRAPH_PATH: supergraphPath,
+            METRICS_PORT: "0",
           },
           stdio: ["ignore", "ignore", "pipe"],
         },
       );
       let stderr = "";
-      const listening = new Promise<string>((resolve, reject) => {
-        child.stderr!.on("data", (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const match = /"url":"(http:\/\/[^"]+\/graphql)"[^\n]*"msg":"gateway listening"/.exec(stderr);
-          if (match) resolve(match[1]!);
+      const logged = (pattern: RegExp) =>
+        new Promise<string>((resolve, reject) => {
+          const look = () => {
+            const match = pattern.exec(stderr);
+            if (match) resolve(match[1]!);
+          };
+          child.stderr!.on("data", look);
+          look();
+          child.once("exit", (code) => reject(new Error(`main.ts exited with ${code}:\n${stderr}`)));
         });
-        child.once("exit", (code) => reject(new Error(`main.ts exited with ${code}:\n${stderr}`)));
+      child.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
       });
-      const url = await listening;
-      // The events topic does not exist: queries work, subscriptions are reported as not running.
-      const health = await fetch(url.replace(/\/graphql$/, "/health"));
+      const [url, operatorUrl] = await Promise.all([
+        logged(/"url":"(http:\/\/[^"]+\/graphql)"[^\n]*"msg":"gateway listening"/),
+        logged(/"url":"(http:\/\/[^"]+)"[^\n]*"msg":"health and metrics server listening"/),
+      ]);
+      const publicUrl = url.replace(/\/graphql$/, "");
+      expect(operatorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(operatorUrl).not.toBe(publicUrl);
+      // The public port: a bare health answer, no metrics.
+      const health = await fetch(`${publicUrl}/health`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({
+      expect(await health.json()).toEqual({ ok: true });
+      const publicMetrics = await fetch(`${publicUrl}/metrics`);
+      expect(publicMetrics.status).toBe(404);
+      expect(await publicMetrics.text()).not.toMatch(/carechain_/);
+      // The operator port: the checks (the database, and the event feed once it has read it) and metrics.
+      let detailed = await fetch(`${operatorUrl}/health`);
+      for (let attempt = 0; detailed.status !== 200 && attempt < 100; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        detailed = await fetch(`${operatorUrl}/health`);
+      }
+      expect(await detailed.json()).toEqual({
         ok: true,
-        checks: { database: { ok: true }, subscriptions: { ok: false } },
+        checks: { database: { ok: true }, subscriptions: { ok: true } },
       });
+      // Without the feed's table, subscriptions cannot work: the operator's health says so.
+      await db.query(`ALTER TABLE ${db.projection}.event_feed RENAME TO event_feed_away`);
+      try {
+        let down = await fetch(`${operatorUrl}/health`);
+        for (let attempt = 0; down.status !== 503 && attempt < 100; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          down = await fetch(`${operatorUrl}/health`);
+        }
+        expect(await down.json()).toEqual({
+          ok: false,
+          checks: { database: { ok: true }, subscriptions: { ok: false } },
+        });
+      } finally {
+        await db.query(`ALTER TABLE ${db.projection}.event_feed_away RENAME TO event_feed`);
+      }
       const response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ query: "{ me { role } doctors { edges { cursor } } }" }),
       });
       expect(await response.json()).toEqual({ data: { me: { role: "ANONYMOUS" }, doctors: { edges: [] } } });
+      const metrics = await fetch(`${operatorUrl}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/carechain_gateway_requests_total\{/);
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);

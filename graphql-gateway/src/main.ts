@@ -12,37 +12,48 @@ import {
   type Common,
   ConfigError,
   createCommon,
+  type HealthCheck,
   type LogLevel,
   parseConfig,
+  startHealthServer,
 } from "@carechain/common";
 import { FsBlobStore } from "@carechain/documents";
-import { Kafka, logLevel } from "kafkajs";
 import { z } from "zod";
-import { AuditLog } from "./audit/audit-log.ts";
+import { createAuditLog } from "./audit/audit-log.ts";
 import { migrateGatewaySchema } from "./database/migrate.ts";
 import { createDatabase } from "./database/pool.ts";
+import { defaultRateLimits, formatRate, parseRate, type Rate } from "./gateway/rate-limit.ts";
 import { startGateway } from "./gateway/server.ts";
 import { gatewayMetrics } from "./metrics.ts";
-import { defaultLimits, defaultSubgraphPorts, type GatewayOptions, type SubgraphName } from "./options.ts";
+import {
+  defaultLimits,
+  defaultMetricsPort,
+  defaultSubgraphPorts,
+  type GatewayOptions,
+  type SubgraphName,
+} from "./options.ts";
 import { startSubgraphs } from "./subgraphs/index.ts";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A rate limit: "<count>/<seconds>s" (60/60s: 60 a minute, 60 at once) or "off". */
+const rate = (fallback: Rate) =>
+  z
+    .string()
+    .default(formatRate(fallback))
+    .transform((value, ctx) => {
+      try {
+        return parseRate(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
 const schemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "a lower-case PostgreSQL schema name");
 const url = z.url();
 
 const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// connection URL"),
-  KAFKA_BROKERS: z
-    .string()
-    .min(1, "comma-separated host:port list of Kafka brokers")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((broker) => broker.trim())
-        .filter(Boolean),
-    ),
-  KAFKA_TOPIC_PREFIX: z.string().min(1).default("carechain"),
   GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
   GATEWAY_PORT: port(4000),
   JWT_SECRET: z
@@ -70,12 +81,31 @@ const envSchema = z.object({
   MAX_DEPTH: positive(defaultLimits.maxDepth),
   MAX_COST: positive(defaultLimits.maxCost),
   MAX_PAGE_SIZE: positive(defaultLimits.maxPageSize),
-  AUDIT_FLUSH_MS: positive(250),
+  MAX_ALIASES: positive(defaultLimits.maxAliases),
+  MAX_ROOT_FIELDS: positive(defaultLimits.maxRootFields),
+  MAX_SELECTIONS: positive(defaultLimits.maxSelections),
+  /** Bytes of a POST /graphql body (413 above). */
+  MAX_BODY_BYTES: positive(defaultLimits.maxBodyBytes),
+  MAX_QUERY_LENGTH: positive(defaultLimits.maxQueryLength),
+  RATE_LIMIT_NONCE_PER_IP: rate(defaultRateLimits.noncePerAddress),
+  RATE_LIMIT_VERIFY_PER_IP: rate(defaultRateLimits.verifyPerAddress),
+  RATE_LIMIT_VERIFY_PER_ACCOUNT: rate(defaultRateLimits.verifyPerAccount),
+  RATE_LIMIT_GRAPHQL_PER_IP: rate(defaultRateLimits.graphqlPerAddress),
+  RATE_LIMIT_GRAPHQL_PER_ACCOUNT: rate(defaultRateLimits.graphqlPerAccount),
+  RATE_LIMIT_SOCKETS_PER_IP: rate(defaultRateLimits.socketsPerAddress),
+  RATE_LIMIT_SUBSCRIBES_PER_ACCOUNT: rate(defaultRateLimits.subscribesPerAccount),
+  MAX_SOCKETS_PER_ACCOUNT: positive(defaultRateLimits.maxSocketsPerAccount),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: positive(defaultRateLimits.maxSubscriptionsPerSocket),
+  MAX_SUBSCRIPTIONS_PER_ACCOUNT: positive(defaultRateLimits.maxSubscriptionsPerAccount),
+  AUDIT_FLUSH_MS: z.coerce.number().int().min(0).default(0),
   AUDIT_BATCH_ROWS: positive(500),
   /** Encrypted record documents: blobs in this directory (the endpoints are off when unset). */
   DOCUMENTS_DIR: z.string().min(1).optional(),
   DOCUMENTS_MAX_BYTES: positive(256 * 1024 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Operator server (/metrics, detailed /health): loopback unless set; never the public port. */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  METRICS_PORT: port(defaultMetricsPort),
 });
 
 export function optionsFromEnv(
@@ -90,8 +120,6 @@ export function optionsFromEnv(
     databaseUrl: config.DATABASE_URL,
     projectionSchema: config.PROJECTION_SCHEMA,
     gatewaySchema: config.GATEWAY_SCHEMA,
-    kafkaBrokers: config.KAFKA_BROKERS,
-    kafkaTopicPrefix: config.KAFKA_TOPIC_PREFIX,
     host: config.GATEWAY_HOST,
     port: config.GATEWAY_PORT,
     jwtSecret: config.JWT_SECRET,
@@ -113,11 +141,33 @@ export function optionsFromEnv(
     subgraphUrls,
     supergraphPath:
       config.SUPERGRAPH_PATH ?? fileURLToPath(new URL("../generated/supergraph.graphql", import.meta.url)),
-    limits: { maxDepth: config.MAX_DEPTH, maxCost: config.MAX_COST, maxPageSize: config.MAX_PAGE_SIZE },
+    limits: {
+      maxDepth: config.MAX_DEPTH,
+      maxCost: config.MAX_COST,
+      maxPageSize: config.MAX_PAGE_SIZE,
+      maxAliases: config.MAX_ALIASES,
+      maxRootFields: config.MAX_ROOT_FIELDS,
+      maxSelections: config.MAX_SELECTIONS,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      maxQueryLength: config.MAX_QUERY_LENGTH,
+      rates: {
+        noncePerAddress: config.RATE_LIMIT_NONCE_PER_IP,
+        verifyPerAddress: config.RATE_LIMIT_VERIFY_PER_IP,
+        verifyPerAccount: config.RATE_LIMIT_VERIFY_PER_ACCOUNT,
+        graphqlPerAddress: config.RATE_LIMIT_GRAPHQL_PER_IP,
+        graphqlPerAccount: config.RATE_LIMIT_GRAPHQL_PER_ACCOUNT,
+        socketsPerAddress: config.RATE_LIMIT_SOCKETS_PER_IP,
+        subscribesPerAccount: config.RATE_LIMIT_SUBSCRIBES_PER_ACCOUNT,
+        maxSocketsPerAccount: config.MAX_SOCKETS_PER_ACCOUNT,
+        maxSubscriptionsPerSocket: config.MAX_SUBSCRIPTIONS_PER_SOCKET,
+        maxSubscriptionsPerAccount: config.MAX_SUBSCRIPTIONS_PER_ACCOUNT,
+      },
+    },
     ...(config.DOCUMENTS_DIR
       ? { documents: { dir: config.DOCUMENTS_DIR, maxBytes: config.DOCUMENTS_MAX_BYTES } }
       : {}),
     audit: { flushIntervalMs: config.AUDIT_FLUSH_MS, maxBatchRows: config.AUDIT_BATCH_ROWS },
+    metrics: { host: config.METRICS_HOST, port: config.METRICS_PORT },
     logLevel: config.LOG_LEVEL,
   };
 }
@@ -147,16 +197,16 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
   shutdown.add("database", () => db.close());
   // Every process writes the audit log and the identity subgraph reads it: whoever starts first migrates.
   await migrateGatewaySchema(db);
-  const audit = new AuditLog({
-    db,
-    logger: common.logger,
-    flushIntervalMs: options.audit.flushIntervalMs,
-    maxBatchRows: options.audit.maxBatchRows,
-    onDepth: (depth) => metrics.auditQueueDepth.set({ owner: mode }, depth),
-  }).start();
+  const audit = createAuditLog({ db, logger: common.logger, metrics, owner: mode, ...options.audit });
   // Registered before the servers, so it runs after them: the last reads are flushed.
   shutdown.add("audit log", () => audit.stop());
 
+  const checks: Record<string, HealthCheck> = {
+    database: async () => {
+      await db.query("SELECT 1");
+      return { ok: true };
+    },
+  };
   let subgraphUrls: Record<string, string> = {};
   if (mode !== "gateway") {
     const names: SubgraphName[] = mode === "all" ? ["identity", "records", "vitals"] : [mode];
@@ -166,16 +216,27 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
   }
   if (mode === "all" || mode === "gateway") {
     const supergraphSdl = await readSupergraph(options.supergraphPath);
-    const kafka = new Kafka({
-      clientId: "carechain-gateway",
-      brokers: options.kafkaBrokers,
-      logLevel: logLevel.ERROR,
-    });
     const documents = options.documents
       ? { store: new FsBlobStore(options.documents.dir), maxBytes: options.documents.maxBytes }
       : undefined;
-    const gateway = await startGateway(common, { db, supergraphSdl, subgraphUrls, kafka, audit, documents });
+    const gateway = await startGateway(common, {
+      db,
+      supergraphSdl,
+      subgraphUrls,
+      subscriptions: true,
+      audit,
+      documents,
+    });
     shutdown.add("gateway", () => gateway.stop());
+    Object.assign(checks, gateway.checks);
+  }
+  // Metrics (operation names, error codes, sign-in failures, queue depths) and the detailed health go to
+  // operators only: their own port, on 127.0.0.1 unless METRICS_HOST says otherwise, as ingest and the
+  // projector serve theirs. The public port keeps a bare /health.
+  if (options.metrics) {
+    const operator = await startHealthServer({ ...options.metrics, metrics: common.metrics, checks });
+    shutdown.add("health server", operator.close);
+    common.logger.info({ url: operator.url }, "health and metrics server listening");
   }
 }
 

@@ -10,6 +10,8 @@ export type GatewayMetrics = {
   duration: Histogram<"operation">;
   errors: Counter<"code">;
   auditQueueDepth: Gauge<"owner">;
+  auditHealthy: Gauge<"owner">;
+  auditRefused: Counter<"owner" | "reason">;
   subscriptions: Gauge<"field">;
   signIns: Counter<"result">;
   subgraphRequests: Counter<"subgraph" | "outcome">;
@@ -37,6 +39,16 @@ export function gatewayMetrics(metrics: Metrics): GatewayMetrics {
         "carechain_gateway_audit_queue_depth",
         "Audit entries waiting to be written.",
         ["owner"],
+      ),
+      auditHealthy: metrics.gauge(
+        "carechain_gateway_audit_healthy",
+        "1 while the last audit write succeeded; 0 while reads are refused because they cannot be audited (alert on 0).",
+        ["owner"],
+      ),
+      auditRefused: metrics.counter(
+        "carechain_gateway_audit_refused_total",
+        "Reads refused because their audit entry could not be stored, by reason.",
+        ["owner", "reason"],
       ),
       subscriptions: metrics.gauge("carechain_gateway_subscriptions", "Open GraphQL subscriptions.", [
         "field",

@@ -2,6 +2,8 @@
  * Everything the gateway and its subgraphs need, parsed once from the environment in `main.ts` and passed
  * down in the `Common` context. Nothing below the entry point reads `process.env`.
  */
+import { defaultRateLimits, type RateLimits } from "./gateway/rate-limit.ts";
+
 export type SubgraphName = "identity" | "records" | "vitals";
 
 export const subgraphNames: readonly SubgraphName[] = ["identity", "records", "vitals"];
@@ -18,8 +20,6 @@ export type GatewayOptions = {
   projectionSchema: string;
   /** Schema the gateway owns: sign-in nonces and the audit log. */
   gatewaySchema: string;
-  kafkaBrokers: string[];
-  kafkaTopicPrefix: string;
   host: string;
   port: number;
   /** HS256 secret of the viewers' tokens. */
@@ -43,12 +43,43 @@ export type GatewayOptions = {
   audit: { flushIntervalMs: number; maxBatchRows: number };
   /** Encrypted record documents on the local filesystem (DOCUMENTS_DIR); off when absent. */
   documents?: { dir: string; maxBytes: number };
+  /**
+   * The operator server: `/metrics` and the detailed `/health`, never on the public port (METRICS_HOST,
+   * 127.0.0.1 by default; METRICS_PORT, 0: any free port). Set by main.ts for every process; absent where a
+   * test starts the servers itself.
+   */
+  metrics?: { host: string; port: number };
 };
 
+/** The operator server's default port (ingest has 9464, the projector 9465). */
+export const defaultMetricsPort = 9466;
+
+/** What one request may ask for (gateway/limits.ts), and how often (gateway/rate-limit.ts). */
 export type Limits = {
   maxDepth: number;
   maxCost: number;
   maxPageSize: number;
+  /** Aliased fields in a document: each one is resolved (and may query the database) on its own. */
+  maxAliases: number;
+  /** Top-level fields of an operation. */
+  maxRootFields: number;
+  /** Selections (fields, fragment spreads) in a document, checked before validation (which is quadratic). */
+  maxSelections: number;
+  /** Bytes of a POST /graphql body. */
+  maxBodyBytes: number;
+  /** Characters of the query string. */
+  maxQueryLength: number;
+  rates: RateLimits;
 };
 
-export const defaultLimits: Limits = { maxDepth: 10, maxCost: 20_000, maxPageSize: 100 };
+export const defaultLimits: Limits = {
+  maxDepth: 10,
+  maxCost: 20_000,
+  maxPageSize: 100,
+  maxAliases: 100,
+  maxRootFields: 30,
+  maxSelections: 500,
+  maxBodyBytes: 64 * 1024,
+  maxQueryLength: 32 * 1024,
+  rates: defaultRateLimits,
+};

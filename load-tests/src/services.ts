@@ -287,6 +287,14 @@ export async function startGateway(options: {
       PROJECTION_SCHEMA: options.names.schemaBase,
       GATEWAY_SCHEMA: options.names.gatewaySchema,
       APOLLO_TELEMETRY_DISABLED: "true",
+      // Its /metrics (operator port, 127.0.0.1): any free one, so that runs beside `npm start` do not clash.
+      METRICS_PORT: "0",
+      // k6 sends hundreds of requests a second from this one address, and signs in hundreds of viewers:
+      // the rate limits stay on (their cost is measured) but far above what the scenarios send.
+      RATE_LIMIT_NONCE_PER_IP: "100000/60s",
+      RATE_LIMIT_VERIFY_PER_IP: "100000/60s",
+      RATE_LIMIT_GRAPHQL_PER_IP: "1000000/10s",
+      RATE_LIMIT_GRAPHQL_PER_ACCOUNT: "1000000/10s",
       LOG_LEVEL: "warn",
     },
     logFile: join(options.logsDir, "gateway.log"),

@@ -2,7 +2,7 @@ import { createSilentLogger } from "@carechain/common";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PatientFetch } from "../operations.ts";
 import { createTestGateway, type TestGateway, type World } from "../testing/fixtures.ts";
-import { type AuditEntry, AuditLog } from "./audit-log.ts";
+import { type AuditEntry, AuditLog, requestIdFrom } from "./audit-log.ts";
 
 let harness: TestGateway;
 let world: World;
@@ -129,7 +129,7 @@ describe("audit log", () => {
 });
 
 describe("audit log queue", () => {
-  const entry = (index: number): AuditEntry => ({
+  const entry = (index: number, extra: Partial<AuditEntry> = {}): AuditEntry => ({
     viewer: "0x00000000000000000000000000000000000000b2",
     patient: "0x00000000000000000000000000000000000000a1",
     what: "records",
@@ -140,6 +140,7 @@ describe("audit log queue", () => {
     channel: "query",
     requestId: `queue-${index}`,
     readAt: new Date(),
+    ...extra,
   });
   const countQueue = async () =>
     (
@@ -147,78 +148,163 @@ describe("audit log queue", () => {
         `SELECT count(*)::int AS count FROM ${harness.db.gateway}.audit_log WHERE request_id LIKE 'queue-%'`,
       )
     )[0]!.count;
+  const clearQueue = () =>
+    harness.db.query(`DELETE FROM ${harness.db.gateway}.audit_log WHERE request_id LIKE 'queue-%'`);
+  /** The harness's database, with a hook before every statement. */
+  const spied = (before: (text: string) => void) =>
+    ({
+      ...harness.db,
+      query: async <R>(text: string, params?: unknown[]) => {
+        before(text);
+        return (await harness.db.query(text, params)) as R[];
+      },
+    }) as typeof harness.db;
+  const outcomes = (writes: Promise<void>[]) =>
+    Promise.all(
+      writes.map((write) =>
+        write.then(
+          () => "stored",
+          (error: Error) => error.name,
+        ),
+      ),
+    );
 
   test("behavior: batches are written with one statement each", async () => {
     const statements: string[] = [];
-    const db = {
-      ...harness.db,
-      query: async <R>(text: string, params?: unknown[]) => {
-        statements.push(text);
-        return (await harness.db.query(text, params)) as R[];
-      },
-    } as typeof harness.db;
     const log = new AuditLog({
-      db,
+      db: spied((text) => statements.push(text)),
       logger: createSilentLogger(),
       flushIntervalMs: 60_000,
       maxBatchRows: 1000,
     });
-    for (let index = 0; index < 2500; index++) log.record(entry(index));
-    await log.stop();
+    const writes = outcomes(Array.from({ length: 2500 }, (_, index) => log.record(entry(index))));
+    await log.flush();
+    expect(new Set(await writes)).toEqual(new Set(["stored"]));
     expect(statements).toHaveLength(3);
     expect(await countQueue()).toBe(2500);
-    await harness.db.query(`DELETE FROM ${harness.db.gateway}.audit_log WHERE request_id LIKE 'queue-%'`);
+    await clearQueue();
   });
 
-  test("error: a failing database loses nothing: rows wait for the next flush, and stop flushes them", async () => {
-    let failures = 2;
-    const db = {
-      ...harness.db,
-      query: async <R>(text: string, params?: unknown[]) => {
-        if (failures-- > 0) throw new Error("database unavailable");
-        return (await harness.db.query(text, params)) as R[];
-      },
-    } as typeof harness.db;
+  test("behavior: entries that arrive while a write runs share the next one (group commit)", async () => {
+    const statements: string[] = [];
+    const log = new AuditLog({ db: spied((text) => statements.push(text)), logger: createSilentLogger() });
+    // Recorded in one go: one write.
+    await Promise.all(Array.from({ length: 50 }, (_, index) => log.record(entry(index))));
+    expect(statements).toHaveLength(1);
+    // One write in flight: whatever arrives meanwhile waits for it, then shares the next.
+    const first = log.record(entry(50));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(statements).toHaveLength(2);
+    const rest = Array.from({ length: 49 }, (_, index) => log.record(entry(index + 51)));
+    await Promise.all([first, ...rest]);
+    expect(statements).toHaveLength(3);
+    expect(await countQueue()).toBe(100);
+    await clearQueue();
+  });
+
+  test("error: one entry the database rejects is refused alone; the others are stored", async () => {
+    const log = new AuditLog({ db: harness.db, logger: createSilentLogger(), flushIntervalMs: 60_000 });
+    // A NUL byte cannot be stored in a text column: the probe's poisoned row.
+    const writes = Array.from({ length: 10 }, (_, index) =>
+      log.record(entry(index, index === 6 ? { what: "rec\u0000ords" as AuditEntry["what"] } : {})),
+    );
+    const settled = outcomes(writes);
+    await log.flush();
+    const expected = writes.map((_, index) => (index === 6 ? "AuditUnavailableError" : "stored"));
+    expect(await settled).toEqual(expected);
+    expect(await countQueue()).toBe(9);
+    // Nothing is stuck behind it.
+    const next = log.record(entry(10));
+    await log.flush();
+    await next;
+    expect(await countQueue()).toBe(10);
+    await clearQueue();
+  });
+
+  test("error: client-chosen request ids that are not plain are refused before they reach the database", async () => {
+    const statements: string[] = [];
+    const log = new AuditLog({ db: spied((text) => statements.push(text)), logger: createSilentLogger() });
+    await expect(log.record(entry(0, { requestId: "queue-\u0000-x" }))).rejects.toThrow(
+      "could not be audited",
+    );
+    expect(statements).toEqual([]);
+    expect(requestIdFrom("ws:abc:1", () => "fresh")).toBe("ws:abc:1");
+    expect(requestIdFrom("a\u0000b", () => "fresh")).toBe("fresh");
+    expect(requestIdFrom("x".repeat(101), () => "fresh")).toBe("fresh");
+    expect(requestIdFrom(42, () => "fresh")).toBe("fresh");
+  });
+
+  test("error: an unavailable database refuses the reads waiting on it; later ones are stored again", async () => {
+    let failures = 1;
+    const health: boolean[] = [];
     const log = new AuditLog({
-      db,
+      db: spied(() => {
+        if (failures-- > 0) throw Object.assign(new Error("connection terminated"), { code: "57P01" });
+      }),
       logger: createSilentLogger(),
       flushIntervalMs: 60_000,
-      maxBatchRows: 500,
+      onHealth: (ok) => health.push(ok),
     });
-    for (let index = 0; index < 10; index++) log.record(entry(index));
-    await expect(log.flush()).rejects.toThrow("database unavailable");
-    expect(log.depth).toBe(10);
-    await log.stop();
-    expect(log.depth).toBe(0);
-    expect(await countQueue()).toBe(10);
-    await harness.db.query(`DELETE FROM ${harness.db.gateway}.audit_log WHERE request_id LIKE 'queue-%'`);
+    const refused = outcomes(Array.from({ length: 5 }, (_, index) => log.record(entry(index))));
+    await log.flush();
+    expect(await refused).toEqual(Array.from({ length: 5 }, () => "AuditUnavailableError"));
+    const later = log.record(entry(5));
+    await log.flush();
+    await later;
+    expect(health).toEqual([false, true]);
+    expect(await countQueue()).toBe(1);
+    await clearQueue();
+  });
+});
+
+describe("audit log: reads wait for their audit", () => {
+  test("behavior: every answered read is already stored when the answer arrives", async () => {
+    const reads = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        harness.query<{ patient: { records: unknown } | null }>(PatientFetch, {
+          token: world.grantedDoctor.token,
+          variables: { address: world.patient.address },
+          headers: { "x-request-id": `answered-${index}` },
+        }),
+      ),
+    );
+    // No flush: a crash right after the answers would lose nothing.
+    const [{ count }] = (await harness.db.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM ${harness.db.gateway}.audit_log WHERE request_id LIKE 'answered-%'`,
+    )) as [{ count: number }];
+    expect(reads.every((read) => read.data?.patient?.records)).toBe(true);
+    expect(count).toBe(60);
   });
 
-  test("behavior: a gateway shut down before its first flush writes every read", async () => {
-    const slow = await createTestGateway({ audit: { flushIntervalMs: 60_000, maxBatchRows: 100_000 } });
+  test("error: reads that cannot be audited are refused with AUDIT_UNAVAILABLE, and the metric says so", async () => {
+    const table = `${harness.db.gateway}.audit_log`;
+    await harness.db.query(`ALTER TABLE ${table} ADD CONSTRAINT audit_probe CHECK (false) NOT VALID`);
     try {
-      const people = await slow.createWorld();
-      const reads = await Promise.all(
-        Array.from({ length: 20 }, (_, index) =>
-          slow.query(PatientFetch, {
-            token: people.grantedDoctor.token,
-            variables: { address: people.patient.address },
-            headers: { "x-request-id": `shutdown-${index}` },
-          }),
-        ),
+      const result = await harness.query<{ patient: { records: unknown } | null }>(PatientFetch, {
+        token: world.grantedDoctor.token,
+        variables: { address: world.patient.address },
+      });
+      expect(result.data?.patient ?? null).toBeNull();
+      expect(result.errors?.map((error) => error.extensions?.code)).toContain("AUDIT_UNAVAILABLE");
+      expect(await harness.common.metrics.text()).toMatch(
+        /carechain_gateway_audit_refused_total\{owner="all",reason="rejected"[^}]*\} [1-9]/,
       );
-      expect(reads.every((read) => read.errors?.length === 1)).toBe(true);
-      expect(slow.audit.depth).toBe(60);
-      // The order of a real shutdown: gateway and subgraphs stop taking requests, then the audit log flushes.
-      await slow.gateway.stop();
-      await Promise.all(slow.subgraphs.map((subgraph) => subgraph.close()));
-      await slow.audit.stop();
-      const [{ count }] = (await slow.db.query<{ count: number }>(
-        `SELECT count(*)::int AS count FROM ${slow.db.gateway}.audit_log WHERE request_id LIKE 'shutdown-%'`,
-      )) as [{ count: number }];
-      expect(count).toBe(60);
+      expect(await harness.common.metrics.text()).toMatch(
+        /carechain_gateway_audit_healthy\{owner="all"[^}]*\} 0/,
+      );
+      // The patient's own reads need no audit and go on.
+      const own = await harness.query<{ patient: { address: string } }>(PatientFetch, {
+        token: world.patient.token,
+        variables: { address: world.patient.address },
+      });
+      expect(own.data?.patient?.address).toBe(world.patient.address);
     } finally {
-      await slow.stop();
+      await harness.db.query(`ALTER TABLE ${table} DROP CONSTRAINT audit_probe`);
     }
+    const again = await harness.query<{ patient: { records: unknown } }>(PatientFetch, {
+      token: world.grantedDoctor.token,
+      variables: { address: world.patient.address },
+    });
+    expect(again.data?.patient?.records).toBeTruthy();
   });
 });

@@ -1,6 +1,8 @@
 import type { Logger } from "@carechain/common";
 import { sleep } from "@carechain/common";
 import type { Database } from "../database/pool.ts";
+import { AuditUnavailableError } from "../errors.ts";
+import type { GatewayMetrics } from "../metrics.ts";
 import type { ReadKind } from "../policy/rules.ts";
 
 export type AuditChannel = "query" | "subscription";
@@ -22,18 +24,54 @@ export type AuditEntry = {
 };
 
 export interface AuditSink {
-  record(entry: AuditEntry): void;
+  /** Resolves once the entry is stored; rejects (AuditUnavailableError) when it cannot be: refuse the read. */
+  record(entry: AuditEntry): Promise<void>;
 }
 
+/** The form of every request id the audit log accepts (server-made, or a client's that passed the check). */
+const requestIdPattern = /^[\w.:-]{1,120}$/;
+
 /**
- * The audit log, written off the request path: `record` only queues; the queue is flushed every
- * `flushIntervalMs` or as soon as it holds `maxBatchRows` rows, each flush one multi-row INSERT. A failed
- * flush puts its rows back; `stop` flushes until the queue is empty, so a clean shutdown loses nothing.
+ * A request id from a client-chosen value (`x-request-id`, a graphql-ws subscription id): kept when it is
+ * short and plain, otherwise replaced by `fallback()`. Client values never reach the audit log unchecked.
+ */
+export function requestIdFrom(value: unknown, fallback: () => string, maxLength = 100): string {
+  return typeof value === "string" && value.length <= maxLength && requestIdPattern.test(value)
+    ? value
+    : fallback();
+}
+
+const addressPattern = /^0x[0-9a-f]{40}$/;
+
+/** Why an entry cannot be stored as it is (null when it can): checked before it joins a batch. */
+function invalidEntry(entry: AuditEntry): string | null {
+  if (!addressPattern.test(entry.viewer) || !addressPattern.test(entry.patient)) return "address";
+  if (!requestIdPattern.test(entry.requestId)) return "request id";
+  if (entry.grantScopes !== null && !(Number.isInteger(entry.grantScopes) && entry.grantScopes >= 0))
+    return "grant scopes";
+  for (const date of [entry.readAt, entry.grantGrantedAt, entry.accessExpiresAt]) {
+    if (date !== null && Number.isNaN(date.getTime())) return "timestamp";
+  }
+  return null;
+}
+
+/** PostgreSQL SQLSTATE classes that fail the same way on every retry: data exceptions, constraint violations. */
+const isDataError = (error: unknown) => /^2[23]/.test(String((error as { code?: unknown })?.code ?? ""));
+
+type Pending = { entry: AuditEntry; resolve: () => void; reject: (error: Error) => void };
+
+/**
+ * The audit log, with group commit: `record` queues an entry and returns a promise that settles when the
+ * entry is stored. A flush starts as soon as one is queued and no flush runs (after `flushIntervalMs`, 0 by
+ * default); entries that arrive meanwhile form the next batch, one multi-row INSERT each. Callers hold the
+ * answer of a read until its entries are stored, so an answered read is never lost to a crash, and a read
+ * whose entry cannot be stored is refused. One bad entry never blocks the others: a batch that fails on
+ * data is split until the bad entry is alone, and only that one is refused.
  */
 export class AuditLog implements AuditSink {
-  private queue: AuditEntry[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  private cancelTimer: (() => void) | undefined;
   private stopped = false;
   readonly flushIntervalMs: number;
   readonly maxBatchRows: number;
@@ -42,13 +80,18 @@ export class AuditLog implements AuditSink {
     private readonly options: {
       db: Database;
       logger: Logger;
+      /** How long a flush waits to gather entries (default 0: group commit batches under load by itself). */
       flushIntervalMs?: number;
       maxBatchRows?: number;
       /** Called with the queue depth whenever it changes (a metrics gauge). */
       onDepth?: (depth: number) => void;
+      /** Called after every flush attempt: whether the database stored it (a metrics gauge / alert). */
+      onHealth?: (ok: boolean) => void;
+      /** Called with the number of entries refused and why ("invalid", "rejected", "unavailable"). */
+      onRefused?: (count: number, reason: "invalid" | "rejected" | "unavailable") => void;
     },
   ) {
-    this.flushIntervalMs = options.flushIntervalMs ?? 250;
+    this.flushIntervalMs = options.flushIntervalMs ?? 0;
     this.maxBatchRows = options.maxBatchRows ?? 500;
   }
 
@@ -56,75 +99,106 @@ export class AuditLog implements AuditSink {
     return this.queue.length;
   }
 
+  /** Kept for callers that start the log with the service; flushes are driven by `record`. */
   start(): this {
-    this.timer ??= setInterval(() => this.flushInBackground(), this.flushIntervalMs);
-    this.timer.unref();
     return this;
   }
 
-  record(entry: AuditEntry): void {
-    this.queue.push(entry);
-    this.options.onDepth?.(this.queue.length);
-    if (this.queue.length >= this.maxBatchRows) this.flushInBackground();
-    if (this.stopped) this.options.logger.warn("audit entry recorded after stop; flushing it now");
+  record(entry: AuditEntry): Promise<void> {
+    const invalid = invalidEntry(entry);
+    if (invalid) {
+      // A bug upstream (the boundaries check client values): refuse the read, store nothing broken.
+      this.options.logger.error({ field: invalid, channel: entry.channel }, "audit entry refused: invalid");
+      this.options.onRefused?.(1, "invalid");
+      return Promise.reject(new AuditUnavailableError({ details: `invalid ${invalid}` }));
+    }
+    if (this.stopped) this.options.logger.warn("audit entry recorded after stop; storing it now");
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      this.options.onDepth?.(this.queue.length);
+      this.schedule();
+    });
   }
 
-  /** Writes everything queued now (in batches of `maxBatchRows`); rejects if a batch fails (rows kept). */
-  flush(): Promise<void> {
-    // One flush at a time: a second caller waits for the running one, then flushes what is left.
-    const run = async () => {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatchRows);
-        try {
-          await this.insert(batch);
-        } catch (error) {
-          this.queue.unshift(...batch);
-          throw error;
-        } finally {
-          this.options.onDepth?.(this.queue.length);
-        }
-      }
-    };
-    const next = (this.flushing ?? Promise.resolve()).catch(() => {}).then(run);
-    this.flushing = next;
-    next
-      .finally(() => {
-        if (this.flushing === next) this.flushing = undefined;
-      })
-      .catch(() => {});
-    return next;
-  }
-
-  /** Stops the timer and flushes what is queued, retrying a failing database a few times. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.flush();
-        return;
-      } catch (error) {
-        if (attempt >= 4) {
-          this.options.logger.error(
-            { err: error, lost: this.queue.length },
-            "audit log: could not flush on stop",
-          );
-          throw error;
-        }
-        await sleep(200 * 2 ** attempt);
-      }
+  /** Resolves once everything queued before the call has been attempted (stored or refused). */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing) {
+      if (!this.flushing) this.flushing = this.drain();
+      await this.flushing;
     }
   }
 
-  private flushInBackground(): void {
-    if (this.queue.length === 0) return;
-    this.flush().catch((error: unknown) => {
+  /** Stores what is queued, retrying a failing database a few times before refusing those reads. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    for (let attempt = 0; attempt < 5 && (this.queue.length > 0 || this.flushing); attempt++) {
+      if (attempt > 0) await sleep(200 * 2 ** attempt);
+      await this.flush();
+    }
+  }
+
+  /**
+   * The next write starts on the next turn of the event loop (or after `flushIntervalMs`), so the entries a
+   * request records in one go (a page of patients, say) share it; while a write runs, the next waits.
+   */
+  private schedule(): void {
+    if (this.flushing || this.cancelTimer) return;
+    const start = () => {
+      this.cancelTimer = undefined;
+      if (!this.flushing) this.flushing = this.drain();
+    };
+    if (this.flushIntervalMs <= 0) {
+      const immediate = setImmediate(start);
+      this.cancelTimer = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(start, this.flushIntervalMs);
+      this.cancelTimer = () => clearTimeout(timer);
+    }
+  }
+
+  /** Flushes batch after batch until the queue is empty. Never rejects: each entry's promise says. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatchRows);
+        this.options.onDepth?.(this.queue.length);
+        await this.store(batch);
+      }
+    } finally {
+      this.flushing = undefined;
+      // Entries queued during the last write's tail, if any, get a write of their own.
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  private async store(batch: Pending[]): Promise<void> {
+    try {
+      await this.insert(batch.map((pending) => pending.entry));
+      this.options.onHealth?.(true);
+      for (const pending of batch) pending.resolve();
+    } catch (error) {
+      if (isDataError(error) && batch.length > 1) {
+        // Split until the entry at fault is alone; the others are stored.
+        const half = Math.ceil(batch.length / 2);
+        await this.store(batch.slice(0, half));
+        await this.store(batch.slice(half));
+        return;
+      }
+      const rejected = isDataError(error);
+      this.options.onHealth?.(false);
+      this.options.onRefused?.(batch.length, rejected ? "rejected" : "unavailable");
+      // No addresses in the log: the code and the reason say what went wrong.
       this.options.logger.error(
-        { err: error, queued: this.queue.length },
-        "audit log flush failed; will retry",
+        { code: (error as { code?: unknown }).code, reason: (error as Error).message, entries: batch.length },
+        rejected
+          ? "audit entry rejected by the database; read refused"
+          : "audit log unavailable; reads refused",
       );
-    });
+      const refusal = new AuditUnavailableError({ cause: error });
+      for (const pending of batch) pending.reject(refusal);
+    }
   }
 
   private async insert(batch: AuditEntry[]): Promise<void> {
@@ -148,4 +222,26 @@ export class AuditLog implements AuditSink {
       ],
     );
   }
+}
+
+/** The audit log of one process part (`owner`: gateway, a subgraph, all), its gauges and counters wired. */
+export function createAuditLog(options: {
+  db: Database;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  owner: string;
+  flushIntervalMs?: number;
+  maxBatchRows?: number;
+}): AuditLog {
+  const { metrics, owner } = options;
+  metrics.auditHealthy.set({ owner }, 1);
+  return new AuditLog({
+    db: options.db,
+    logger: options.logger,
+    flushIntervalMs: options.flushIntervalMs,
+    maxBatchRows: options.maxBatchRows,
+    onDepth: (depth) => metrics.auditQueueDepth.set({ owner }, depth),
+    onHealth: (ok) => metrics.auditHealthy.set({ owner }, ok ? 1 : 0),
+    onRefused: (count, reason) => metrics.auditRefused.inc({ owner, reason }, count),
+  });
 }

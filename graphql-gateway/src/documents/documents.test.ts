@@ -13,7 +13,15 @@ import {
 } from "@carechain/documents";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type RunningGateway, startGateway } from "../gateway/server.ts";
-import { createTestGateway, type TestGateway, type World, type WorldViewer } from "../testing/fixtures.ts";
+import { Scope } from "../policy/index.ts";
+import {
+  createTestGateway,
+  lower,
+  newAccount,
+  type TestGateway,
+  type World,
+  type WorldViewer,
+} from "../testing/fixtures.ts";
 import { wrappedKeyHeader } from "./routes.ts";
 
 const MiB = 1024 * 1024;
@@ -74,6 +82,25 @@ async function uploadAsPatient(n: number, readers: WorldViewer[] = []) {
   });
 }
 
+/** A fresh verified doctor holding a grant of `scopes` from the world's patient, signed in. */
+async function doctorWithGrant(scopes: number): Promise<WorldViewer> {
+  const account = newAccount();
+  const address = await harness.fixtures.doctor(account.address);
+  await harness.fixtures.grant({ patient: world.patient.address, grantee: address, scopes });
+  return { account, address: lower(address), token: await harness.signIn(account) };
+}
+
+async function rawPostKeys(contentHash: string, viewer: WorldViewer, readerAddress: string) {
+  const response = await fetch(`${gateway.url}/documents/${contentHash}/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${viewer.token}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      keys: [{ reader: readerAddress, wrappedKey: Buffer.alloc(93).toString("base64") }],
+    }),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
 async function rawGet(path: string, token: string | null) {
   const response = await fetch(`${gateway.url}${path}`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -90,7 +117,7 @@ beforeAll(async () => {
   gateway = await startGateway(harness.common, {
     db: harness.db,
     supergraphSdl: harness.supergraphSdl,
-    kafka: null,
+    subscriptions: false,
     audit: harness.audit,
     documents: { store, maxBytes },
     port: 0,
@@ -234,21 +261,79 @@ describe("documents", () => {
     expect(response.status).toBe(403);
   });
 
-  test("error: only registered patients and doctors upload, for patients they may read", async () => {
-    const cases: [WorldViewer, number][] = [
-      [world.insurer, 403],
-      [world.otherPatient, 403],
-      [world.ungrantedDoctor, 403],
-      [world.revokedDoctor, 403],
-    ];
-    for (const [viewer, status] of cases) {
-      const response = await fetch(`${gateway.url}/documents?patient=${world.patient.address}`, {
+  test("error: uploading needs the right to write records: READ_RECORDS or emergency access is not enough", async () => {
+    const reader = await doctorWithGrant(Scope.READ_RECORDS | Scope.READ_VITALS);
+    const upload = (viewer: WorldViewer) =>
+      fetch(`${gateway.url}/documents?patient=${world.patient.address}`, {
         method: "POST",
         headers: { authorization: `Bearer ${viewer.token}` },
-        body: Buffer.from("ciphertext"),
+        body: randomBytes(64),
       });
-      expect(response.status).toBe(status);
+    for (const viewer of [
+      reader,
+      world.insurer,
+      world.emergencyDoctor,
+      world.otherPatient,
+      world.ungrantedDoctor,
+      world.revokedDoctor,
+      world.expiredDoctor,
+    ]) {
+      const response = await upload(viewer);
+      expect(response.status, viewer.address).toBe(403);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe("FORBIDDEN");
+    }
+    // As on chain (ConsentManager.hasAccess): the patient, or WRITE_RECORDS alone.
+    for (const viewer of [world.patient, world.grantedDoctor, await doctorWithGrant(Scope.WRITE_RECORDS)]) {
+      const response = await upload(viewer);
+      expect(response.status, viewer.address).toBe(201);
+    }
+  });
+
+  test("error: an author whose grant was revoked adds no wrapped keys", async () => {
+    const author = await doctorWithGrant(Scope.WRITE_RECORDS | Scope.READ_RECORDS);
+    const { contentHash } = await (await client(author)).upload({
+      patient: world.patient.address,
+      source: [Buffer.from(`${marker} referral`)],
+      readers: [await reader(author), await reader(world.patient)],
+    });
+    // While granted, the author shares; once revoked, it does not, and gets the unknown-hash answer.
+    expect((await rawPostKeys(contentHash, author, world.grantedDoctor.address)).status).toBe(200);
+    await harness.fixtures.revoke(world.patient.address, author.address);
+    const refused = await rawPostKeys(contentHash, author, world.ungrantedDoctor.address);
+    expect(refused.status).toBe(403);
+    const unknown = await rawPostKeys(
+      `0x${randomBytes(32).toString("hex")}`,
+      author,
+      world.ungrantedDoctor.address,
+    );
+    expect(refused).toEqual(unknown);
+    const readers = await harness.db.query<{ reader: string }>(
+      `SELECT reader FROM ${harness.db.gateway}.document_keys WHERE content_hash = $1 ORDER BY reader`,
+      [contentHash],
+    );
+    expect(readers.map((row) => row.reader).sort()).toEqual(
+      [author.address, world.patient.address, world.grantedDoctor.address].sort(),
+    );
+  });
+
+  test("error: an unknown hash and a forbidden one get the same status and body", async () => {
+    const { contentHash } = await uploadAsPatient(6, [world.ungrantedDoctor]);
+    const unknownHash = `0x${randomBytes(32).toString("hex")}`;
+    // The ungranted doctor even holds a wrapped key (the patient shared before granting anything).
+    for (const viewer of [world.ungrantedDoctor, world.otherPatient, world.revokedDoctor, world.insurer]) {
+      for (const path of ["", "/key"]) {
+        const forbidden = await rawGet(`/documents/${contentHash}${path}`, viewer.token);
+        const unknown = await rawGet(`/documents/${unknownHash}${path}`, viewer.token);
+        if (viewer === world.insurer) continue; // the insurer may read: only its key sharing is refused
+        expect(forbidden.status, `${path} for ${viewer.address}`).toBe(403);
+        expect({ status: unknown.status, body: unknown.body.toString("utf8") }).toEqual({
+          status: forbidden.status,
+          body: forbidden.body.toString("utf8"),
+        });
+      }
+      const forbiddenKeys = await rawPostKeys(contentHash, viewer, viewer.address);
+      expect(forbiddenKeys.status).toBe(403);
+      expect(await rawPostKeys(unknownHash, viewer, viewer.address)).toEqual(forbiddenKeys);
     }
   });
 

@@ -5,6 +5,7 @@ import { BlobNotFoundError, type BlobStore, normalizeBlobHash, wrappedKeySize } 
 import type { AuditSink } from "../audit/audit-log.ts";
 import { isAddress, normalizeAddress, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
+import { AuditUnavailableError } from "../errors.ts";
 import { HttpError, readJsonBody, sendJson } from "../http.ts";
 import { RequestPolicy } from "../policy/index.ts";
 
@@ -33,6 +34,12 @@ class DocumentHttpError extends HttpError {
 const unauthenticated = () => new DocumentHttpError(401, "UNAUTHENTICATED", "Sign in to use documents.");
 const forbidden = () =>
   new DocumentHttpError(403, "FORBIDDEN", "You may not read or change this patient's documents.");
+/**
+ * The one answer, status and body, for a document hash that is unknown or that the caller may not use:
+ * telling them apart would reveal which documents exist.
+ */
+const noSuchDocument = () =>
+  new DocumentHttpError(403, "FORBIDDEN", "No such document, or you may not read or change it.");
 
 /**
  * The document endpoints (the client encrypts; the gateway sees ciphertext and wrapped keys only):
@@ -41,10 +48,13 @@ const forbidden = () =>
  *   GET  /documents?patient=0x…        the patient's documents, each with the caller's wrapped key
  *   GET  /documents/:hash              ciphertext; the caller's wrapped key in `x-carechain-wrapped-key`
  *   GET  /documents/:hash/key          { contentHash, reader, wrappedKey } (base64)
- *   POST /documents/:hash/keys         { keys: [{ reader, wrappedKey }] }: the patient or the author only
+ *   POST /documents/:hash/keys         { keys: [{ reader, wrappedKey }] }: the patient, or the author while
+ *                                      it may still write for the patient
  *
  * Reads are decided by the policy module exactly as record queries are (the document's patient,
- * `records`, i.e. READ_RECORDS, emergency access or the patient), and audited.
+ * `records`, i.e. READ_RECORDS, emergency access or the patient), and audited. Uploads need what adding a
+ * record on chain needs (`canWrite`: the patient or WRITE_RECORDS). An unknown hash and a forbidden one
+ * get the same answer.
  */
 export function createDocumentRoutes(deps: {
   db: Database;
@@ -56,7 +66,7 @@ export function createDocumentRoutes(deps: {
   const store = config.store;
   const maxBytes = config.maxBytes ?? defaultMaxDocumentBytes;
 
-  async function findDocument(hash: string): Promise<DocumentRow> {
+  async function findDocument(hash: string): Promise<DocumentRow | undefined> {
     let normalized: string;
     try {
       normalized = `0x${normalizeBlobHash(hash)}`;
@@ -67,8 +77,19 @@ export function createDocumentRoutes(deps: {
       `SELECT content_hash, patient, author, size, created_at FROM ${db.gateway}.documents WHERE content_hash = $1`,
       [normalized],
     );
-    if (!rows[0]) throw new DocumentHttpError(404, "NOT_FOUND", "No such document.");
     return rows[0];
+  }
+
+  /** The document, to a caller allowed to read it (audited); anyone else gets `noSuchDocument`. */
+  async function readableDocument(hash: string, viewer: Viewer, requestId: string): Promise<DocumentRow> {
+    const document = await findDocument(hash);
+    if (!document) throw noSuchDocument();
+    const policy = new RequestPolicy({ db, viewer, requestId, audit, channel: "query" });
+    const decision = await policy.canRead(document.patient, "records");
+    if (!decision.allowed) throw noSuchDocument();
+    policy.recordRead(document.patient, "records", decision);
+    await policy.settled(); // no bytes or key leave before the read is audited
+    return document;
   }
 
   async function wrappedKeyOf(hash: string, reader: string): Promise<Buffer | undefined> {
@@ -103,15 +124,9 @@ export function createDocumentRoutes(deps: {
   ) {
     if (viewer.kind !== "account") throw unauthenticated();
     const patient = patientParam(url);
-    if (viewer.role === "patient") {
-      if (viewer.address !== patient) throw forbidden();
-    } else if (viewer.role === "doctor") {
-      // A doctor attaches documents for a patient whose records it may read now (grant or emergency).
-      const policy = new RequestPolicy({ db, viewer, requestId, audit, channel: "query" });
-      if (!(await policy.canRead(patient, "records")).allowed) throw forbidden();
-    } else {
-      throw new DocumentHttpError(403, "FORBIDDEN", "Only registered patients and doctors upload documents.");
-    }
+    // The right to add a record on chain: a document is attached to a record its author writes.
+    const policy = new RequestPolicy({ db, viewer, requestId, audit, channel: "query" });
+    if (!(await policy.canWrite(patient)).allowed) throw forbidden();
     const tooLarge = () =>
       new DocumentHttpError(413, "PAYLOAD_TOO_LARGE", `A document may have at most ${maxBytes} bytes.`);
     const declared = Number(req.headers["content-length"]);
@@ -144,7 +159,7 @@ export function createDocumentRoutes(deps: {
       [contentHash, patient, viewer.address, stored.size],
     );
     const row = await findDocument(contentHash);
-    if (row.patient !== patient)
+    if (row?.patient !== patient)
       throw new DocumentHttpError(409, "CONFLICT", "This ciphertext belongs to another patient's document.");
     sendJson(res, 201, {
       contentHash,
@@ -176,8 +191,7 @@ export function createDocumentRoutes(deps: {
 
   async function download(res: ServerResponse, hash: string, viewer: Viewer, requestId: string) {
     if (viewer.kind !== "account") throw unauthenticated();
-    const document = await findDocument(hash);
-    await authorizeRead(viewer, requestId, document.patient);
+    const document = await readableDocument(hash, viewer, requestId);
     const key = await wrappedKeyOf(document.content_hash, viewer.address);
     const body = await store.get(document.content_hash).catch((error: unknown) => {
       if (error instanceof BlobNotFoundError)
@@ -197,8 +211,7 @@ export function createDocumentRoutes(deps: {
 
   async function readKey(res: ServerResponse, hash: string, viewer: Viewer, requestId: string) {
     if (viewer.kind !== "account") throw unauthenticated();
-    const document = await findDocument(hash);
-    await authorizeRead(viewer, requestId, document.patient);
+    const document = await readableDocument(hash, viewer, requestId);
     const key = await wrappedKeyOf(document.content_hash, viewer.address);
     if (!key) throw new DocumentHttpError(404, "NO_KEY", "No key of this document is wrapped for you.");
     sendJson(
@@ -209,11 +222,24 @@ export function createDocumentRoutes(deps: {
     );
   }
 
-  async function addKeys(req: IncomingMessage, res: ServerResponse, hash: string, viewer: Viewer) {
+  async function addKeys(
+    req: IncomingMessage,
+    res: ServerResponse,
+    hash: string,
+    viewer: Viewer,
+    requestId: string,
+  ) {
     if (viewer.kind !== "account") throw unauthenticated();
     const document = await findDocument(hash);
+    if (!document) throw noSuchDocument();
     const isPatient = viewer.address === document.patient;
-    if (!isPatient && viewer.address !== document.author) throw forbidden();
+    // An author shares only while it may still write for the patient: a revoked author adds no readers.
+    const policy = new RequestPolicy({ db, viewer, requestId, audit, channel: "query" });
+    if (
+      !isPatient &&
+      (viewer.address !== document.author || !(await policy.canWrite(document.patient)).allowed)
+    )
+      throw noSuchDocument();
     const body = (await readJsonBody(req, 64 * 1024)) as { keys?: unknown } | undefined;
     const keys = Array.isArray(body?.keys) ? (body.keys as { reader?: unknown; wrappedKey?: unknown }[]) : [];
     if (keys.length === 0 || keys.length > 100)
@@ -268,7 +294,7 @@ export function createDocumentRoutes(deps: {
       if (parts.length === 2 && parts[1] === "key" && method === "GET")
         return await readKey(res, parts[0]!, viewer, requestId);
       if (parts.length === 2 && parts[1] === "keys" && method === "POST")
-        return await addKeys(req, res, parts[0]!, viewer);
+        return await addKeys(req, res, parts[0]!, viewer, requestId);
       throw new DocumentHttpError(404, "NOT_FOUND", "Unknown document endpoint.");
     } catch (error) {
       if (res.headersSent) throw error;
@@ -278,6 +304,8 @@ export function createDocumentRoutes(deps: {
         return sendJson(res, error.status, {
           error: { code: error.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message: error.message },
         });
+      if (error instanceof AuditUnavailableError)
+        return sendJson(res, error.status, { error: { code: error.code, message: error.shortMessage } });
       throw error;
     }
   };

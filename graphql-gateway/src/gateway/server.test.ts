@@ -95,14 +95,19 @@ describe("gateway", () => {
     ]);
   });
 
-  test("behavior: health and Prometheus metrics", async () => {
+  test("behavior: health and Prometheus metrics, the metrics not on the public port", async () => {
     const health = await fetch(`${harness.gateway.url}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, checks: { database: { ok: true } } });
+    expect(await health.json()).toEqual({ ok: true });
     await harness.query(
       `query Broken { patient(address: "0x0000000000000000000000000000000000000001") { address } }`,
     );
-    const metrics = await (await fetch(`${harness.gateway.url}/metrics`)).text();
+    // Operation names, error codes and sign-in failures are for operators: main.ts serves them on the
+    // operator port (main.test.ts); the public port answers 404.
+    const publicMetrics = await fetch(`${harness.gateway.url}/metrics`);
+    expect(publicMetrics.status).toBe(404);
+    expect(await publicMetrics.text()).not.toMatch(/carechain_/);
+    const metrics = await harness.common.metrics.text();
     expect(metrics).toMatch(/carechain_gateway_requests_total\{[^}]*operation="PatientFetch"[^}]*\} \d+/);
     expect(metrics).toMatch(/carechain_gateway_request_duration_seconds_count\{[^}]*operation="DoctorFetch"/);
     expect(metrics).toMatch(/carechain_gateway_errors_total\{[^}]*code="FORBIDDEN"[^}]*\} \d+/);
@@ -112,32 +117,38 @@ describe("gateway", () => {
 
   test("error: subgraphs refuse requests without the gateway's signed viewer context", async () => {
     const identity = harness.subgraphs.find((subgraph) => subgraph.name === "identity")!;
+    const request = { query: "{ doctors { edges { node { address } } } }" };
     const ask = (headers: Record<string, string>) =>
       fetch(identity.url, {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },
-        body: JSON.stringify({ query: "{ doctors { edges { node { address } } } }" }),
+        body: JSON.stringify(request),
       });
     const missing = await ask({});
     expect(missing.status).toBe(401);
     expect(await missing.json()).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
-    const forged = await signViewerContext("not the gateway's secret, but long enough", {
-      viewer: {
-        kind: "account",
-        address: world.patient.address,
-        role: "patient",
-        organizationKind: null,
-        verified: null,
+    const forged = await signViewerContext(
+      "not the gateway's secret, but long enough",
+      {
+        viewer: {
+          kind: "account",
+          address: world.patient.address,
+          role: "patient",
+          organizationKind: null,
+          verified: null,
+        },
+        requestId: "forged",
       },
-      requestId: "forged",
-    });
+      request,
+    );
     const bad = await ask({ [viewerContextHeader]: forged });
     expect(bad.status).toBe(403);
     expect(await bad.json()).toMatchObject({ errors: [{ extensions: { code: "FORBIDDEN" } }] });
-    const signed = await signViewerContext(harness.common.options.subgraphSecret, {
-      viewer: { kind: "anonymous" },
-      requestId: "direct",
-    });
+    const signed = await signViewerContext(
+      harness.common.options.subgraphSecret,
+      { viewer: { kind: "anonymous" }, requestId: "direct" },
+      request,
+    );
     const good = await ask({ [viewerContextHeader]: signed });
     expect(good.status).toBe(200);
   });

@@ -5,10 +5,9 @@ import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import type { GraphQLDataSourceProcessOptions } from "@apollo/gateway/dist/datasources/types.js";
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import type { FetcherResponse } from "@apollo/utils.fetcher";
-import type { Common } from "@carechain/common";
+import type { Common, HealthCheck } from "@carechain/common";
 import type { GraphQLFormattedError } from "graphql";
-import type { Kafka } from "kafkajs";
-import { AuditLog } from "../audit/audit-log.ts";
+import { type AuditLog, createAuditLog } from "../audit/audit-log.ts";
 import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
 import { NonceStore } from "../auth/nonces.ts";
 import { createSignatureVerifier, SignInError, SignInService } from "../auth/siwe.ts";
@@ -21,17 +20,14 @@ import { GraphQLError } from "../graphql.ts";
 import { closeServer, executeGraphQL, HttpError, listen, readJsonBody, sendJson } from "../http.ts";
 import { gatewayMetrics, operationLabel } from "../metrics.ts";
 import type { GatewayOptions } from "../options.ts";
-import { limitsPlugin } from "./limits.ts";
-import {
-  createSubscriptionSchema,
-  EventHub,
-  startEventFeed,
-  startSubscriptionServer,
-} from "./subscriptions.ts";
+import { EventHub, startEventFeed } from "./event-feed.ts";
+import { limitsPlugin, requestPrecheck } from "./limits.ts";
+import { clientAddress, type LimitName, RateLimiter } from "./rate-limit.ts";
+import { createSubscriptionSchema, startSubscriptionServer } from "./subscriptions.ts";
 import { signViewerContext, viewerContextHeader } from "./viewer-context.ts";
 
-/** What the gateway knows about each request: who asks, the request id, and the signed viewer context. */
-export type GatewayContext = BaseContext & { viewer: Viewer; requestId: string; viewerToken: string };
+/** What the gateway knows about each request: who asks and the request id. */
+export type GatewayContext = BaseContext & { viewer: Viewer; requestId: string };
 
 export type RunningGateway = {
   /** http://host:port */
@@ -42,20 +38,35 @@ export type RunningGateway = {
   wsUrl: string;
   server: Server;
   audit: AuditLog;
-  /** Resolves once the subscription feed reads Kafka (immediately when subscriptions are off). */
+  /** Resolves once the subscription feed follows the projections (immediately when subscriptions are off). */
   subscriptionsReady: Promise<void>;
   /** Open subscriptions listening to the event feed. */
   liveSubscriptions: () => number;
+  /** The detailed checks for the operator's /health (main.ts): the subscription feed, when on. */
+  checks: Record<string, HealthCheck>;
   stop: () => Promise<void>;
 };
 
 const graphqlPath = "/graphql";
 
-/** Sends the signed viewer context with every subgraph fetch of a request. */
+/** Sends a viewer context with every subgraph fetch, signed for that fetch's query and variables. */
 class ViewerContextDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    const token = (options.context as Partial<GatewayContext> | undefined)?.viewerToken;
-    if (token) options.request.http?.headers.set(viewerContextHeader, token);
+  constructor(
+    config: { url?: string },
+    private readonly secret: string,
+  ) {
+    super(config);
+  }
+
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const context = options.context as Partial<GatewayContext> | undefined;
+    if (!context?.viewer || !context.requestId) return;
+    const token = await signViewerContext(
+      this.secret,
+      { viewer: context.viewer, requestId: context.requestId },
+      options.request,
+    );
+    options.request.http?.headers.set(viewerContextHeader, token);
   }
 
   /**
@@ -83,8 +94,9 @@ class ViewerContextDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
 /**
  * The gateway: Apollo Gateway (static supergraph SDL) inside Apollo Server on one Node HTTP server, which
- * also serves Sign-In with Ethereum (`POST /auth/nonce`, `POST /auth/verify`), `/health`, `/metrics` and
- * graphql-ws subscriptions on the GraphQL path.
+ * also serves Sign-In with Ethereum (`POST /auth/nonce`, `POST /auth/verify`), a bare `/health` and
+ * graphql-ws subscriptions on the GraphQL path. `/metrics` is not public: main.ts serves it on the operator
+ * port.
  */
 export async function startGateway(
   common: Common<GatewayOptions>,
@@ -94,8 +106,8 @@ export async function startGateway(
     supergraphSdl: string;
     /** Subgraph URLs by name, overriding the supergraph's and the options'. */
     subgraphUrls?: Record<string, string>;
-    /** Kafka for subscriptions; null turns subscriptions off. */
-    kafka: Kafka | null;
+    /** Serve subscriptions (graphql-ws), fed by the projector's committed event feed. */
+    subscriptions: boolean;
     /** The audit log of subscription deliveries (a new one when not given; stopped with the gateway). */
     audit?: AuditLog;
     /** Encrypted record documents (`/documents`); off when not given. */
@@ -109,15 +121,7 @@ export async function startGateway(
   await migrateGatewaySchema(db);
 
   const ownAudit = !deps.audit;
-  const audit =
-    deps.audit ??
-    new AuditLog({
-      db,
-      logger,
-      flushIntervalMs: options.audit.flushIntervalMs,
-      maxBatchRows: options.audit.maxBatchRows,
-      onDepth: (depth) => metrics.auditQueueDepth.set({ owner: "gateway" }, depth),
-    }).start();
+  const audit = deps.audit ?? createAuditLog({ db, logger, metrics, owner: "gateway", ...options.audit });
 
   const nonces = new NonceStore(db, options.nonceTtlSeconds);
   const signIn = new SignInService(
@@ -140,7 +144,8 @@ export async function startGateway(
   const urls = { ...options.subgraphUrls, ...deps.subgraphUrls };
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
-    buildService: ({ name, url }) => new ViewerContextDataSource({ url: urls[name] ?? url }),
+    buildService: ({ name, url }) =>
+      new ViewerContextDataSource({ url: urls[name] ?? url }, options.subgraphSecret),
   });
 
   const operationNames = new Set<string>();
@@ -198,20 +203,23 @@ export async function startGateway(
         );
       }
     }
-    const viewerToken = await signViewerContext(options.subgraphSecret, { viewer, requestId });
-    return { viewer, requestId, viewerToken };
+    return { viewer, requestId };
   }
 
+  const limiter = new RateLimiter(options.limits.rates, common.metrics);
+  const precheck = requestPrecheck(options.limits, (code) => metrics.errors.inc({ code }));
+  /** The account a bearer token names, for per-account limits (null: none or invalid, i.e. anonymous). */
+  const tokenAccount = async (header: string | undefined): Promise<string | null> => {
+    const token = bearerToken(header);
+    if (!token) return null;
+    return verifyAccessToken({ secret: options.jwtSecret, token, issuer: options.siweDomain }).then(
+      ({ address }) => address,
+      () => null,
+    );
+  };
+
   const hub = new EventHub();
-  const feed = deps.kafka
-    ? startEventFeed({
-        kafka: deps.kafka,
-        topic: `${options.kafkaTopicPrefix}.events.v1`,
-        hub,
-        logger,
-        metrics,
-      })
-    : undefined;
+  const feed = deps.subscriptions ? startEventFeed({ db, hub, logger, metrics }) : undefined;
 
   const documents = deps.documents
     ? createDocumentRoutes({ db, audit, logger, config: deps.documents })
@@ -241,20 +249,36 @@ export async function startGateway(
     if (documents && (url.pathname === "/documents" || url.pathname.startsWith("/documents/")))
       return documents(req, res, url, await contextFor(req, res));
     switch (url.pathname) {
-      case graphqlPath:
-        return executeGraphQL(apollo, req, res, () => contextFor(req, res));
+      case graphqlPath: {
+        const account = await tokenAccount(req.headers.authorization);
+        const checks: [LimitName, string | null][] = [
+          ["graphql_address", clientAddress(req)],
+          ["graphql_account", account],
+        ];
+        if (!limiter.admitHttp(res, checks, "requests")) return;
+        return executeGraphQL(apollo, req, res, () => contextFor(req, res), {
+          maxBodyBytes: options.limits.maxBodyBytes,
+          precheck,
+        });
+      }
       case "/auth/nonce":
         if (req.method !== "POST")
           return sendJson(res, 405, { error: { message: "Use POST." } }, { allow: "POST" });
+        if (!limiter.admitHttp(res, [["nonce_address", clientAddress(req)]], "sign-in nonces", "rest"))
+          return;
         return sendJson(res, 200, await signIn.issueNonce(), { "cache-control": "no-store" });
       case "/auth/verify": {
         if (req.method !== "POST")
           return sendJson(res, 405, { error: { message: "Use POST." } }, { allow: "POST" });
+        if (!limiter.admitHttp(res, [["verify_address", clientAddress(req)]], "sign-in attempts", "rest"))
+          return;
         const body = (await readJsonBody(req, 16_384)) as
           | { message?: unknown; signature?: unknown }
           | undefined;
         try {
           const result = await signIn.verify({ message: body?.message, signature: body?.signature });
+          // Only valid signatures count against the account: nobody can lock another account out.
+          if (!limiter.admitHttp(res, [["verify_account", result.address]], "sign-ins", "rest")) return;
           metrics.signIns.inc({ result: "ok" });
           return sendJson(res, 200, result, { "cache-control": "no-store" });
         } catch (error) {
@@ -267,21 +291,13 @@ export async function startGateway(
       }
       case "/health":
       case "/healthz": {
-        const checks: Record<string, { ok: boolean; error?: string }> = {};
-        try {
-          await db.query("SELECT 1");
-          checks.database = { ok: true };
-        } catch (error) {
-          checks.database = { ok: false, error: error instanceof Error ? error.message : String(error) };
-        }
-        // Queries need the database; the live feed only degrades subscriptions, so it is reported, not fatal.
-        if (feed) checks.subscriptions = { ok: feed.isRunning() };
-        const ok = checks.database.ok;
-        return sendJson(res, ok ? 200 : 503, { ok, checks });
-      }
-      case "/metrics": {
-        res.writeHead(200, { "content-type": common.metrics.registry.contentType });
-        return void res.end(await common.metrics.text());
+        // Public: ok or not, nothing else (queries need the database). The checks, the live feed's state
+        // and /metrics are on the operator port (main.ts), not here.
+        const ok = await db.query("SELECT 1").then(
+          () => true,
+          () => false,
+        );
+        return sendJson(res, ok ? 200 : 503, { ok });
       }
       default:
         return sendJson(res, 404, {
@@ -299,6 +315,7 @@ export async function startGateway(
         jwtSecret: options.jwtSecret,
         issuer: options.siweDomain,
         logger,
+        limiter,
       })
     : undefined;
 
@@ -314,6 +331,7 @@ export async function startGateway(
     audit,
     subscriptionsReady: feed?.ready ?? Promise.resolve(),
     liveSubscriptions: () => hub.size,
+    checks: feed ? { subscriptions: async () => ({ ok: feed.isRunning() }) } : {},
     stop() {
       stopping ??= (async () => {
         clearInterval(cleanup);

@@ -1,26 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { type EventEnvelope, eventId, serializeEnvelope } from "@carechain/common";
+import { type EventEnvelope, eventId } from "@carechain/common";
+import { appendFeed } from "@carechain/indexer";
 import { createClient } from "graphql-ws";
-import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { createTestGateway, hex32, type TestGateway, testChainId, type World } from "../testing/fixtures.ts";
 
 let harness: TestGateway;
 let world: World;
-let producer: Producer;
 let nextLog = 0;
 
 beforeAll(async () => {
-  harness = await createTestGateway({ subscriptions: true, audit: { flushIntervalMs: 20 } });
+  harness = await createTestGateway({ subscriptions: true });
   world = await harness.createWorld();
-  producer = harness.kafka!.producer();
-  await producer.connect();
   await harness.gateway.subscriptionsReady;
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
   await harness?.stop();
 });
 
@@ -47,11 +43,16 @@ function envelope<T extends "VitalsAlert" | "RecordAdded">(
   } as EventEnvelope<T>;
 }
 
+/** Commits `event` to the feed as the projector does after applying it (its own writer, its own NOTIFY). */
 async function publish(event: EventEnvelope) {
-  await producer.send({
-    topic: `${harness.topicPrefix}.events.v1`,
-    messages: [{ key: (event.payload as { patient: string }).patient, value: serializeEnvelope(event) }],
-  });
+  const client = await harness.db.pool.connect();
+  try {
+    await client.query("BEGIN");
+    await appendFeed(client, harness.schema.schema, [event]);
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
 }
 
 type Received = { data?: Record<string, Record<string, unknown>>; errors?: unknown[] };
@@ -131,12 +132,25 @@ describe("subscriptions", () => {
       expect(patient.received).toEqual([{ data: expected }]);
 
       // A later event reaches everyone who may have it; by then the first one would have reached the others.
-      const marker = envelope("VitalsAlert", {
-        ...alert.payload,
-        recipients: [world.ungrantedDoctor.address, world.insurer.address],
-      });
-      await publish(marker);
-      await until(() => stranger.received.length === 1 && insurer.received.length === 1, "the second alert");
+      // (The patient names them recipients first: an alert reaches only its CURRENT recipients.)
+      const recipients = [world.ungrantedDoctor.address, world.insurer.address];
+      await harness.fixtures.alertRecipients(world.patient.address, [
+        world.alertRecipient.address,
+        ...recipients,
+      ]);
+      const marker = envelope("VitalsAlert", { ...alert.payload, recipients });
+      try {
+        await publish(marker);
+        await until(
+          () => stranger.received.length === 1 && insurer.received.length === 1,
+          "the second alert",
+        );
+      } finally {
+        await harness.fixtures.alertRecipients(world.patient.address, [
+          world.alertRecipient.address,
+          world.grantedDoctor.address,
+        ]);
+      }
       expect(stranger.received.map((message) => message.data!.alertRaised!.id)).toEqual([marker.id]);
       expect(insurer.received.map((message) => message.data!.alertRaised!.id)).toEqual([marker.id]);
 

@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
-import type { Logger } from "@carechain/common";
-import { deserializeEnvelope, type EventEnvelope, withRetry } from "@carechain/common";
+import type { EventEnvelope, Logger } from "@carechain/common";
 import type { GraphQLFieldConfig, GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import type { Consumer, Kafka } from "kafkajs";
 import { WebSocketServer } from "ws";
-import type { AuditSink } from "../audit/audit-log.ts";
+import { type AuditSink, requestIdFrom } from "../audit/audit-log.ts";
 import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
 import { loadViewer, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
@@ -14,120 +12,8 @@ import { buildSchema, GraphQLError, isObjectType } from "../graphql.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { RequestPolicy } from "../policy/index.ts";
 import { scalarResolvers } from "../subgraphs/scalars.ts";
-
-/** Live event types the subscriptions serve. */
-type LiveEvent = EventEnvelope<"VitalsAlert"> | EventEnvelope<"RecordAdded">;
-
-/** In-process fan-out of the events read from Kafka to the open subscriptions. */
-export class EventHub {
-  private readonly listeners = new Set<(event: LiveEvent) => void>();
-
-  get size(): number {
-    return this.listeners.size;
-  }
-
-  subscribe(listener: (event: LiveEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  publish(event: LiveEvent): void {
-    for (const listener of this.listeners) listener(event);
-  }
-}
-
-/**
- * Reads the events topic for subscriptions: a fresh consumer group per gateway instance (every instance
- * sees every event), starting at the end of the topic (live events only), read_committed (only events of
- * committed ingest transactions), no offsets committed. `ready` resolves once offsets are resolved and the
- * first fetch returned, so that events produced afterwards are delivered.
- */
-export function startEventFeed(options: {
-  kafka: Kafka;
-  topic: string;
-  hub: EventHub;
-  logger: Logger;
-  metrics: GatewayMetrics;
-}): { ready: Promise<void>; stop: () => Promise<void>; isRunning: () => boolean } {
-  const consumer: Consumer = options.kafka.consumer({
-    groupId: `carechain-gateway-live-${randomUUID()}`,
-    readUncommitted: false,
-    maxWaitTimeInMs: 250,
-    allowAutoTopicCreation: false,
-  });
-  let running = false;
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  const removeFetchListener = consumer.on(consumer.events.FETCH, () => {
-    running = true;
-    markReady();
-  });
-  consumer.on(consumer.events.CRASH, (event) => {
-    running = false;
-    options.logger.error(
-      { err: event.payload.error, restart: event.payload.restart },
-      "subscription feed crashed",
-    );
-  });
-  ready.then(() => removeFetchListener()).catch(() => {});
-
-  // Started in the background and retried until it works (the topic may not exist yet): queries never wait
-  // for Kafka, and /health reports the feed.
-  const stopping = new AbortController();
-  const started = withRetry(
-    async () => {
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topic: options.topic, fromBeginning: false });
-        await consumer.run({
-          autoCommit: false,
-          eachMessage: async ({ message }) => {
-            let envelope: EventEnvelope;
-            try {
-              envelope = deserializeEnvelope(message.value);
-            } catch (error) {
-              options.logger.warn({ err: error, offset: message.offset }, "skipping an undecodable event");
-              return;
-            }
-            options.metrics.eventsReceived.inc({ type: envelope.type });
-            if (envelope.type === "VitalsAlert" || envelope.type === "RecordAdded")
-              options.hub.publish(envelope);
-          },
-        });
-      } catch (error) {
-        await consumer.disconnect().catch(() => {});
-        throw error;
-      }
-    },
-    {
-      retries: Number.POSITIVE_INFINITY,
-      initialDelayMs: 500,
-      maxDelayMs: 10_000,
-      signal: stopping.signal,
-      onRetry: ({ error, delayMs }) =>
-        options.logger.warn(
-          { err: error, delayMs, topic: options.topic },
-          "subscription feed not started; retrying",
-        ),
-    },
-  ).catch((error: unknown) => {
-    if (!stopping.signal.aborted) options.logger.error({ err: error }, "subscription feed failed");
-  });
-
-  return {
-    ready,
-    isRunning: () => running,
-    stop: async () => {
-      stopping.abort();
-      running = false;
-      markReady();
-      await started;
-      await consumer.disconnect();
-    },
-  };
-}
+import type { EventHub, LiveEvent } from "./event-feed.ts";
+import { clientAddress, type RateLimiter, tooManyRequestsCloseCode } from "./rate-limit.ts";
 
 const subscriptionTypeDefs = /* GraphQL */ `
   "An Ethereum address: 0x and 40 hex digits, returned in lower case."
@@ -347,18 +233,22 @@ export function createSubscriptionSchema(deps: {
           deps.hub,
           async (event) => {
             if (args.patient && event.payload.patient !== args.patient) return null;
-            // A fresh policy (fresh facts) for every event: a revocation stops deliveries at once.
+            // A fresh policy (fresh facts) for every event. The feed hands over events only once the
+            // projector has committed them and all before them, so these facts are at least as new as
+            // the event: a revocation that precedes it in the log stops it.
             const policy = policyFor(ctx);
             if (name === "alertRaised" && event.type === "VitalsAlert") {
               const decision = await policy.canReadAlert(event.payload);
               if (!decision.allowed) return null;
               policy.recordRead(event.payload.patient, "alerts", decision);
+              await policy.settled(); // not delivered unaudited: a failed audit write drops it
               return { alertRaised: alertEvent(event) };
             }
             if (name === "recordAdded" && event.type === "RecordAdded") {
               const decision = await policy.canRead(event.payload.patient, "records");
               if (!decision.allowed) return null;
               policy.recordRead(event.payload.patient, "records", decision);
+              await policy.settled();
               return { recordAdded: recordEvent(event) };
             }
             return null;
@@ -387,12 +277,22 @@ export function startSubscriptionServer(options: {
   jwtSecret: string;
   issuer: string;
   logger: Logger;
+  /** Connection and subscription limits (rate-limit.ts); none when absent. */
+  limiter?: RateLimiter;
 }): { close: () => Promise<void> } {
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
   const disposable = useServer<Record<string, unknown>, { viewer: Viewer; connectionId: string }>(
     {
       schema: options.schema,
       onConnect: async (ctx) => {
+        const from = clientAddress(ctx.extra.request);
+        const tooMany = (reason: string) => {
+          // Our close code before graphql-ws's 4403 (the first close wins).
+          ctx.extra.socket.close(tooManyRequestsCloseCode, reason);
+          return false;
+        };
+        const addressRefusal = options.limiter?.admitSocketAddress(from);
+        if (addressRefusal) return tooMany(addressRefusal);
         const params = ctx.connectionParams ?? {};
         const header = typeof params.authorization === "string" ? params.authorization : undefined;
         const token = bearerToken(header) ?? (typeof params.token === "string" ? params.token : undefined);
@@ -403,6 +303,8 @@ export function startSubscriptionServer(options: {
             token,
             issuer: options.issuer,
           });
+          const accountRefusal = options.limiter?.admitSocketAccount(ctx, address);
+          if (accountRefusal) return tooMany(accountRefusal);
           ctx.extra.viewer = await loadViewer(options.db, address);
           ctx.extra.connectionId = randomUUID();
           const timer = setTimeout(
@@ -417,7 +319,7 @@ export function startSubscriptionServer(options: {
           return false;
         }
       },
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
         if (typeof payload.query !== "string" || payload.query.length > 10_000) {
           return [
             new GraphQLError("Subscription query missing or too long.", {
@@ -425,10 +327,15 @@ export function startSubscriptionServer(options: {
             }),
           ];
         }
+        const viewer = ctx.extra.viewer;
+        const refusal =
+          viewer?.kind === "account" ? options.limiter?.admitSubscription(ctx, viewer.address) : null;
+        if (refusal) return [refusal];
       },
       context: (ctx, id): SubscriptionContext => ({
         viewer: ctx.extra.viewer!,
-        requestId: `ws:${ctx.extra.connectionId}:${id}`,
+        // The subscription id is the client's: checked before it can reach the audit log.
+        requestId: `ws:${ctx.extra.connectionId}:${requestIdFrom(id, () => randomUUID(), 64)}`,
       }),
     },
     wsServer,

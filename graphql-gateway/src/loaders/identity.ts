@@ -62,7 +62,7 @@ export function createIdentityLoaders(db: Database) {
       (keys) =>
         db.query(
           `SELECT ${emergencyColumns("e")} FROM ${p}.emergency_access e
-            WHERE e.patient = ANY($1) AND ${openEmergencySql("e")} ORDER BY e.opened_at, e.doctor`,
+            WHERE e.patient = ANY($1) AND ${openEmergencySql("e", p)} ORDER BY e.opened_at, e.doctor`,
           [keys],
         ),
       (row) => row.patient,
@@ -77,7 +77,7 @@ export function createIdentityLoaders(db: Database) {
                 WHERE g.grantee = ANY($1) AND ${activeGrantSql("g")}
                UNION ALL
                SELECT e.doctor, e.patient, e.opened_at FROM ${p}.emergency_access e
-                WHERE e.doctor = ANY($1) AND ${openEmergencySql("e")}
+                WHERE e.doctor = ANY($1) AND ${openEmergencySql("e", p)}
              ) u ORDER BY grantee, patient, since
            ) t ORDER BY since, patient`,
           [keys],

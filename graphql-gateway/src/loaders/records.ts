@@ -30,7 +30,7 @@ export function createRecordsLoaders(db: Database) {
         const first = keys[0]!;
         const rows = await db.query<RecordRow & { ord: string }>(
           `SELECT k.ord, ${recordColumns("r")}
-             FROM unnest($1::text[], $2::bigint[], $3::int[]) WITH ORDINALITY AS k(patient, cb, cl, ord)
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS k(patient, cb, cl, ord)
              CROSS JOIN LATERAL (
                SELECT * FROM ${p}.records r
                 WHERE r.patient = k.patient

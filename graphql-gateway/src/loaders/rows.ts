@@ -114,12 +114,15 @@ export const emergencyColumns = (a: string) =>
   `${a}.patient, ${a}.doctor, ${a}.expires_at AS "expiresAt", ${a}.reason_hash AS "reasonHash",
    ${a}.opened_at AS "openedAt", ${a}.closed_at AS "closedAt"`;
 
+// version (uint32) and log_index are bigint columns, which pg returns as strings: read as float8 (exact below
+// 2^53) so that they stay numbers, like block_number. A version beyond GraphQL's Int (2^31 - 1) is then a
+// field error ("Int cannot represent ..."), never a wrong number.
 export const recordColumns = (a: string) =>
   `${a}.record_id AS "recordId", ${a}.patient, ${a}.author, ${a}.submitter, ${a}.record_type AS "recordType",
    ${a}.content_hash AS "contentHash", ${a}.storage_pointer AS "storagePointer",
-   ${a}.previous_record_id AS "previousRecordId", ${a}.root_record_id AS "rootRecordId", ${a}.version,
+   ${a}.previous_record_id AS "previousRecordId", ${a}.root_record_id AS "rootRecordId", ${a}.version::float8 AS version,
    ${a}.superseded_by AS "supersededBy", ${a}.block_number::float8 AS "blockNumber", ${a}.block_time AS "blockTime",
-   ${a}.log_index AS "logIndex"`;
+   ${a}.log_index::float8 AS "logIndex"`;
 
 export const readingColumns = (a: string) =>
   `${a}.event_id AS "eventId", ${a}.patient, ${a}.device, ${a}.measured_at AS "measuredAt", ${a}.systolic,

@@ -3,7 +3,7 @@ import type { Address } from "viem";
 import type { AuditChannel, AuditSink } from "../audit/audit-log.ts";
 import { normalizeAddress, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
-import { forbidden } from "../errors.ts";
+import { AuditUnavailableError, forbidden } from "../errors.ts";
 import { loadAccessFacts } from "./facts.ts";
 import {
   type AccessFacts,
@@ -11,6 +11,7 @@ import {
   canRead,
   canReadAlert,
   canReadOwn,
+  canWrite,
   type Decision,
   denialMessage,
   noFacts,
@@ -24,11 +25,14 @@ export * from "./rules.ts";
  * The policy as resolvers and subscriptions use it: one instance per request (or per delivered event), so
  * that facts are loaded fresh each time (batched for every patient of the request in one statement) and a
  * revocation counts from the first request after it is indexed. Every allowed read by anyone but the
- * patient goes to the audit log, once per request, patient, kind and rule.
+ * patient goes to the audit log, once per request, patient, kind and rule; the answer waits for `settled()`
+ * (stored, or the read refused), so no read leaves unaudited.
  */
 export class RequestPolicy {
   private readonly facts: DataLoader<Address, AccessFacts> | undefined;
   private readonly audited = new Set<string>();
+  private readonly auditWrites: Promise<void>[] = [];
+  private auditFailure: Error | undefined;
 
   constructor(
     private readonly options: {
@@ -91,10 +95,25 @@ export class RequestPolicy {
     return canReadAlert(this.options.viewer, { ...alert, patient }, await this.factsOf(patient), this.now());
   }
 
+  /** May the viewer write for `patient` (records, documents): the contract's WRITE_RECORDS rule. */
+  async canWrite(patient: string): Promise<Decision> {
+    if (this.options.viewer.kind !== "account") return { allowed: false };
+    return canWrite(this.options.viewer, normalizeAddress(patient), await this.factsOf(patient), this.now());
+  }
+
   /** A doctor's or organization's own lists: only itself (not audited: no patient's data is read yet). */
   authorizeOwn(account: string, what: string): void {
     if (!canReadOwn(this.options.viewer, account))
       throw forbidden(`Only the account itself can read its ${what}.`);
+  }
+
+  /**
+   * Resolves once every audit entry of this request is stored; rejects with AuditUnavailableError when one
+   * could not be: the caller must then withhold what it read (fail closed).
+   */
+  async settled(): Promise<void> {
+    while (this.auditWrites.length > 0) await Promise.all(this.auditWrites.splice(0));
+    if (this.auditFailure) throw this.auditFailure;
   }
 
   /** Audit of an allowed read: nothing for the patient's own reads; once per request, patient, kind, rule. */
@@ -105,7 +124,7 @@ export class RequestPolicy {
     if (this.audited.has(key)) return;
     this.audited.add(key);
     const rule = decision.rule;
-    this.options.audit.record({
+    const write = this.options.audit.record({
       viewer: viewer.address,
       patient: normalizeAddress(patient),
       what,
@@ -117,5 +136,10 @@ export class RequestPolicy {
       requestId: this.options.requestId,
       readAt: this.now(),
     });
+    this.auditWrites.push(
+      write.catch((error: unknown) => {
+        this.auditFailure ??= error instanceof Error ? error : new AuditUnavailableError({ cause: error });
+      }),
+    );
   }
 }

@@ -56,22 +56,38 @@ describe("canRead", () => {
   test("behavior: open emergency access reads records and vitals", () => {
     const open: AccessFacts = {
       ...noFacts,
-      emergency: { openedAt: past, expiresAt: future, closedAt: null },
+      emergency: { openedAt: past, expiresAt: future, closedAt: null, doctorVerified: true },
     };
     expect(allowedKinds(open)).toEqual(["profile", "records", "vitals", "alerts"]);
     expect(canRead(viewer, patient, "vitals", open, now)).toMatchObject({ rule: { kind: "emergency" } });
     expect(
-      allowedKinds({ ...noFacts, emergency: { openedAt: past, expiresAt: past, closedAt: null } }),
+      allowedKinds({
+        ...noFacts,
+        emergency: { openedAt: past, expiresAt: past, closedAt: null, doctorVerified: true },
+      }),
     ).toEqual([]);
     expect(
-      allowedKinds({ ...noFacts, emergency: { openedAt: past, expiresAt: future, closedAt: past } }),
+      allowedKinds({
+        ...noFacts,
+        emergency: { openedAt: past, expiresAt: future, closedAt: past, doctorVerified: true },
+      }),
     ).toEqual([]);
+  });
+
+  test("behavior: emergency access needs the doctor verified now, as the contract's hasAccess", () => {
+    const unverified: AccessFacts = {
+      ...noFacts,
+      emergency: { openedAt: past, expiresAt: future, closedAt: null, doctorVerified: false },
+    };
+    expect(allowedKinds(unverified)).toEqual([]);
+    // A grant still counts for a doctor whose verification was withdrawn: only break-glass needs it.
+    expect(allowedKinds({ ...grant(1), emergency: unverified.emergency })).toEqual(["profile", "records"]);
   });
 
   test("behavior: a grant wins over emergency access in the audited rule", () => {
     const both: AccessFacts = {
       ...grant(1),
-      emergency: { openedAt: past, expiresAt: future, closedAt: null },
+      emergency: { openedAt: past, expiresAt: future, closedAt: null, doctorVerified: true },
     };
     expect(canRead(viewer, patient, "records", both, now)).toMatchObject({ rule: { kind: "grant" } });
     expect(canRead(viewer, patient, "vitals", both, now)).toMatchObject({ rule: { kind: "emergency" } });
@@ -96,7 +112,8 @@ describe("canRead", () => {
 describe("canReadAlert", () => {
   test("default", () => {
     const alert = { patient, recipients: [other] };
-    expect(canReadAlert(viewer, alert, noFacts, now)).toMatchObject({
+    const recipient: AccessFacts = { ...noFacts, alertRecipient: true };
+    expect(canReadAlert(viewer, alert, recipient, now)).toMatchObject({
       allowed: true,
       rule: { kind: "alert-recipient" },
     });
@@ -107,7 +124,13 @@ describe("canReadAlert", () => {
     expect(canReadAlert(account(patient), { patient, recipients: [] }, noFacts, now)).toMatchObject({
       rule: { kind: "self" },
     });
-    expect(canReadAlert({ kind: "anonymous" }, alert, noFacts, now)).toEqual({ allowed: false });
+    expect(canReadAlert({ kind: "anonymous" }, alert, recipient, now)).toEqual({ allowed: false });
+  });
+
+  test("behavior: a recipient the patient removed sees none of the alerts naming it", () => {
+    const alert = { patient, recipients: [other] };
+    expect(canReadAlert(viewer, alert, noFacts, now)).toEqual({ allowed: false });
+    expect(canRead(viewer, patient, "profile", noFacts, now)).toEqual({ allowed: false });
   });
 });
 

@@ -10,9 +10,12 @@ export type ReadKind = "profile" | "records" | "vitals" | "alerts" | "grants" | 
 export type AccessFacts = {
   /** The patient -> viewer grant, active or not (the current row of `grants`), or null. */
   grant: { scopes: number; grantedAt: Date; expiresAt: Date | null; revokedAt: Date | null } | null;
-  /** The patient's emergency access for the viewer (open or past), or null. */
-  emergency: { openedAt: Date; expiresAt: Date; closedAt: Date | null } | null;
-  /** The viewer is a designated alert recipient of the patient (now, or named by one of the alerts). */
+  /**
+   * The patient's emergency access for the viewer (open or past), or null. `doctorVerified`: the viewer is a
+   * doctor verified by a registrar NOW (the contract's `hasAccess` requires it for break-glass).
+   */
+  emergency: { openedAt: Date; expiresAt: Date; closedAt: Date | null; doctorVerified: boolean } | null;
+  /** The viewer is in the patient's CURRENT list of alert recipients (a removed recipient is not). */
   alertRecipient: boolean;
 };
 
@@ -47,7 +50,7 @@ export function isOpenEmergency(
   emergency: AccessFacts["emergency"],
   now: Date,
 ): emergency is NonNullable<AccessFacts["emergency"]> {
-  return !!emergency && emergency.closedAt === null && emergency.expiresAt > now;
+  return !!emergency && emergency.closedAt === null && emergency.expiresAt > now && emergency.doctorVerified;
 }
 
 /**
@@ -63,8 +66,10 @@ export function isOpenEmergency(
  * | grants          | yes     | no                      | no        | no                     |
  * | accessLog       | yes     | no                      | no        | no                     |
  *
- * A grant counts while it is not revoked and not expired; an emergency access while it is not closed and
- * not expired. Anonymous viewers and everyone else are denied.
+ * A grant counts while it is not revoked and not expired; an emergency access while it is not closed, not
+ * expired and the doctor is verified now (as the contract's `hasAccess`: a hospital withdrawing the
+ * verification ends break-glass at once); an alert recipient while the patient's current list names it.
+ * Anonymous viewers and everyone else are denied.
  */
 export function canRead(
   viewer: Viewer,
@@ -104,7 +109,7 @@ export function canRead(
 
 /**
  * One alert (a query row or a live event): readable by whoever may read the patient's alerts, and by the
- * recipients it names.
+ * recipients it names while they are still recipients (a recipient the patient removed sees none of them).
  */
 export function canReadAlert(
   viewer: Viewer,
@@ -115,7 +120,10 @@ export function canReadAlert(
   if (viewer.kind !== "account") return denied;
   const decision = canRead(viewer, alert.patient, "alerts", facts, now);
   if (decision.allowed && !decision.recipientOnly) return decision;
-  if (alert.recipients.some((recipient) => recipient.toLowerCase() === viewer.address)) {
+  if (
+    facts.alertRecipient &&
+    alert.recipients.some((recipient) => recipient.toLowerCase() === viewer.address)
+  ) {
     return { allowed: true, rule: { kind: "alert-recipient" }, recipientOnly: true };
   }
   return denied;
@@ -129,4 +137,33 @@ export function canReadOwn(viewer: Viewer, account: string): boolean {
 /** The message of every denial: the same whether the patient is unknown or access is missing. */
 export function denialMessage(what: ReadKind): string {
   return `Not allowed to read this patient's ${what === "accessLog" ? "access log" : what}.`;
+}
+
+/**
+ * May `viewer` write for `patient` (add a record, upload a document, share a document's key as its
+ * author)? The contract's rule (ConsentManager.hasAccess with WRITE_RECORDS, checked by RecordRegistry on
+ * every write): the patient itself (registered as a patient), or an active grant holding WRITE_RECORDS (2),
+ * whatever the grantee's role. Emergency access covers reads only (EMERGENCY_SCOPES), and alert recipients
+ * write nothing.
+ */
+export function canWrite(
+  viewer: Viewer,
+  patient: string,
+  facts: AccessFacts,
+  now: Date = new Date(),
+): Decision {
+  if (viewer.kind !== "account") return denied;
+  if (viewer.address === patient.toLowerCase())
+    return viewer.role === "patient"
+      ? { allowed: true, rule: { kind: "self" }, recipientOnly: false }
+      : denied;
+  const grant = isActiveGrant(facts.grant, now) ? facts.grant : null;
+  if (grant && (grant.scopes & Scope.WRITE_RECORDS) === Scope.WRITE_RECORDS) {
+    return {
+      allowed: true,
+      rule: { kind: "grant", scopes: grant.scopes, grantedAt: grant.grantedAt, expiresAt: grant.expiresAt },
+      recipientOnly: false,
+    };
+  }
+  return denied;
 }

@@ -7,11 +7,25 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/ind
 import type { Logger, Metrics } from "@carechain/common";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import type { AuditSink } from "../audit/audit-log.ts";
+import { auditPlugin } from "../audit/audit-plugin.ts";
 import type { Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
 import { GatewayError } from "../errors.ts";
-import { verifyViewerContext, viewerContextHeader } from "../gateway/viewer-context.ts";
-import { closeServer, executeGraphQL, HttpError, listen, sendGraphQLError, sendJson } from "../http.ts";
+import { limitsPlugin, requestPrecheck, subgraphLimits } from "../gateway/limits.ts";
+import {
+  type SubgraphRequestBody,
+  verifyViewerContext,
+  viewerContextHeader,
+} from "../gateway/viewer-context.ts";
+import {
+  closeServer,
+  executeGraphQL,
+  HttpError,
+  listen,
+  readJsonBody,
+  sendGraphQLError,
+  sendJson,
+} from "../http.ts";
 import { gatewayMetrics } from "../metrics.ts";
 import type { Limits } from "../options.ts";
 import { RequestPolicy } from "../policy/index.ts";
@@ -39,6 +53,12 @@ export type SubgraphDefinition<TLoaders = unknown> = {
   createLoaders?: (db: Database) => TLoaders;
 };
 
+/**
+ * Largest request a subgraph reads: the gateway's query plan part with its entity representations, which
+ * the gateway's cost limit bounds (an item costs at least 1).
+ */
+const maxSubgraphBodyBytes = 4 * 1024 * 1024;
+
 export type RunningSubgraph = { name: string; url: string; server: Server; close: () => Promise<void> };
 
 export async function startSubgraphServer<TLoaders>(options: {
@@ -56,11 +76,20 @@ export async function startSubgraphServer<TLoaders>(options: {
   const { definition, db, logger } = options;
   const log = logger.child({ subgraph: definition.name });
   const counter = gatewayMetrics(options.metrics).subgraphRequests;
+  const limits = subgraphLimits(options.limits);
+  const precheck = requestPrecheck(limits);
   const apollo = new ApolloServer<SubgraphContext<TLoaders>>({
     schema: buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers }),
     includeStacktraceInErrorResponses: false,
-    // Traces would go to Apollo's cloud through the gateway; we keep our own metrics.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // A viewer context is signed for one query text: no persisted-query registration around it.
+    persistedQueries: false,
+    // Traces would go to Apollo's cloud through the gateway; we keep our own metrics. The limits apply
+    // again: a subgraph does not take the gateway's word for what it is asked.
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      auditPlugin<SubgraphContext<TLoaders>>(log),
+      limitsPlugin<SubgraphContext<TLoaders>>(limits),
+    ],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, log),
   });
   await apollo.start();
@@ -77,30 +106,47 @@ export async function startSubgraphServer<TLoaders>(options: {
     });
 
     async function handle() {
+      // The gateway POSTs; the viewer context is checked against the body, so nothing else is taken.
+      if (req.method !== "POST") {
+        res.setHeader("allow", "POST");
+        return sendGraphQLError(res, 405, "BAD_REQUEST", "Subgraphs take POST requests from the gateway.");
+      }
+      const header = req.headers[viewerContextHeader];
+      // Without a header nothing is read: the refusal below needs no body.
+      const body = header ? await readJsonBody(req, maxSubgraphBodyBytes) : undefined;
       let viewerContext: Awaited<ReturnType<typeof verifyViewerContext>>;
       try {
-        const header = req.headers[viewerContextHeader];
-        viewerContext = await verifyViewerContext(options.secret, Array.isArray(header) ? header[0] : header);
+        viewerContext = await verifyViewerContext(
+          options.secret,
+          Array.isArray(header) ? header[0] : header,
+          (body ?? {}) as SubgraphRequestBody,
+        );
       } catch (error) {
         const gatewayError = error as GatewayError;
         counter.inc({ subgraph: definition.name, outcome: gatewayError.code.toLowerCase() });
         return sendGraphQLError(res, gatewayError.status, gatewayError.code, gatewayError.shortMessage);
       }
       counter.inc({ subgraph: definition.name, outcome: "accepted" });
-      await executeGraphQL(apollo, req, res, async () => ({
-        viewer: viewerContext.viewer,
-        requestId: viewerContext.requestId,
-        db,
-        limits: options.limits,
-        loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
-        policy: new RequestPolicy({
-          db,
+      await executeGraphQL(
+        apollo,
+        req,
+        res,
+        async () => ({
           viewer: viewerContext.viewer,
           requestId: viewerContext.requestId,
-          audit: options.audit,
-          channel: "query",
+          db,
+          limits: options.limits,
+          loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
+          policy: new RequestPolicy({
+            db,
+            viewer: viewerContext.viewer,
+            requestId: viewerContext.requestId,
+            audit: options.audit,
+            channel: "query",
+          }),
         }),
-      }));
+        { body, precheck },
+      );
     }
   });
   const base = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");

@@ -5,7 +5,7 @@
  * fresh wallet and a token from the real Sign-In with Ethereum flow.
  */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import {
   type Common,
   createCommon,
@@ -13,23 +13,17 @@ import {
   createSilentLogger,
   type LogLevel,
 } from "@carechain/common";
-import {
-  createKafka,
-  createTestSchema,
-  getStack,
-  type TestSchema,
-  uniqueTopic,
-} from "@carechain/stack/testing";
+import { createTestSchema, getStack, type TestSchema } from "@carechain/stack/testing";
 import type { GraphQLFormattedError } from "graphql";
-import type { Kafka } from "kafkajs";
 import type { Address, Hex, PrivateKeyAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { AuditLog } from "../audit/audit-log.ts";
+import { type AuditLog, createAuditLog } from "../audit/audit-log.ts";
 import { signIn } from "../client/sign-in.ts";
 import { upMigrationSql } from "../database/migrate.ts";
 import { createDatabase, type Database } from "../database/pool.ts";
 import { composeSupergraph } from "../gateway/compose.ts";
 import { type RunningGateway, startGateway } from "../gateway/server.ts";
+import { gatewayMetrics } from "../metrics.ts";
 import { defaultLimits, type GatewayOptions, type Limits } from "../options.ts";
 import {
   ourSubgraphs,
@@ -43,11 +37,8 @@ import {
 // the same for the real processes.
 process.env.APOLLO_TELEMETRY_DISABLED = "true";
 
-/** The projector's migration: the gateway's tests build the same tables, without the projector. */
-const projectionsMigration = new URL(
-  "../../../indexer/src/database/migrations/1732400000000_projections.sql",
-  import.meta.url,
-);
+/** The projector's migrations: the gateway's tests build the same tables, without the projector. */
+const projectionMigrations = new URL("../../../indexer/src/database/migrations/", import.meta.url);
 
 export const testChainId = 31_337;
 const testDomain = "carechain.test";
@@ -424,9 +415,6 @@ export type TestGateway = {
   schema: TestSchema;
   fixtures: Fixtures;
   audit: AuditLog;
-  /** The Kafka topic prefix (subscriptions on): events go to `${topicPrefix}.events.v1`. */
-  topicPrefix: string | undefined;
-  kafka: Kafka | undefined;
   supergraphSdl: string;
   /** POST /graphql as `token` (or anonymous). */
   query<T = Record<string, unknown>>(
@@ -444,10 +432,25 @@ export type TestGateway = {
   stop(): Promise<void>;
 };
 
+/** The projector's tables in `db`'s projection schema, from its own migrations, in order. */
+export async function createProjectionTables(db: Database): Promise<void> {
+  const client = await db.pool.connect();
+  try {
+    await client.query(`SET search_path TO ${db.projection}`);
+    for (const file of (await readdir(projectionMigrations)).filter((f) => f.endsWith(".sql")).sort()) {
+      await client.query(upMigrationSql(await readFile(new URL(file, projectionMigrations), "utf8")));
+    }
+    await client.query("RESET search_path");
+  } finally {
+    client.release();
+  }
+}
+
 /**
  * Starts our subgraphs (plus `extraSubgraphs`) and the gateway in this process on free 127.0.0.1 ports,
- * composing the supergraph from them, over a fresh schema. `subscriptions: true` also creates an events
- * topic and starts the Kafka feed (then wait for `gateway.subscriptionsReady`).
+ * composing the supergraph from them, over a fresh schema. `subscriptions: true` also starts the event
+ * feed reader over the schema's `event_feed` (then wait for `gateway.subscriptionsReady`; write events
+ * with the projector's `appendFeed`).
  */
 export async function createTestGateway(
   options: {
@@ -467,39 +470,12 @@ export async function createTestGateway(
     max: 8,
   });
   try {
-    const migration = upMigrationSql(await readFile(projectionsMigration, "utf8"));
-    const client = await db.pool.connect();
-    try {
-      await client.query(`SET search_path TO ${db.projection}`);
-      await client.query(migration);
-      await client.query("RESET search_path");
-    } finally {
-      client.release();
-    }
-
-    let topicPrefix: string | undefined;
-    let kafka: Kafka | undefined;
-    if (options.subscriptions) {
-      topicPrefix = uniqueTopic("gateway");
-      kafka = createKafka("gateway-test");
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await admin.createTopics({
-          topics: [{ topic: `${topicPrefix}.events.v1`, numPartitions: 2 }],
-          waitForLeaders: true,
-        });
-      } finally {
-        await admin.disconnect();
-      }
-    }
+    await createProjectionTables(db);
 
     const gatewayOptions: GatewayOptions = {
       databaseUrl: getStack().databaseUrl,
       projectionSchema: schema.schema,
       gatewaySchema: schema.schema,
-      kafkaBrokers: getStack().kafkaBrokers,
-      kafkaTopicPrefix: topicPrefix ?? "unused",
       host: "127.0.0.1",
       port: 0,
       jwtSecret: randomBytes(32).toString("hex"),
@@ -516,7 +492,7 @@ export async function createTestGateway(
       supergraphPath: "(composed in the test)",
       limits: { ...defaultLimits, ...options.limits },
       audit: {
-        flushIntervalMs: options.audit?.flushIntervalMs ?? 50,
+        flushIntervalMs: options.audit?.flushIntervalMs ?? 0,
         maxBatchRows: options.audit?.maxBatchRows ?? 500,
       },
     };
@@ -525,12 +501,13 @@ export async function createTestGateway(
         ? createLogger({ service: "gateway-test", level: options.logLevel })
         : createSilentLogger(),
     });
-    const audit = new AuditLog({
+    const audit = createAuditLog({
       db,
       logger: common.logger,
-      flushIntervalMs: gatewayOptions.audit.flushIntervalMs,
-      maxBatchRows: gatewayOptions.audit.maxBatchRows,
-    }).start();
+      metrics: gatewayMetrics(common.metrics),
+      owner: "all",
+      ...gatewayOptions.audit,
+    });
     const running = await startSubgraphs(common, { db, audit, extra: options.extraSubgraphs ?? [] });
     const definitions = [...Object.values(ourSubgraphs), ...(options.extraSubgraphs ?? [])];
     const supergraphSdl = composeSupergraph(
@@ -540,7 +517,12 @@ export async function createTestGateway(
         url: running.urls[definition.name]!,
       })),
     );
-    const gateway = await startGateway(common, { db, supergraphSdl, kafka: kafka ?? null, audit });
+    const gateway = await startGateway(common, {
+      db,
+      supergraphSdl,
+      subscriptions: options.subscriptions ?? false,
+      audit,
+    });
     const fixtures = new Fixtures(db);
 
     const harness: TestGateway = {
@@ -551,8 +533,6 @@ export async function createTestGateway(
       schema,
       fixtures,
       audit,
-      topicPrefix,
-      kafka,
       supergraphSdl,
       async query<T>(query: string, requestOptions: Parameters<TestGateway["query"]>[1] = {}) {
         const response = await fetch(gateway.graphqlUrl, {

@@ -130,9 +130,9 @@ export const identityResolvers = {
         at: Date;
       }>(
         `SELECT event_id AS id, action, grantee, scopes, expires_at AS "expiresAt", reason_hash AS "reasonHash",
-                block_number::float8 AS "blockNumber", log_index AS "logIndex", block_time AS at
+                block_number::float8 AS "blockNumber", log_index::float8 AS "logIndex", block_time AS at
            FROM ${ctx.db.projection}.grant_history
-          WHERE patient = $1 AND ($2::bigint IS NULL OR (block_number, log_index) < ($2::bigint, $3::int))
+          WHERE patient = $1 AND ($2::bigint IS NULL OR (block_number, log_index) < ($2::bigint, $3::bigint))
           ORDER BY block_number DESC, log_index DESC LIMIT $4`,
         [parent.address, after?.[0] ?? null, after?.[1] ?? null, first + 1],
       );

@@ -1,14 +1,20 @@
-// Watches the stack's long-running servers: the first one to exit unasked resolves `crashed`, and every
-// such exit goes to the listeners (also those added later, which hear of an earlier crash at once).
+// Watches the stack's long-running servers: the first one to exit unasked (or, when supervised, the first
+// one supervision gives up on) resolves `crashed`, and every such exit goes to the listeners (also those
+// added later, which hear of an earlier crash at once).
 import type { ServerExitedError } from "./errors.ts";
-import type { ManagedProcess } from "./processes.ts";
 
 export interface CrashWatch {
   crashed: Promise<ServerExitedError>;
   onCrash(listener: (error: ServerExitedError) => void): void;
 }
 
-export function watchCrashes(servers: ManagedProcess[]): CrashWatch {
+/** A ManagedProcess, or a Supervised one (whose onCrash means: gave up restarting it). */
+export interface Watched {
+  exitError(): ServerExitedError | undefined;
+  onCrash(listener: (error: ServerExitedError) => void): unknown;
+}
+
+export function watchCrashes(servers: Watched[]): CrashWatch {
   const listeners = new Set<(error: ServerExitedError) => void>();
   const seen: ServerExitedError[] = [];
   let resolveCrashed: (error: ServerExitedError) => void = () => {};
@@ -23,7 +29,8 @@ export function watchCrashes(servers: ManagedProcess[]): CrashWatch {
   for (const server of servers) {
     server.onCrash(report);
     // It may have died between becoming healthy and now, before anyone listened.
-    if (!server.running) report(server.exitError()!);
+    const exited = server.exitError();
+    if (exited) report(exited);
   }
   return {
     crashed,

@@ -24,15 +24,28 @@ const SERVICES = [
   "gateway",
 ];
 
+/** The one variable Compose requires (docker-compose.yml ships no default secret). */
+const requiredEnv = { JWT_SECRET: "0123456789abcdef0123456789abcdef0123456789abcdef" };
+
 let compose: (...args: string[]) => Promise<string>;
+/** Compose with exactly this environment added to ours minus JWT_SECRET. */
+let composeWith: (env: Record<string, string>, ...args: string[]) => Promise<string>;
 
 beforeAll(async () => {
   const { stdout } = await run("bash", [join(repoRoot, "scripts", "ensure-docker-compose.sh")], {
     timeout: 280_000,
   });
   const [command, ...prefix] = stdout.trim().split(" ");
-  compose = async (...args) =>
-    (await run(command!, [...prefix, "-f", composeFile, ...args], { cwd: repoRoot, timeout: 60_000 })).stdout;
+  const { JWT_SECRET: _ours, ...base } = process.env;
+  composeWith = async (env, ...args) =>
+    (
+      await run(command!, [...prefix, "-f", composeFile, ...args], {
+        cwd: repoRoot,
+        timeout: 60_000,
+        env: { ...base, ...env },
+      })
+    ).stdout;
+  compose = (...args) => composeWith(requiredEnv, ...args);
 }, 300_000);
 
 /** Each service's block of the normalised `config` output (two-space indented YAML under `services:`). */
@@ -70,11 +83,70 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  test("behavior: every long-running service restarts by itself and has a healthcheck; the pipeline's hit their /health", async () => {
+    const blocks = serviceBlocks(await compose("config"));
+    // One-shot jobs (a deploy) disable their healthcheck and do not restart: checked above.
+    // (Compose v1 writes `disable: true` as `test: [NONE]`.)
+    const oneShot = (block: string) =>
+      /^ {4}healthcheck:\n {6}(disable: true|test:\n {6,8}- NONE$)/m.test(block);
+    const longRunning = [...blocks].filter(([, block]) => !oneShot(block));
+    expect(longRunning.map(([name]) => name)).toEqual(expect.arrayContaining(SERVICES));
+    const healthcheckOf = (block: string) =>
+      (block.split(/^ {4}healthcheck:\n/m)[1]?.split(/^ {4}\S/m)[0] ?? "").replace(/\n\s+/g, " ");
+    for (const [name, block] of longRunning) {
+      expect(block, `${name} restart`).toMatch(
+        /^ {4}restart: ['"]?(unless-stopped|always|on-failure(:\d+)?)['"]?$/m,
+      );
+      expect(healthcheckOf(block), `${name} healthcheck`).toMatch(/(^|\s)test: /);
+    }
+    // The pipeline's services: GET /health on the port the service itself is told to serve it on.
+    const healthPorts = {
+      "indexer-ingest": "INGEST_HEALTH_PORT",
+      "indexer-projector": "PROJECTOR_HEALTH_PORT",
+      gateway: "GATEWAY_PORT",
+    };
+    for (const [name, variable] of Object.entries(healthPorts)) {
+      const block = blocks.get(name) ?? "";
+      const port = new RegExp(`^ {6}${variable}: ['"]?(\\d+)['"]?$`, "m").exec(block)?.[1];
+      expect(port, `${name} ${variable}`).toBeDefined();
+      expect(healthcheckOf(block), name).toContain(`http://127.0.0.1:${port}/health`);
+    }
+  });
+
   test("behavior: host ports are bound to 127.0.0.1 only", () => {
     const portLines = readFileSync(composeFile, "utf8")
       .split("\n")
       .filter((line) => /^\s*-\s*"?[\w.]*:?\d+:\d+"?\s*(#.*)?$/.test(line));
-    expect(portLines.length).toBeGreaterThanOrEqual(9);
+    expect(portLines.length).toBeGreaterThanOrEqual(8);
     for (const line of portLines) expect(line).toMatch(/^\s*-\s*"127\.0\.0\.1:\d+:\d+"/);
+  });
+
+  test("error: Compose refuses to start without JWT_SECRET (no default secret)", async () => {
+    const error = await composeWith({}, "config", "-q").then(
+      () => undefined,
+      (caught: unknown) => caught as { stderr?: string },
+    );
+    expect(error, "compose config succeeded without JWT_SECRET").toBeDefined();
+    expect(error?.stderr).toMatch(/JWT_SECRET/);
+    const normalised = await compose("config");
+    expect(normalised).toContain(requiredEnv.JWT_SECRET);
+    expect(normalised).not.toMatch(/change-me/);
+  });
+
+  test("behavior: graph-node's GraphQL query ports (8000, 8001) are not published on the host", async () => {
+    // Its API has no permission checks: reachable inside the Compose network only.
+    const graphNode = serviceBlocks(await compose("config")).get("graph-node") ?? "";
+    // Until the next key of the service (list items may sit at the key's indent, as Compose v1 writes them).
+    const ports = graphNode.split(/^ {4}ports:\n/m)[1]?.split(/^ {4}[\w-]+:/m)[0] ?? "";
+    expect(ports).not.toBe("");
+    // Short syntax (`- 127.0.0.1:8020:8020/tcp`) or long syntax (`target: 8020`), depending on the Compose.
+    const targets = [
+      ...[...ports.matchAll(/^\s*- (?:[\d.]*:)?\d*:?(\d+)(?:\/\w+)?\s*$/gm)].map((m) => Number(m[1])),
+      ...[...ports.matchAll(/^\s*target: (\d+)/gm)].map((m) => Number(m[1])),
+    ];
+    expect(targets.length).toBeGreaterThan(0);
+    expect(targets).not.toContain(8000);
+    expect(targets).not.toContain(8001);
+    expect(ports).not.toMatch(/0\.0\.0\.0/);
   });
 });

@@ -9,11 +9,18 @@ export { createLogger, type Logger, silentLogger } from "./logger.ts";
 export { freePort, HOST, isListening } from "./ports.ts";
 export { checkPostgres, redact } from "./postgres.ts";
 export {
+  defaultRestartPolicy,
   type ExitInfo,
   isAlive,
   ManagedProcess,
+  type RestartPolicy,
+  RestartsExhaustedError,
   readTail,
   type SpawnSpec,
+  type StartProcess,
+  Supervised,
+  type SupervisedStatus,
+  type SupervisionEvent,
   type WaitOptions,
   withTimeout,
 } from "./processes.ts";
@@ -27,6 +34,7 @@ export {
 } from "./run-state.ts";
 export {
   type RunningStack,
+  restartNote,
   type ServerInfo,
   type ServerName,
   type StackEndpoints,

@@ -3,8 +3,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { MissingToolError, ServerExitedError, StartupTimeoutError, ToolFailedError } from "./errors.ts";
-import { isAlive, ManagedProcess, runTool, type SpawnSpec } from "./processes.ts";
+import {
+  MissingToolError,
+  ServerExitedError,
+  StartAbortedError,
+  StartupTimeoutError,
+  ToolFailedError,
+} from "./errors.ts";
+import {
+  isAlive,
+  ManagedProcess,
+  RestartsExhaustedError,
+  runTool,
+  type SpawnSpec,
+  type StartProcess,
+  Supervised,
+  type SupervisionEvent,
+} from "./processes.ts";
 
 function groupExists(pgid: number): boolean {
   try {
@@ -103,5 +118,179 @@ describe("runTool", () => {
     await expect(
       runTool(sh("ok", "exit 0"), { timeoutMs: 10_000, retryable: false }),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe("Supervised", () => {
+  /** A start that spawns `node -e <script(n)>` for the n-th start (1-based) and counts the starts. */
+  const starter = (script: (n: number) => string) => {
+    let starts = 0;
+    const start: StartProcess = async (register) => {
+      starts += 1;
+      const child = await ManagedProcess.spawn({
+        name: "flaky",
+        command: process.execPath,
+        args: ["-e", script(starts)],
+        cwd: dir,
+        logFile: join(dir, "flaky.log"),
+      });
+      register(child);
+      await child.waitUntil(async () => true, { what: "nothing", timeoutMs: 10_000 });
+      return child;
+    };
+    return { start, starts: () => starts };
+  };
+  const crashSoon = `console.log("up, about to fail"); setTimeout(() => process.exit(3), 200)`;
+  const stayUp = `console.log("up and serving"); setInterval(() => {}, 1000)`;
+
+  async function until(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+
+  test("behavior: a process that crashes is started again, each delay double the one before", async () => {
+    const flaky = starter((n) => (n <= 3 ? crashSoon : stayUp));
+    const events: SupervisionEvent[] = [];
+    const supervised = await Supervised.start("flaky", flaky.start, {
+      policy: { initialDelayMs: 50, maxDelayMs: 10_000, maxCrashes: 10 },
+      onEvent: (event) => events.push(event),
+    });
+    const gaveUp: unknown[] = [];
+    supervised.onCrash((error) => gaveUp.push(error));
+    try {
+      await until("the 4th start", () => supervised.status().restarts === 3);
+      const crashes = events.flatMap((e) => (e.kind === "crashed" ? [e] : []));
+      expect(crashes.map((e) => [e.attempt, e.delayMs])).toEqual([
+        [1, 50],
+        [2, 100],
+        [3, 200],
+      ]);
+      expect(crashes[0]!.error).toMatchObject({ server: "flaky", exitCode: 3 });
+      expect(
+        events.filter((e) => e.kind === "restarted").map((e) => e.kind === "restarted" && e.restarts),
+      ).toEqual([1, 2, 3]);
+      expect(supervised.status()).toMatchObject({ name: "flaky", state: "running", restarts: 3 });
+      expect(supervised.process?.running).toBe(true);
+      expect(gaveUp).toEqual([]);
+    } finally {
+      await supervised.stop(1_000);
+    }
+    expect(supervised.status().state).toBe("stopped");
+    expect(flaky.starts()).toBe(4);
+  });
+
+  test("error: it gives up, loudly, at the maxCrashes-th crash within the window", async () => {
+    const flaky = starter(() => crashSoon);
+    const supervised = await Supervised.start("flaky", flaky.start, {
+      policy: { initialDelayMs: 20, maxCrashes: 3, windowMs: 60_000 },
+    });
+    const error = await new Promise<ServerExitedError>((resolve) => supervised.onCrash(resolve));
+    expect(error).toBeInstanceOf(RestartsExhaustedError);
+    expect(error).toMatchObject({ server: "flaky", exitCode: 3, crashes: 3 });
+    expect(error.message).toMatch(/^flaky crashed 3 times within 60 s: gave up restarting it/);
+    expect(error.message).toContain("up, about to fail");
+    expect(supervised.status()).toMatchObject({ state: "gave-up", restarts: 2, pid: undefined });
+    expect(supervised.exitError()).toBe(error);
+    expect(flaky.starts()).toBe(3);
+    await supervised.stop(1_000);
+    expect(supervised.status().state).toBe("gave-up");
+  });
+
+  test("behavior: a process that ran longer than resetAfterMs starts the series over", async () => {
+    // 1st: crashes at once; 2nd: runs 800 ms (> resetAfterMs) then crashes; 3rd: stays up.
+    const flaky = starter((n) =>
+      n === 1 ? crashSoon : n === 2 ? "setTimeout(() => process.exit(4), 800)" : stayUp,
+    );
+    const events: SupervisionEvent[] = [];
+    const supervised = await Supervised.start("flaky", flaky.start, {
+      policy: { initialDelayMs: 50, resetAfterMs: 400 },
+      onEvent: (event) => events.push(event),
+    });
+    try {
+      await until("the 3rd start", () => supervised.status().restarts === 2);
+      const crashes = events.flatMap((e) => (e.kind === "crashed" ? [[e.attempt, e.delayMs]] : []));
+      expect(crashes).toEqual([
+        [1, 50],
+        [1, 50],
+      ]);
+    } finally {
+      await supervised.stop(1_000);
+    }
+  });
+
+  test("behavior: stop() during the delay cancels the restart and reports no crash", async () => {
+    const flaky = starter(() => crashSoon);
+    const supervised = await Supervised.start("flaky", flaky.start, { policy: { initialDelayMs: 60_000 } });
+    const gaveUp: unknown[] = [];
+    supervised.onCrash((error) => gaveUp.push(error));
+    await until("the crash", () => supervised.status().state === "restarting");
+    const status = supervised.status();
+    expect(status).toMatchObject({ state: "restarting", attempt: 1, pid: undefined });
+    expect(status.nextAttemptAt).toBeGreaterThan(Date.now());
+    await supervised.stop(1_000);
+    await sleep(200);
+    expect(supervised.status().state).toBe("stopped");
+    expect(flaky.starts()).toBe(1);
+    expect(gaveUp).toEqual([]);
+  });
+
+  test("args: retryFirstStart: a first start whose process exits is retried; an abort cancels the retries", async () => {
+    // Exits before it is ready on the first start (a server it needs not up yet), stays up on the second.
+    const notYet = `console.log("missing a dependency"); process.exit(5)`;
+    const flaky = starter((n) => (n === 1 ? notYet : stayUp));
+    const events: SupervisionEvent[] = [];
+    const start: StartProcess = async (register) => {
+      const child = await flaky.start(register);
+      // Ready once it says so; an exit before that fails the wait with ServerExitedError.
+      await child.waitUntil(async () => child.tail().includes("up and serving"), {
+        what: "up and serving",
+        timeoutMs: 20_000,
+      });
+      return child;
+    };
+    const supervised = await Supervised.start("flaky", start, {
+      policy: { initialDelayMs: 20 },
+      retryFirstStart: true,
+      onEvent: (event) => events.push(event),
+    });
+    try {
+      expect(supervised.status()).toMatchObject({ state: "running", restarts: 1 });
+      expect(events.map((e) => e.kind)).toEqual(["crashed", "restarted"]);
+      expect(flaky.starts()).toBe(2);
+    } finally {
+      await supervised.stop(1_000);
+    }
+
+    const abort = new AbortController();
+    const never = starter(() => notYet);
+    const starting = Supervised.start(
+      "flaky",
+      async (register) => {
+        const child = await never.start(register);
+        await child.waitUntil(async () => false, { what: "never", timeoutMs: 20_000 });
+        return child;
+      },
+      { policy: { initialDelayMs: 60_000 }, retryFirstStart: true, signal: abort.signal },
+    );
+    await until("the first attempt", () => never.starts() === 1);
+    await sleep(500);
+    abort.abort();
+    await expect(starting).rejects.toBeInstanceOf(StartAbortedError);
+    expect(never.starts()).toBe(1);
+  });
+
+  test("error: a first start that fails is thrown, not retried, and what it spawned is stopped", async () => {
+    let spawned: ManagedProcess | undefined;
+    const start: StartProcess = async (register) => {
+      spawned = await ManagedProcess.spawn(sh("never-ready", "echo booting; exec sleep 30"));
+      register(spawned);
+      await spawned.waitUntil(async () => false, { what: "a miracle", timeoutMs: 300 });
+      return spawned;
+    };
+    await expect(Supervised.start("never-ready", start)).rejects.toBeInstanceOf(StartupTimeoutError);
+    expect(spawned?.running).toBe(false);
   });
 });

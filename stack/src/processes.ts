@@ -241,3 +241,278 @@ export function readTail(file: string, lines: number): string {
     return "";
   }
 }
+
+// Supervision: a long-running process that is started again when it exits unasked, after a delay that
+// doubles with every crash in a row (0.5 s, 1 s, 2 s, ... up to 30 s; a process that ran a while starts the
+// series over), until it has crashed too often within a window: then it gives up, loudly (onCrash), and
+// whoever owns it decides (npm start stops everything, as it did on any crash before).
+
+export interface RestartPolicy {
+  /** Delay before the first restart; doubles with every further crash in a row. */
+  initialDelayMs: number;
+  /** The delay stops doubling here. */
+  maxDelayMs: number;
+  /** A process that ran this long before it crashed starts the series over (`initialDelayMs` again). */
+  resetAfterMs: number;
+  /** Give up at the `maxCrashes`-th crash within `windowMs` (failed restart attempts count too). */
+  maxCrashes: number;
+  windowMs: number;
+}
+
+export const defaultRestartPolicy: RestartPolicy = {
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  resetAfterMs: 60_000,
+  maxCrashes: 5,
+  windowMs: 120_000,
+};
+
+export interface SupervisedStatus {
+  name: string;
+  /** running; restarting (waiting out the delay or starting again); gave-up; stopped (asked to). */
+  state: "running" | "restarting" | "gave-up" | "stopped";
+  /** The current process (undefined while restarting). */
+  pid: number | undefined;
+  /** Restarts that brought it back so far. */
+  restarts: number;
+  /** While restarting: which attempt of the current series (1 after a first crash). */
+  attempt: number | undefined;
+  /** While waiting out the delay: when the next attempt begins (epoch ms). */
+  nextAttemptAt: number | undefined;
+}
+
+export type SupervisionEvent =
+  | { kind: "crashed"; name: string; error: Error; attempt: number; delayMs: number }
+  | { kind: "restarted"; name: string; pid: number; restarts: number; downMs: number }
+  | { kind: "gave-up"; name: string; error: RestartsExhaustedError };
+
+/** A supervised process crashed `crashes` times within the policy's window: it is not restarted again. */
+export class RestartsExhaustedError extends ServerExitedError {
+  constructor(
+    last: ServerExitedError,
+    readonly crashes: number,
+    windowMs: number,
+    lastFailure?: Error,
+  ) {
+    super(last.server, last.exitCode, last.signal, last.logTail, last.logFile);
+    const failure =
+      lastFailure && lastFailure !== last ? `\nlast restart attempt: ${lastFailure.message}` : "";
+    this.message = `${last.server} crashed ${crashes} times within ${windowMs / 1000} s: gave up restarting it${failure}\n${last.message}`;
+  }
+}
+
+/** Starts the process and waits until it is ready; `register` gets it as soon as it is spawned. */
+export type StartProcess = (register: (process: ManagedProcess) => void) => Promise<ManagedProcess>;
+
+export interface SuperviseOptions {
+  policy?: Partial<RestartPolicy>;
+  /** How long a stop waits for a graceful exit (ManagedProcess.stop). */
+  stopTimeoutMs?: number;
+  onEvent?: (event: SupervisionEvent) => void;
+  /**
+   * Supervised.start: a first start whose process exits (a server it needs not quite ready yet) is retried
+   * like a crash; one that times out or cannot spawn is thrown at once.
+   */
+  retryFirstStart?: boolean;
+  /** Supervised.start: cancels the first start (which then rejects with StartAbortedError). */
+  signal?: AbortSignal;
+}
+
+export class Supervised {
+  readonly policy: RestartPolicy;
+  private current: ManagedProcess | undefined;
+  /** A process spawned by an attempt still in progress (stopped with it). */
+  private starting: ManagedProcess | undefined;
+  private upSince = Date.now();
+  private state: SupervisedStatus["state"] = "running";
+  private restarts = 0;
+  private inRow = 0;
+  private crashTimes: number[] = [];
+  private nextAttemptAt: number | undefined;
+  private gaveUp: RestartsExhaustedError | undefined;
+  private readonly wake = new AbortController();
+  private readonly listeners = new Set<(error: ServerExitedError) => void>();
+  private readonly eventListeners = new Set<(event: SupervisionEvent) => void>();
+
+  private constructor(
+    readonly name: string,
+    private readonly start: StartProcess,
+    private readonly options: SuperviseOptions,
+  ) {
+    this.policy = { ...defaultRestartPolicy, ...options.policy };
+    if (options.onEvent) this.eventListeners.add(options.onEvent);
+  }
+
+  /**
+   * Starts it the first time; a failure there is thrown (and what was spawned stopped), not retried
+   * unless `retryFirstStart` and the process exited.
+   */
+  static async start(name: string, start: StartProcess, options: SuperviseOptions = {}): Promise<Supervised> {
+    const supervised = new Supervised(name, start, options);
+    const onAbort = () => void supervised.stop();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (options.signal?.aborted) throw new StartAbortedError(`start of ${name} was cancelled`);
+      supervised.adopt(await supervised.attempt());
+    } catch (error) {
+      const cancelled = () => supervised.state === "stopped";
+      if (cancelled()) throw new StartAbortedError(`start of ${name} was cancelled`, { cause: error });
+      if (!(options.retryFirstStart && error instanceof ServerExitedError)) throw error;
+      await supervised.recover(error);
+      if (supervised.gaveUp) throw supervised.gaveUp;
+      if (cancelled()) throw new StartAbortedError(`start of ${name} was cancelled`);
+    } finally {
+      // Once started, its owner stops it (in the order it chooses).
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+    return supervised;
+  }
+
+  /** Supervises a process started elsewhere; `start` starts it again after a crash. */
+  static adopt(process: ManagedProcess, start: StartProcess, options: SuperviseOptions = {}): Supervised {
+    const supervised = new Supervised(process.name, start, options);
+    supervised.adopt(process);
+    return supervised;
+  }
+
+  /** The current process; undefined while restarting. */
+  get process(): ManagedProcess | undefined {
+    return this.current?.running ? this.current : undefined;
+  }
+
+  /** False once it gave up or was stopped. */
+  get running(): boolean {
+    return this.state === "running" || this.state === "restarting";
+  }
+
+  status(): SupervisedStatus {
+    const restarting = this.state === "restarting";
+    return {
+      name: this.name,
+      state: this.state,
+      pid: this.process?.pid,
+      restarts: this.restarts,
+      attempt: restarting ? this.inRow : undefined,
+      nextAttemptAt: restarting ? this.nextAttemptAt : undefined,
+    };
+  }
+
+  /** The error it gave up with (undefined until then). */
+  exitError(): RestartsExhaustedError | undefined {
+    return this.gaveUp;
+  }
+
+  /** Calls `listener` when it gives up: a crash supervision could not heal. */
+  onCrash(listener: (error: ServerExitedError) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onEvent(listener: (event: SupervisionEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Stops the process (and any restart in progress); never throws. */
+  async stop(timeoutMs = this.options.stopTimeoutMs ?? 15_000): Promise<void> {
+    if (this.state !== "gave-up") this.state = "stopped";
+    this.wake.abort();
+    await Promise.allSettled([this.current?.stop(timeoutMs), this.starting?.stop(timeoutMs)]);
+  }
+
+  private adopt(process: ManagedProcess): void {
+    this.current = process;
+    this.upSince = Date.now();
+    // It may have died between becoming ready and now, before anyone listened.
+    if (!process.running) {
+      void this.recover(process.exitError()!);
+      return;
+    }
+    process.onCrash((error) => void this.recover(error));
+  }
+
+  /** One start: spawned, waited for; what it spawned is stopped when it fails. */
+  private async attempt(): Promise<ManagedProcess> {
+    try {
+      const process = await this.start((spawned) => {
+        this.starting = spawned;
+      });
+      if (this.state === "stopped") throw new StartAbortedError(`restart of ${this.name} was cancelled`);
+      return process;
+    } catch (error) {
+      await this.starting?.stop(0);
+      throw error;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  private async recover(exit: ServerExitedError): Promise<void> {
+    if (!this.running) return;
+    const downSince = Date.now();
+    if (downSince - this.upSince >= this.policy.resetAfterMs) this.inRow = 0;
+    // Whatever the dead process left in its group (PostgreSQL's backends) must not hold its port or data.
+    if (this.current) await killGroup(this.current);
+    let failure: Error = exit;
+    for (;;) {
+      if (!this.running) return;
+      const now = Date.now();
+      this.crashTimes = [...this.crashTimes.filter((t) => now - t < this.policy.windowMs), now];
+      if (this.crashTimes.length >= this.policy.maxCrashes) {
+        this.state = "gave-up";
+        this.gaveUp = new RestartsExhaustedError(exit, this.crashTimes.length, this.policy.windowMs, failure);
+        this.emit({ kind: "gave-up", name: this.name, error: this.gaveUp });
+        for (const listener of this.listeners) listener(this.gaveUp);
+        return;
+      }
+      this.inRow += 1;
+      const delayMs = Math.min(this.policy.initialDelayMs * 2 ** (this.inRow - 1), this.policy.maxDelayMs);
+      this.state = "restarting";
+      this.nextAttemptAt = now + delayMs;
+      this.emit({ kind: "crashed", name: this.name, error: failure, attempt: this.inRow, delayMs });
+      await sleep(delayMs, undefined, { signal: this.wake.signal }).catch(() => undefined);
+      this.nextAttemptAt = undefined;
+      if (!this.running) return;
+      try {
+        const process = await this.attempt();
+        this.restarts += 1;
+        this.state = "running";
+        this.adopt(process);
+        this.emit({
+          kind: "restarted",
+          name: this.name,
+          pid: process.pid,
+          restarts: this.restarts,
+          downMs: Date.now() - downSince,
+        });
+        return;
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+  }
+
+  private emit(event: SupervisionEvent): void {
+    for (const listener of this.eventListeners) {
+      try {
+        listener(event);
+      } catch {
+        // a listener's failure is not the supervised process's
+      }
+    }
+  }
+}
+
+/** SIGKILL to what is left of an exited process's group, then a short wait until the group is gone. */
+async function killGroup(process: ManagedProcess): Promise<void> {
+  await process.stop(0);
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    try {
+      globalThis.process.kill(-process.pid, 0);
+    } catch {
+      return; // ESRCH: nothing left
+    }
+    await sleep(50);
+  }
+}

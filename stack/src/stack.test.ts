@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import pg from "pg";
@@ -165,3 +165,126 @@ describe("startStack", () => {
     }
   });
 });
+
+describe("startStack({ persist: true, restart })", () => {
+  test("behavior: PostgreSQL and anvil killed with SIGKILL come back by themselves, on their ports, with their data", async () => {
+    const shared = getStack();
+    const dataDir = join(dirname(shared.dataDir), runFolderName("restart"));
+    const stack = await startStack({
+      cacheDir: dirname(shared.dataDir), // holds Kafka's jars; unused, Kafka is borrowed
+      rpcUrl: undefined,
+      databaseUrl: undefined,
+      kafkaBrokers: shared.kafkaBrokers,
+      ports: { anvil: undefined, postgres: undefined, kafka: undefined },
+      startTimeoutMs: 90_000,
+      dataDir,
+      log: silentLogger,
+      persist: true,
+      stateIntervalSeconds: 1,
+      restart: { initialDelayMs: 100 },
+    });
+    const gaveUp: ServerExitedError[] = [];
+    stack.onCrash((error) => gaveUp.push(error));
+    const { rpcUrl, databaseUrl } = stack.endpoints;
+    const pidOf = (name: string) => stack.servers.find((server) => server.name === name)!.pid!;
+    const figures: string[] = [];
+    try {
+      // A row, flushed to disk; a block, in a state dump.
+      await withPg(databaseUrl, async (client) => {
+        await client.query("create table kept (note text not null)");
+        await client.query("insert into kept values ('still here')");
+        await client.query("checkpoint");
+      });
+      const minedAt = Date.now();
+      await rpc(rpcUrl, "eth_sendTransaction", [
+        { from: anvilAccounts[0]!.address, to: anvilAccounts[1]!.address, value: "0x1" },
+      ]);
+      const block = await rpc<{ number: string; hash: string }>(rpcUrl, "eth_getBlockByNumber", [
+        "latest",
+        false,
+      ]);
+      const stateFile = join(dataDir, "anvil", "state.json");
+      await until(
+        "a state dump after the block",
+        async () => existsSync(stateFile) && statSync(stateFile).mtimeMs > minedAt + 1_500,
+      );
+
+      const postgresPid = pidOf("postgres");
+      let killedAt = Date.now();
+      process.kill(postgresPid, "SIGKILL");
+      const note = await until("the row at the same URL", () =>
+        withPg(
+          databaseUrl,
+          async (client) => (await client.query("select note from kept")).rows[0]?.note,
+        ).catch(() => undefined),
+      );
+      expect(note).toBe("still here");
+      figures.push(`kill -9 postgres: answering again with its data after ${Date.now() - killedAt} ms`);
+
+      const anvilPid = pidOf("anvil");
+      killedAt = Date.now();
+      process.kill(anvilPid, "SIGKILL");
+      const hash = await until("the block at the same URL", () =>
+        rpc<{ hash: string } | null>(rpcUrl, "eth_getBlockByNumber", [block.number, false]).then(
+          (again) => again?.hash,
+          () => undefined,
+        ),
+      );
+      expect(hash).toBe(block.hash);
+      figures.push(`kill -9 anvil:    answering again with its chain after ${Date.now() - killedAt} ms`);
+
+      const supervision = stack.supervision();
+      expect(supervision.map(({ name, state, restarts }) => ({ name, state, restarts }))).toEqual([
+        { name: "anvil", state: "running", restarts: 1 },
+        { name: "postgres", state: "running", restarts: 1 },
+      ]);
+      expect(pidOf("postgres")).not.toBe(postgresPid);
+      expect(pidOf("anvil")).not.toBe(anvilPid);
+      expect(isAlive(pidOf("anvil")) && isAlive(pidOf("postgres"))).toBe(true);
+      expect(gaveUp).toEqual([]);
+      process.stdout.write(`[stack restart] ${figures.join("; ")}\n`);
+    } finally {
+      const pids = stack.servers.flatMap((server) => (server.pid ? [server.pid] : []));
+      await stack.stop();
+      expect(pids.filter(isAlive)).toEqual([]);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  const body = (await response.json()) as { result?: T; error?: { message: string } };
+  if (body.result === undefined) throw new Error(`${method}: ${body.error?.message ?? "no result"}`);
+  return body.result;
+}
+
+async function withPg<T>(databaseUrl: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

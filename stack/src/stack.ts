@@ -1,5 +1,7 @@
 // Starts the three servers in parallel (or checks the ones given by URL), returns their endpoints, and
-// watches them: a server that dies while the stack runs is reported, with its log tail, at once.
+// watches them: a server that dies while the stack runs is reported, with its log tail, at once; with
+// `restart` (persistent stacks) it is first started again on the same port and data, with backoff, and
+// reported only when supervision gives up on it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkChain, startAnvil } from "./anvil.ts";
@@ -9,8 +11,15 @@ import { ConfigError, type ServerExitedError, StartAbortedError } from "./errors
 import { checkKafka, startKafka } from "./kafka.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { checkPostgres, redact, startPostgres } from "./postgres.ts";
-import type { ManagedProcess } from "./processes.ts";
-import { isAlive } from "./processes.ts";
+import {
+  isAlive,
+  type ManagedProcess,
+  type RestartPolicy,
+  type StartProcess,
+  Supervised,
+  type SupervisedStatus,
+  type SupervisionEvent,
+} from "./processes.ts";
 import { readRunState, reapStaleRun, waitUntilGone, writeRunState } from "./run-state.ts";
 
 /** Where the running stack's servers listen; what tests and other processes need to reach them. */
@@ -54,15 +63,27 @@ export interface StackOptions extends StackConfig {
   signal?: AbortSignal;
   /** How long each server gets for a graceful stop before SIGKILL. */
   stopTimeoutMs?: number;
+  /**
+   * With `persist`: start a server that exits unasked again, on the same port and data (anvil from its
+   * state file), with backoff; `crashed` then means that supervision gave up on it.
+   */
+  restart?: Partial<RestartPolicy>;
 }
 
 export interface RunningStack {
   endpoints: StackEndpoints;
   servers: ServerInfo[];
   startupMs: number;
-  /** Resolves (never rejects) with the first server that exits without being asked to. */
+  /**
+   * Resolves (never rejects) with the first server that exits without being asked to (with `restart`:
+   * the first one supervision gave up on, a RestartsExhaustedError).
+   */
   crashed: Promise<ServerExitedError>;
   onCrash(listener: (error: ServerExitedError) => void): void;
+  /** With `restart`: each server's state and restart count (empty without). */
+  supervision(): SupervisedStatus[];
+  /** With `restart`: every crash, restart and give-up as it happens. */
+  onRestart(listener: (event: SupervisionEvent) => void): void;
   /** Stops every process the stack started, even if one of them fails to stop. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -71,6 +92,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const log = options.log ?? createLogger();
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
   const persist = options.persist === true;
+  if (options.restart && !persist) {
+    // A restarted server must find its data again: anvil's chain lives only in a persistent stack's state file.
+    throw new ConfigError("startStack: restart needs persist (a restarted server must find its data again)");
+  }
   if (persist) {
     // A kept folder is used by one stack at a time; servers a killed owner left behind are stopped first.
     const owner = readRunState(options.dataDir)?.ownerPid;
@@ -100,7 +125,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ownerPid: process.pid,
       servers: children.filter((c) => c.running).map((c) => ({ name: c.name, pid: c.pid })),
     });
+  const supervised: Supervised[] = [];
   const stopAll = async () => {
+    // Pending restarts first, so that nothing starts again while the rest stops.
+    await Promise.allSettled(supervised.map((server) => server.stop(stopTimeoutMs)));
     await Promise.allSettled(children.map((child) => child.stop(stopTimeoutMs)));
     saveRunState();
   };
@@ -233,7 +261,77 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   // Watch the long-running servers (one-off tools such as initdb are expected to exit).
   const running = [a.value.server, p.value.server, k.value.server].filter((server) => server !== undefined);
-  const { crashed, onCrash } = watchCrashes(running);
+  const restartListeners = new Set<(event: SupervisionEvent) => void>();
+  if (options.restart) {
+    // A restart registers like the first start (run state for the reaper); the dead one's entry goes.
+    const pruneAndRegister = (child: ManagedProcess) => {
+      for (let i = children.length - 1; i >= 0; i--) if (!children[i]!.running) children.splice(i, 1);
+      register(child);
+    };
+    const restartCommon = (own: (child: ManagedProcess) => void) => ({
+      timeoutMs: options.startTimeoutMs,
+      register: (child: ManagedProcess) => {
+        own(child);
+        pruneAndRegister(child);
+      },
+    });
+    const again: Record<ServerName, StartProcess> = {
+      anvil: async (own) =>
+        (
+          await startAnvil({
+            ...restartCommon(own),
+            port: "port" in a.value ? a.value.port : undefined,
+            dataDir: options.dataDir,
+            logFile: logFile("anvil"),
+            stateFile: join(options.dataDir, "anvil", "state.json"),
+            stateIntervalSeconds: options.stateIntervalSeconds,
+          })
+        ).server,
+      postgres: async (own) =>
+        (
+          await startPostgres({
+            ...restartCommon(own),
+            port: "port" in p.value ? p.value.port : undefined,
+            persist: true,
+            dataDir: options.dataDir,
+            logFile: logFile("postgres"),
+          })
+        ).server,
+      kafka: async (own) =>
+        (
+          await startKafka({
+            ...restartCommon(own),
+            log,
+            port: "port" in k.value ? k.value.port : undefined,
+            preferredPorts: { controller: "controllerPort" in k.value ? k.value.controllerPort : undefined },
+            persist: true,
+            cacheDir: options.cacheDir,
+            dataDir: options.dataDir,
+            logFile: logFile("kafka"),
+            mavenLogFile: logFile("maven"),
+          })
+        ).server,
+    };
+    for (const server of running) {
+      const name = server.name as ServerName;
+      supervised.push(
+        Supervised.adopt(server, again[name], {
+          policy: options.restart,
+          stopTimeoutMs,
+          onEvent: (event) => {
+            if (event.kind === "crashed") log.warn(`${name} stopped unexpectedly: ${restartNote(event)}`);
+            if (event.kind === "restarted") {
+              const info = servers.find((s) => s.name === name);
+              if (info) info.pid = event.pid;
+              log.info(`${name} is back (pid ${event.pid}) after ${(event.downMs / 1000).toFixed(1)} s`);
+            }
+            for (const listener of restartListeners) listener(event);
+          },
+        }),
+      );
+    }
+  }
+  const { crashed, onCrash } = watchCrashes(options.restart ? supervised : running);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -242,6 +340,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     startupMs,
     crashed,
     onCrash,
+    supervision: () => supervised.map((server) => server.status()),
+    onRestart: (listener) => void restartListeners.add(listener),
     stop: () => {
       stopping ??= stopAll();
       return stopping;
@@ -267,4 +367,10 @@ function readPorts(dataDir: string): KeptPorts {
 
 function writePorts(dataDir: string, ports: KeptPorts): void {
   writeFileSync(join(dataDir, "ports.json"), `${JSON.stringify(ports, null, 2)}\n`);
+}
+
+/** "restarting in 2.0 s (attempt 2)", for logs. */
+export function restartNote(event: Extract<SupervisionEvent, { kind: "crashed" }>): string {
+  const first = event.error.message.split("\n")[0];
+  return `${first}; restarting in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt})`;
 }

@@ -37,8 +37,17 @@ export interface CatchUpState {
 
 export interface CatchUpProbe {
   check(): Promise<CatchUpState>;
-  /** Polls `check` until caught up; rejects with CatchUpTimeoutError (what it waited for) after `timeoutMs`. */
-  wait(options: { timeoutMs: number; pollMs?: number; signal?: AbortSignal }): Promise<CatchUpState>;
+  /**
+   * Polls `check` until caught up; rejects with CatchUpTimeoutError (what it waited for) after `timeoutMs`.
+   * While `paused` names something (services restarting), that time does not count against `timeoutMs`:
+   * a brief restart must not fail the start.
+   */
+  wait(options: {
+    timeoutMs: number;
+    pollMs?: number;
+    signal?: AbortSignal;
+    paused?: () => string[];
+  }): Promise<CatchUpState>;
   close(): Promise<void>;
 }
 
@@ -132,10 +141,11 @@ export function createCatchUpProbe(sources: CatchUpSources): CatchUpProbe {
 
   return {
     check,
-    async wait({ timeoutMs, pollMs = 250, signal }) {
-      const deadline = Date.now() + timeoutMs;
+    async wait({ timeoutMs, pollMs = 250, signal, paused }) {
+      let deadline = Date.now() + timeoutMs;
       let last: CatchUpState | undefined;
       let lastError: unknown;
+      let polledAt = Date.now();
       for (;;) {
         signal?.throwIfAborted();
         try {
@@ -144,7 +154,14 @@ export function createCatchUpProbe(sources: CatchUpSources): CatchUpProbe {
         } catch (error) {
           lastError = error;
         }
-        if (Date.now() > deadline) {
+        const restarting = paused?.() ?? [];
+        const now = Date.now();
+        if (restarting.length > 0) {
+          deadline += now - polledAt;
+          if (last) last.waitingFor = `${restarting.join(", ")} to come back (restarting)`;
+        }
+        polledAt = now;
+        if (now > deadline) {
           const why =
             last?.waitingFor ?? (lastError instanceof Error ? lastError.message : String(lastError));
           throw new CatchUpTimeoutError(`The projections did not catch up within ${timeoutMs / 1000} s.`, {

@@ -40,6 +40,29 @@ describe("loadSystemConfig", () => {
     });
   });
 
+  test("args: the restart policy: defaults (0.5 s doubling to 30 s, give up at 5 crashes in 2 min) and overrides", () => {
+    expect(loadSystemConfig({}).restart).toEqual({
+      initialDelayMs: 500,
+      maxDelayMs: 30_000,
+      resetAfterMs: 60_000,
+      maxCrashes: 5,
+      windowMs: 120_000,
+    });
+    const config = loadSystemConfig({
+      RESTART_DELAY_MS: "2000",
+      RESTART_MAX_DELAY_MS: "1000", // below the first delay: the first delay is the cap
+      RESTART_MAX_CRASHES: "1",
+      RESTART_WINDOW_MS: "600000",
+    });
+    expect(config.restart).toMatchObject({
+      initialDelayMs: 2_000,
+      maxDelayMs: 2_000,
+      maxCrashes: 1,
+      windowMs: 600_000,
+    });
+    expect(() => loadSystemConfig({ RESTART_MAX_CRASHES: "0" })).toThrow(ConfigError);
+  });
+
   test("args: real infrastructure, names, ports and flags from the environment and the command line", () => {
     const config = loadSystemConfig(
       {

@@ -7,7 +7,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, parseConfig } from "@carechain/common";
 import { defaultDeploymentsDir } from "@carechain/contracts";
-import { anvilAccounts, repoRoot, type StackConfig, parseConfig as stackConfig } from "@carechain/stack";
+import {
+  anvilAccounts,
+  type RestartPolicy,
+  repoRoot,
+  type StackConfig,
+  parseConfig as stackConfig,
+} from "@carechain/stack";
 import type { Hex } from "viem";
 import { z } from "zod";
 
@@ -21,6 +27,8 @@ export interface ServicePorts {
   vitals: number;
   ingestHealth: number;
   projectorHealth: number;
+  /** The gateway's operator server (/metrics, detailed /health), on 127.0.0.1. */
+  gatewayMetrics: number;
 }
 
 /** Names that isolate one system from another on shared servers (topics, schemas, consumer group). */
@@ -61,6 +69,8 @@ export interface SystemConfig {
   serviceStartTimeoutMs: number;
   /** How long the projections may take to catch up with the chain before "ready". */
   catchUpTimeoutMs: number;
+  /** How a crashed service or local server is restarted, and when supervision gives up (stops everything). */
+  restart: RestartPolicy;
 }
 
 const unsetIfEmpty = (value: unknown) => (value === "" ? undefined : value);
@@ -107,6 +117,7 @@ const envSchema = z.object({
   VITALS_PORT: port(4003),
   INGEST_HEALTH_PORT: port(9464),
   PROJECTOR_HEALTH_PORT: port(9465),
+  GATEWAY_METRICS_PORT: port(9466),
   KAFKA_TOPIC_PREFIX: name("carechain"),
   KAFKA_GROUP_ID: name("carechain-projector"),
   PROJECTION_SCHEMA_BASE: schema("carechain", 41),
@@ -130,6 +141,13 @@ const envSchema = z.object({
   ),
   SERVICE_START_TIMEOUT_MS: millis(120_000),
   CATCH_UP_TIMEOUT_MS: millis(300_000),
+  // Supervision: restart after 0.5 s, doubling to 30 s (back to 0.5 s after a minute up); give up (and stop
+  // everything) at the 5th crash within 2 minutes. RESTART_MAX_CRASHES=1: stop everything at the first.
+  RESTART_DELAY_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(10).default(500)),
+  RESTART_MAX_DELAY_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(10).default(30_000)),
+  RESTART_RESET_AFTER_MS: millis(60_000),
+  RESTART_MAX_CRASHES: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(5)),
+  RESTART_WINDOW_MS: millis(120_000),
 });
 
 export const USAGE = `usage: npm start [-- --reset] [-- --no-demo]
@@ -169,6 +187,7 @@ export function loadSystemConfig(env: Record<string, string | undefined>, argv: 
       vitals: e.VITALS_PORT,
       ingestHealth: e.INGEST_HEALTH_PORT,
       projectorHealth: e.PROJECTOR_HEALTH_PORT,
+      gatewayMetrics: e.GATEWAY_METRICS_PORT,
     },
     deployerKey: e.DEPLOYER_PRIVATE_KEY as Hex,
     deploymentsDir,
@@ -177,6 +196,13 @@ export function loadSystemConfig(env: Record<string, string | undefined>, argv: 
     logLevel: e.LOG_LEVEL,
     serviceStartTimeoutMs: e.SERVICE_START_TIMEOUT_MS,
     catchUpTimeoutMs: e.CATCH_UP_TIMEOUT_MS,
+    restart: {
+      initialDelayMs: e.RESTART_DELAY_MS,
+      maxDelayMs: Math.max(e.RESTART_MAX_DELAY_MS, e.RESTART_DELAY_MS),
+      resetAfterMs: e.RESTART_RESET_AFTER_MS,
+      maxCrashes: e.RESTART_MAX_CRASHES,
+      windowMs: e.RESTART_WINDOW_MS,
+    },
   };
 }
 
@@ -188,6 +214,7 @@ export const portVariables: Record<keyof ServicePorts, string> = {
   vitals: "VITALS_PORT",
   ingestHealth: "INGEST_HEALTH_PORT",
   projectorHealth: "PROJECTOR_HEALTH_PORT",
+  gatewayMetrics: "GATEWAY_METRICS_PORT",
 };
 
 /**

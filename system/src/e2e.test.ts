@@ -2,77 +2,34 @@
 // three subgraphs and the gateway as separate processes), on the test run's servers. Isolated: a fresh
 // deployment from a fresh deployer, its own topic prefix, projection schemas, gateway schema, consumer
 // group and free ports; fresh accounts. Every wait is bounded; everything is stopped in afterAll.
-import { rmSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { ALL_SCOPES, recordTypes } from "@carechain/contracts";
-import { type Actor, type CareChainFixture, fixtureFor } from "@carechain/contracts/testing";
+import { ALL_SCOPES, recordTypes, scopes } from "@carechain/contracts";
+import type { Actor, CareChainFixture } from "@carechain/contracts/testing";
 import { signIn } from "@carechain/gateway/client";
 import { PatientFetch } from "@carechain/gateway/operations";
-import { isAlive, runFolderName } from "@carechain/stack";
-import { createKafka, getStack } from "@carechain/stack/testing";
+import { getStack } from "@carechain/stack/testing";
 import { createClient } from "graphql-ws";
-import pg from "pg";
-import { createTestClient, http, keccak256, parseEther, toHex } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { createTestClient, http, keccak256, publicActions, toHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
-import { loadSystemConfig } from "./config.ts";
-import { type RunningSystem, startSystem } from "./system.ts";
+import type { RunningSystem } from "./system.ts";
+import { eventually, startTestSystem, type TestSystem } from "./testing.ts";
 
 const stack = getStack();
-const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const names = {
-  topicPrefix: `e2e-${id}`,
-  schemaBase: `e2e_${id}`,
-  gatewaySchema: `e2e_${id}_gateway`,
-  groupId: `e2e-${id}-projector`,
-};
-const dataDir = join(dirname(stack.dataDir), runFolderName("system-e2e"));
-const deployerKey = generatePrivateKey();
-
+let running: TestSystem | undefined;
 let system: RunningSystem | undefined;
+let id: string;
 let fixture: CareChainFixture;
 let doctor: Actor;
 let patient: Actor;
 let device: Actor;
 
 beforeAll(async () => {
-  const config = loadSystemConfig({
-    CARECHAIN_CACHE_DIR: dataDir,
-    CARECHAIN_DEMO: "0",
-    DEPLOYER_PRIVATE_KEY: deployerKey,
-    DEPLOYMENTS_DIR: join(dataDir, "deployments"),
-    JWT_SECRET: toHex(keccak256(toHex(id))).slice(2),
-    KAFKA_TOPIC_PREFIX: names.topicPrefix,
-    KAFKA_GROUP_ID: names.groupId,
-    PROJECTION_SCHEMA_BASE: names.schemaBase,
-    GATEWAY_SCHEMA: names.gatewaySchema,
-    POLL_INTERVAL_MS: "200",
-    GATEWAY_PORT: "0", // a free one
-    IDENTITY_PORT: "0", // a free one
-    RECORDS_PORT: "0", // a free one
-    VITALS_PORT: "0", // a free one
-    INGEST_HEALTH_PORT: "0", // a free one
-    PROJECTOR_HEALTH_PORT: "0", // a free one
-    SERVICE_START_TIMEOUT_MS: "90000",
-    CATCH_UP_TIMEOUT_MS: "60000",
-  });
-  // A fresh deployer (the well-known anvil accounts are shared by every test file).
-  const testClient = createTestClient({ mode: "anvil", transport: http(stack.rpcUrl) });
-  await testClient.setBalance({ address: privateKeyToAccount(deployerKey).address, value: parseEther("10") });
-
-  system = await startSystem({
-    config,
-    servers: { rpcUrl: stack.rpcUrl, databaseUrl: stack.databaseUrl, kafkaBrokers: stack.kafkaBrokers },
-    dataDir,
+  running = await startTestSystem({
+    label: "e2e",
     log: { info: () => {}, warn: () => {}, error: (m) => process.stderr.write(`[e2e] ${m}\n`) },
   });
-
-  fixture = await fixtureFor({
-    rpcUrl: stack.rpcUrl,
-    deployment: system.deployment,
-    adminPrivateKey: deployerKey,
-  });
+  ({ system, fixture, id } = running);
   [doctor, patient] = await Promise.all([
     fixture.createActor("verifiedDoctor"),
     fixture.createActor("patient"),
@@ -90,33 +47,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  const pids = system?.services.map((service) => service.process.pid) ?? [];
-  await system?.stop();
-  // Nothing left running, whatever happened in the tests.
-  expect(pids.filter(isAlive)).toEqual([]);
-  const client = new pg.Client({ connectionString: stack.databaseUrl });
-  await client.connect();
-  try {
-    for (const schema of [
-      names.schemaBase,
-      `${names.schemaBase}_meta`,
-      `${names.schemaBase}_p1`,
-      names.gatewaySchema,
-    ]) {
-      await client.query(`DROP SCHEMA IF EXISTS ${client.escapeIdentifier(schema)} CASCADE`);
-    }
-  } finally {
-    await client.end();
-  }
-  const admin = createKafka("system-e2e-cleanup").admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${names.topicPrefix}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-  } finally {
-    await admin.disconnect();
-  }
-  rmSync(dataDir, { recursive: true, force: true });
+  await running?.stop();
 }, 120_000);
 
 type GraphQLAnswer = {
@@ -134,23 +65,41 @@ async function patientFetch(token: string, address: string): Promise<GraphQLAnsw
   return (await response.json()) as GraphQLAnswer;
 }
 
-/** Polls `probe` until it returns a value (not undefined), failing with `what` after `timeoutMs`. */
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 const signInAs = async (actor: Actor) =>
   (await signIn({ url: system!.gatewayUrl, account: privateKeyToAccount(actor.privateKey) })).token;
+
+/** A graphql-ws subscription as `token`, collecting the `field` of every message that arrives. */
+function subscribeAs<T>(token: string, query: string, field: string) {
+  const received: T[] = [];
+  const errors: unknown[] = [];
+  const client = createClient({
+    url: `${system!.gatewayUrl.replace(/^http/, "ws")}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => {},
+  });
+  const dispose = client.subscribe(
+    { query },
+    {
+      next: (value) => {
+        const event = (value.data as Record<string, T> | null | undefined)?.[field];
+        if (event) received.push(event);
+      },
+      error: (error) => void errors.push(error),
+      complete: () => {},
+    },
+  );
+  return {
+    received,
+    errors,
+    stop: async () => {
+      dispose();
+      await client.dispose();
+    },
+  };
+}
 
 describe("the system, end to end", () => {
   test("default: a doctor with a grant reads the patient; a record written on chain shows through the gateway", async () => {
@@ -174,24 +123,10 @@ describe("the system, end to end", () => {
   });
 
   test("behavior: an out-of-range reading reaches the doctor (READ_VITALS) on a graphql-ws subscription", async () => {
-    const token = await signInAs(doctor);
-    const received: { alertRaised: { patient: string; systolic: number; diastolic: number } }[] = [];
-    const client = createClient({
-      url: `${system!.gatewayUrl.replace(/^http/, "ws")}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      retryAttempts: 0,
-      lazy: false,
-      onNonLazyError: () => {},
-    });
-    const errors: unknown[] = [];
-    const dispose = client.subscribe(
-      { query: `subscription { alertRaised(patient: "${patient.address}") { patient systolic diastolic } }` },
-      {
-        next: (value) => void received.push(value.data as (typeof received)[number]),
-        error: (error) => void errors.push(error),
-        complete: () => {},
-      },
+    const { received, errors, stop } = subscribeAs<{ patient: string; systolic: number; diastolic: number }>(
+      await signInAs(doctor),
+      `subscription { alertRaised(patient: "${patient.address}") { patient systolic diastolic } }`,
+      "alertRaised",
     );
     try {
       // The server registers the subscription asynchronously: send a reading every few seconds until one
@@ -214,14 +149,13 @@ describe("the system, end to end", () => {
         },
         45_000,
       );
-      expect(alert.alertRaised).toEqual({
+      expect(alert).toEqual({
         patient: patient.address.toLowerCase(),
         systolic: 172,
         diastolic: 104,
       });
     } finally {
-      dispose();
-      await client.dispose();
+      await stop();
     }
   });
 
@@ -244,5 +178,108 @@ describe("the system, end to end", () => {
         extensions: expect.objectContaining({ code: "FORBIDDEN" }),
       }),
     ]);
+  });
+});
+
+/** `recordAdded` for every patient the viewer may read, as record ids. */
+function recordFeed(token: string) {
+  const feed = subscribeAs<{ recordId: string }>(
+    token,
+    "subscription { recordAdded { recordId } }",
+    "recordAdded",
+  );
+  return { ...feed, ids: () => feed.received.map((event) => event.recordId) };
+}
+
+describe("live deliveries follow the log (issue 13, item 1)", () => {
+  test("behavior: a revoked grantee receives no record written after the revocation, in the next block or in the same block", async () => {
+    const [reader, writer, other] = await Promise.all([
+      fixture.createActor("verifiedDoctor"),
+      fixture.createActor("verifiedDoctor"),
+      fixture.createActor("patient"),
+    ]);
+    await patient.client.grantAccess({ grantee: writer.address, scopes: ALL_SCOPES });
+    await patient.client.grantAccess({ grantee: reader.address, scopes: scopes.READ_RECORDS });
+    await other.client.grantAccess({ grantee: writer.address, scopes: ALL_SCOPES });
+    await other.client.grantAccess({ grantee: reader.address, scopes: scopes.READ_RECORDS });
+    let serial = 0;
+    const write = (to: Actor) =>
+      writer.client.addRecord({
+        patient: to.address,
+        recordType: recordTypes.consultationNote,
+        contentHash: keccak256(toHex(`live-${id}-${serial}`)),
+        storagePointer: keccak256(toHex(`live-pointer-${id}-${serial++}`)),
+      });
+
+    const readerFeed = recordFeed(await signInAs(reader));
+    const patientFeed = recordFeed(await signInAs(patient)); // the control: it sees every record
+    try {
+      // Both subscriptions are live once each has received a record the reader may still read.
+      let lastWarmUp = 0;
+      await eventually(
+        "both subscriptions to be live",
+        async () => {
+          if (readerFeed.errors.length + patientFeed.errors.length > 0)
+            throw new Error(
+              `subscription failed: ${JSON.stringify([...readerFeed.errors, ...patientFeed.errors])}`,
+            );
+          const ids = patientFeed.ids();
+          if (ids.length > 0 && ids.every((recordId) => readerFeed.ids().includes(recordId))) return true;
+          if (Date.now() - lastWarmUp > 3_000) {
+            lastWarmUp = Date.now();
+            await write(patient);
+          }
+          return undefined;
+        },
+        60_000,
+      );
+
+      // 1. The revocation, then the record in the next block.
+      await patient.client.revokeAccess({ grantee: reader.address });
+      const nextBlock = await write(patient);
+
+      // 2. Granted again, then the revocation and the record mined in ONE block (revocation first).
+      await patient.client.grantAccess({ grantee: reader.address, scopes: scopes.READ_RECORDS });
+      const chain = createTestClient({ mode: "anvil", transport: http(stack.rpcUrl) });
+      const pendingFrom = async (address: string) => {
+        const pool = (await chain.getTxpoolContent()) as { pending: Record<string, unknown> };
+        return Object.keys(pool.pending).some((from) => from.toLowerCase() === address.toLowerCase())
+          ? true
+          : undefined;
+      };
+      let revocation: ReturnType<typeof patient.client.revokeAccess>;
+      let sameBlock: ReturnType<typeof write>;
+      await chain.setAutomine(false);
+      try {
+        revocation = patient.client.revokeAccess({ grantee: reader.address });
+        await eventually("the revocation in the pool", () => pendingFrom(patient.address), 15_000);
+        sameBlock = write(patient);
+        await eventually("the record in the pool", () => pendingFrom(writer.address), 15_000);
+        await chain.mine({ blocks: 1 });
+      } finally {
+        await chain.setAutomine(true);
+      }
+      const [revoked, added] = await Promise.all([revocation, sameBlock]);
+      const [revokedReceipt, addedReceipt] = await Promise.all(
+        [revoked.hash, added.hash].map((hash) => chain.extend(publicActions).getTransactionReceipt({ hash })),
+      );
+      expect(addedReceipt!.blockNumber).toBe(revokedReceipt!.blockNumber);
+      expect(addedReceipt!.transactionIndex).toBeGreaterThan(revokedReceipt!.transactionIndex);
+
+      // 3. A marker the reader may read (another patient's record): once the reader has it, every event
+      // before it in the log has been decided for the reader, in order.
+      const marker = await write(other);
+      await eventually("the marker and the control's records", async () =>
+        readerFeed.ids().includes(marker.recordId) &&
+        patientFeed.ids().includes(nextBlock.recordId) &&
+        patientFeed.ids().includes(added.recordId)
+          ? true
+          : undefined,
+      );
+      expect(readerFeed.ids()).not.toContain(nextBlock.recordId);
+      expect(readerFeed.ids()).not.toContain(added.recordId);
+    } finally {
+      await Promise.all([readerFeed.stop(), patientFeed.stop()]);
+    }
   });
 });

@@ -23,6 +23,7 @@ export {
 } from "./services.ts";
 export {
   formatStatus,
+  formatSupervision,
   type MetricSample,
   metricSum,
   metricValue,

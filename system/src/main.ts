@@ -2,7 +2,8 @@
  * `npm start`: CareChain on one machine. Starts the local servers (data kept between starts), deploys the
  * contracts once, starts ingest, projector, the three subgraphs and the gateway as processes of their own,
  * seeds the demo, waits until the projections have caught up, prints where everything is and how to query
- * it, then shows one status line until Ctrl-C, which stops everything in reverse order.
+ * it, then shows one status line until Ctrl-C, which stops everything in reverse order. A process that
+ * crashes is restarted with backoff (the status line shows it); one that crashes too often stops everything.
  *
  *   npm start [-- --reset] [-- --no-demo]
  *
@@ -89,7 +90,15 @@ async function main(): Promise<number | undefined> {
   }
 
   try {
-    system = await startSystem({ config, log, signal: abort.signal });
+    // Restarts are logged while the status line shows: each log line first ends the in-place line.
+    const clearing =
+      (write: (message: string) => void) =>
+      (message: string): void => {
+        statusLine.clear();
+        write(message);
+      };
+    const systemLog = { info: clearing(log.info), warn: clearing(log.warn), error: clearing(log.error) };
+    system = await startSystem({ config, log: systemLog, signal: abort.signal });
   } catch (error) {
     if (abort.signal.aborted) {
       log.info("start cancelled; everything it started was stopped");
@@ -100,8 +109,9 @@ async function main(): Promise<number | undefined> {
   system.onCrash((error) => {
     statusLine.clear();
     log.error(`${error.message}\n`);
-    void shutdown(1, `${error.server} stopped unexpectedly`);
+    void shutdown(1, `${error.server} kept crashing`);
   });
+
   writeSystemFile(config.stateDir, {
     pid: process.pid,
     gatewayUrl: system.gatewayUrl,

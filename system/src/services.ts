@@ -1,9 +1,10 @@
 // The pipeline's services as separate processes, started through their own entry points exactly as in
 // production (`tsx indexer/src/ingest/main.ts`, ...) and supervised with the stack's ManagedProcess: each
 // runs in its own process group (Ctrl-C reaches only `npm start`, which stops them in order) with its output
-// in <dataDir>/logs/<name>.log, is ready when its /health answers 200, and an exit nobody asked for is
-// reported with the tail of its log. Their pids are kept in <dataDir>/services/run.json, so that a start
-// after a `kill -9` of `npm start` stops what the killed one left behind.
+// in <dataDir>/logs/<name>.log, is ready when its /health answers 200. One that exits unasked is started
+// again (stack's Supervised: backoff, same port), the others keep serving; only when it crashes too often
+// is it reported, with the tail of its log. Their pids are kept in <dataDir>/services/run.json, so that a
+// start after a `kill -9` of `npm start` stops what the killed one left behind.
 import { appendFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -12,9 +13,13 @@ import {
   HOST,
   isListening,
   ManagedProcess,
+  type RestartPolicy,
   reapStaleRun,
   repoRoot,
   type ServerExitedError,
+  Supervised,
+  type SupervisedStatus,
+  type SupervisionEvent,
   writeRunState,
 } from "@carechain/stack";
 import type { ServiceLogLevel, ServicePorts, SystemNames } from "./config.ts";
@@ -42,9 +47,12 @@ export interface ServiceSpec {
 
 export interface RunningService {
   name: ServiceName;
-  process: ManagedProcess;
+  /** The current process; after a restart, the new one (the old one while restarting). */
+  readonly process: ManagedProcess;
+  supervised: Supervised;
   healthUrl: string;
   logFile: string;
+  /** The first start's. */
   startupMs: number;
 }
 
@@ -94,7 +102,8 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
     name,
     entry: "graphql-gateway/src/main.ts",
     args: [name],
-    env: gatewayEnv,
+    // Each process serves its metrics on an operator port of its own: any free one for the subgraphs.
+    env: { ...gatewayEnv, METRICS_PORT: "0" },
     healthUrl: `http://${HOST}:${ports[name]}`,
     portVariable: portVariables[name],
     port: ports[name],
@@ -143,8 +152,9 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
         name: "gateway",
         entry: "graphql-gateway/src/main.ts",
         args: ["gateway"],
-        env: gatewayEnv,
-        healthUrl: `http://${HOST}:${ports.gateway}`,
+        env: { ...gatewayEnv, METRICS_PORT: String(ports.gatewayMetrics), METRICS_HOST: HOST },
+        // The operator port: /metrics and the detailed /health (the public port answers a bare ok).
+        healthUrl: `http://${HOST}:${ports.gatewayMetrics}`,
         portVariable: portVariables.gateway,
         port: ports.gateway,
         // Subscriptions only deliver events read after the feed joined: wait for it.
@@ -180,8 +190,12 @@ export interface ServiceSupervisor {
   /** Starts one stage's services in parallel and waits for each one's /health. */
   startStage(stage: ServiceSpec[]): Promise<RunningService[]>;
   running(): RunningService[];
-  /** Listeners hear of every service that exits unasked (also of earlier ones). */
+  /** Each service's state and restart count. */
+  status(): SupervisedStatus[];
+  /** Listeners hear of every service supervision gave up on (also of earlier ones). */
   onCrash(listener: (error: ServerExitedError) => void): void;
+  /** Listeners hear of every crash, restart and give-up as it happens. */
+  onRestart(listener: (event: SupervisionEvent) => void): void;
   /** Stops the services in reverse start order; never throws. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -191,6 +205,8 @@ export function createSupervisor(options: {
   timeoutMs: number;
   stopTimeoutMs?: number;
   signal?: AbortSignal;
+  /** How a crashed service is restarted (stack's defaultRestartPolicy for what is not set). */
+  restart?: Partial<RestartPolicy>;
 }): ServiceSupervisor {
   const logsDir = join(options.dataDir, "logs");
   // Their working folder: the reaper recognises a left-behind service by it (see stack's run-state.ts).
@@ -199,23 +215,35 @@ export function createSupervisor(options: {
   mkdirSync(logsDir, { recursive: true });
   reapStaleRun(runDir);
   const started: RunningService[] = [];
+  /** Every process spawned, restarts included, for the run state (the dead ones are filtered out). */
+  const spawned = new Set<ManagedProcess>();
   const crashes: ServerExitedError[] = [];
   const listeners = new Set<(error: ServerExitedError) => void>();
-  const save = () =>
+  const restartListeners = new Set<(event: SupervisionEvent) => void>();
+  const save = () => {
+    for (const child of spawned) if (!child.running) spawned.delete(child);
     writeRunState(runDir, {
       ownerPid: process.pid,
-      servers: started.filter((s) => s.process.running).map((s) => ({ name: s.name, pid: s.process.pid })),
+      servers: [...spawned].map((child) => ({ name: child.name, pid: child.pid })),
     });
+  };
   save();
   const loader = tsxLoader();
+  // Cancels first starts still retrying when the supervisor stops (or the start-up is aborted).
+  const stopped = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal;
 
-  async function startOne(spec: ServiceSpec): Promise<RunningService> {
-    const t0 = Date.now();
-    const logFile = join(logsDir, `${spec.name}.log`);
+  /** One start of a service (the first or a restart): spawned, then waited for on its /health. */
+  async function startProcess(
+    spec: ServiceSpec,
+    logFile: string,
+    restart: boolean,
+    register: (child: ManagedProcess) => void,
+  ): Promise<ManagedProcess> {
     // Logs are kept across starts: a marker shows where this start's output begins.
     appendFileSync(
       logFile,
-      `--- ${new Date().toISOString()} started by npm start (pid ${process.pid}) ---\n`,
+      `--- ${new Date().toISOString()} ${restart ? "restarted" : "started"} by npm start (pid ${process.pid}) ---\n`,
     );
     const child = await ManagedProcess.spawn({
       name: spec.name,
@@ -225,26 +253,62 @@ export function createSupervisor(options: {
       logFile,
       env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, "tsconfig.json"), ...spec.env },
     });
-    const service: RunningService = {
-      name: spec.name,
-      process: child,
-      healthUrl: spec.healthUrl,
-      logFile,
-      startupMs: 0,
-    };
-    started.push(service);
+    register(child);
+    spawned.add(child);
     save();
-    child.onCrash((error) => {
-      crashes.push(error);
-      for (const listener of listeners) listener(error);
-    });
     await child.waitUntil(() => isHealthy(spec), {
       what: `GET ${spec.healthUrl}/health to answer 200`,
       timeoutMs: options.timeoutMs,
       intervalMs: 250,
-      signal: options.signal,
+      // The start-up's abort (Ctrl-C) does not concern a restart: stop() cancels that.
+      signal: restart ? undefined : options.signal,
     });
-    service.startupMs = Date.now() - t0;
+    return child;
+  }
+
+  async function startOne(spec: ServiceSpec): Promise<RunningService> {
+    const t0 = Date.now();
+    const logFile = join(logsDir, `${spec.name}.log`);
+    let last: ManagedProcess | undefined;
+    let starts = 0;
+    // A first start whose process exits (a server it needs not quite ready) is retried like a crash; one
+    // that never answers /health fails the start-up. Restarts go through the same spawn and health wait.
+    const supervised = await Supervised.start(
+      spec.name,
+      (register) =>
+        startProcess(spec, logFile, starts++ > 0, (child) => {
+          last = child;
+          register(child);
+        }),
+      {
+        policy: options.restart,
+        retryFirstStart: true,
+        signal,
+        stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
+        onEvent: (event) => {
+          if (event.kind === "restarted") save();
+          for (const listener of restartListeners) listener(event);
+        },
+      },
+    ).catch((error: unknown) => {
+      save();
+      throw error;
+    });
+    const service: RunningService = {
+      name: spec.name,
+      get process() {
+        return supervised.process ?? last!;
+      },
+      supervised,
+      healthUrl: spec.healthUrl,
+      logFile,
+      startupMs: Date.now() - t0,
+    };
+    started.push(service);
+    supervised.onCrash((error) => {
+      crashes.push(error);
+      for (const listener of listeners) listener(error);
+    });
     return service;
   }
 
@@ -257,12 +321,17 @@ export function createSupervisor(options: {
       return results.map((r) => (r as PromiseFulfilledResult<RunningService>).value);
     },
     running: () => [...started],
+    status: () => started.map((service) => service.supervised.status()),
     onCrash(listener) {
       listeners.add(listener);
       for (const error of crashes) listener(error);
     },
+    onRestart(listener) {
+      restartListeners.add(listener);
+    },
     stop() {
       stopping ??= (async () => {
+        stopped.abort();
         // Reverse order of the data flow: the gateway, the subgraphs, the projector, ingest.
         const stages = new Map<number, RunningService[]>();
         for (const service of [...started].reverse()) {
@@ -271,9 +340,11 @@ export function createSupervisor(options: {
         }
         for (const stage of [...stages.keys()].sort((a, b) => b - a)) {
           await Promise.allSettled(
-            stages.get(stage)!.map((service) => service.process.stop(options.stopTimeoutMs ?? 15_000)),
+            stages.get(stage)!.map((service) => service.supervised.stop(options.stopTimeoutMs ?? 15_000)),
           );
         }
+        // A service whose first start failed is not in `started`: what it spawned was stopped with it.
+        await Promise.allSettled([...spawned].map((child) => child.stop(options.stopTimeoutMs ?? 15_000)));
         save();
       })();
       return stopping;

@@ -1,7 +1,9 @@
 import { PassThrough } from "node:stream";
+import type { SupervisedStatus } from "@carechain/stack";
 import { describe, expect, test } from "vitest";
 import {
   formatStatus,
+  formatSupervision,
   metricSum,
   metricValue,
   parsePrometheusText,
@@ -99,6 +101,42 @@ describe("formatStatus", () => {
       sample(1_000, { ingestEvents: 10 }),
     );
     expect(line).toBe("head 100 · indexed ? · lag ? blocks, ? msgs · ? events/s ingested, 0.0 projected");
+  });
+
+  test("behavior: what is restarting (which attempt, when) and the restart counts follow the figures", () => {
+    const status = (fields: Partial<SupervisedStatus> & { name: string }): SupervisedStatus => ({
+      state: "running",
+      pid: 1,
+      restarts: 0,
+      attempt: undefined,
+      nextAttemptAt: undefined,
+      ...fields,
+    });
+    const line = formatStatus(
+      sample(10_000, {
+        supervision: [
+          status({ name: "kafka" }),
+          status({
+            name: "ingest",
+            state: "restarting",
+            pid: undefined,
+            restarts: 1,
+            attempt: 2,
+            nextAttemptAt: 13_200,
+          }),
+          status({ name: "projector", state: "restarting", pid: undefined, attempt: 1 }),
+          status({ name: "gateway", restarts: 3 }),
+        ],
+      }),
+    );
+    expect(line).toBe(
+      "head 100 · indexed 98 · lag 2 blocks, 5 msgs · ? events/s ingested, ? projected · ingest restarting (2nd, in 4 s) · projector restarting (1st, starting) · restarts: ingest 1, gateway 3",
+    );
+    expect(formatSupervision([status({ name: "vitals", state: "gave-up", restarts: 4 })], 0)).toBe(
+      "vitals GAVE UP · restarts: vitals 4",
+    );
+    // Nothing restarting, nothing restarted: the line is as before.
+    expect(formatSupervision([status({ name: "ingest" })], 0)).toBe("");
   });
 });
 

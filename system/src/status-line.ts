@@ -1,6 +1,8 @@
 // The one status line `npm start` shows while running: chain head, indexed block, lag, events/s, read from
-// the chain and from the ingest and projector /metrics endpoints (Prometheus text format). On a terminal it
-// is rewritten in place (\r); otherwise (a log file, CI) it is printed as a plain line every 10 s.
+// the chain and from the ingest and projector /metrics endpoints (Prometheus text format), then what is
+// restarting and how often each process was restarted. On a terminal it is rewritten in place (\r);
+// otherwise (a log file, CI) it is printed as a plain line every 10 s.
+import type { SupervisedStatus } from "@carechain/stack";
 
 /** One sample of the Prometheus text exposition format. */
 export interface MetricSample {
@@ -90,6 +92,8 @@ export interface StatusSample {
   /** Counters: envelopes ingest published, events the projector applied (since their start). */
   ingestEvents: number | undefined;
   projectedEvents: number | undefined;
+  /** The supervised services and servers: what is restarting, restart counts. */
+  supervision?: SupervisedStatus[];
 }
 
 /** Reads the figures from the ingest and projector metrics (the head from ingest, or from `head()`). */
@@ -97,6 +101,7 @@ export async function sampleStatus(sources: {
   ingestMetricsUrl: string;
   projectorMetricsUrl: string;
   head: () => Promise<number | undefined>;
+  supervision?: () => SupervisedStatus[];
 }): Promise<StatusSample> {
   const [ingest, projector, head] = await Promise.all([
     scrape(sources.ingestMetricsUrl),
@@ -111,7 +116,33 @@ export async function sampleStatus(sources: {
     // A labelled counter has no series until first incremented: 0 when the endpoint answered.
     ingestEvents: ingest && (metricSum(ingest, "carechain_ingest_events_total") ?? 0),
     projectedEvents: projector && (metricSum(projector, "carechain_projector_events_applied_total") ?? 0),
+    supervision: sources.supervision?.(),
   };
+}
+
+/** "ingest restarting (2nd, in 4 s)", "projector GAVE UP", "restarts: ingest 2, projector 1"; "" when calm. */
+export function formatSupervision(statuses: SupervisedStatus[], now: number): string {
+  const parts: string[] = [];
+  for (const s of statuses) {
+    if (s.state === "restarting") {
+      const when =
+        s.nextAttemptAt === undefined
+          ? "starting"
+          : `in ${Math.max(Math.ceil((s.nextAttemptAt - now) / 1000), 0)} s`;
+      parts.push(`${s.name} restarting (${ordinal(s.attempt ?? 1)}, ${when})`);
+    } else if (s.state === "gave-up") {
+      parts.push(`${s.name} GAVE UP`);
+    }
+  }
+  const counts = statuses.filter((s) => s.restarts > 0).map((s) => `${s.name} ${s.restarts}`);
+  if (counts.length > 0) parts.push(`restarts: ${counts.join(", ")}`);
+  return parts.join(" · ");
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${suffix}`;
 }
 
 /** The line for `now`, with rates from the change since `previous`. */
@@ -125,6 +156,7 @@ export function formatStatus(now: StatusSample, previous?: StatusSample): string
     if (current < before) return "?";
     return ((current - before) / ((now.at - previous.at) / 1000)).toFixed(1);
   };
+  const supervision = formatSupervision(now.supervision ?? [], now.at);
   return [
     `head ${show(now.head)}`,
     `indexed ${show(now.indexed)}`,
@@ -133,6 +165,7 @@ export function formatStatus(now: StatusSample, previous?: StatusSample): string
       now.projectedEvents,
       previous?.projectedEvents,
     )} projected`,
+    ...(supervision ? [supervision] : []),
   ].join(" · ");
 }
 

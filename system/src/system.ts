@@ -2,8 +2,10 @@
 //   servers (the local stack, kept between starts, or given ones) -> contracts (deployed once per chain)
 //   -> ingest + projector -> identity, records, vitals subgraphs -> gateway (each a process of its own)
 //   -> demo (optional) -> projections caught up.
-// Any failure on the way, a crash of any process, or an abort (Ctrl-C) stops what was started, in reverse
-// order. The handle's stop() does the same once running.
+// Any failure on the way or an abort (Ctrl-C) stops what was started, in reverse order. A service or local
+// server that crashes is started again (with backoff) while the rest keep serving; only one that crashes too
+// often (RESTART_MAX_CRASHES within RESTART_WINDOW_MS) is reported as a crash, which stops everything. The
+// handle's stop() does the same once running.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { NonRetryableError } from "@carechain/common";
@@ -25,8 +27,11 @@ import {
   type RunningStack,
   reapStaleRun,
   repoRoot,
+  restartNote,
   type ServerExitedError,
   StartAbortedError,
+  type SupervisedStatus,
+  type SupervisionEvent,
   startStack,
   waitUntilGone,
 } from "@carechain/stack";
@@ -78,8 +83,15 @@ export interface RunningSystem {
   demo: DemoResult | undefined;
   timings: SystemTimings;
   logsDir: string;
-  /** Listeners hear of any server or service that exits unasked (also of earlier ones). */
+  /**
+   * Listeners hear of any server or service that supervision gave up on (a RestartsExhaustedError; also
+   * of earlier ones): npm start then stops everything.
+   */
   onCrash(listener: (error: ServerExitedError) => void): void;
+  /** Listeners hear of every crash, restart and give-up of a service or local server as it happens. */
+  onRestart(listener: (event: SupervisionEvent) => void): void;
+  /** Each service's and local server's state and restart count. */
+  supervision(): SupervisedStatus[];
   /** Whether the projections reflect the chain head now. */
   checkCaughtUp(): Promise<CatchUpState>;
   /** Polls until the projections reflect the chain head (bounded). */
@@ -127,7 +139,21 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
     rejectOnCrash(error);
     for (const listener of crashListeners) listener(error);
   };
-  /** A step fails at once when a server or service dies meanwhile. */
+  const restartListeners = new Set<(event: SupervisionEvent) => void>();
+  const reportRestart = (event: SupervisionEvent) => {
+    for (const listener of restartListeners) listener(event);
+  };
+  // The stack logs its servers' restarts; the services' are logged here.
+  const logServiceRestart = (event: SupervisionEvent) => {
+    if (event.kind === "crashed") log.warn(`${event.name} stopped unexpectedly: ${restartNote(event)}`);
+    if (event.kind === "restarted")
+      log.info(`${event.name} is back (pid ${event.pid}) after ${(event.downMs / 1000).toFixed(1)} s`);
+    reportRestart(event);
+  };
+  const supervision = () => [...(stack?.supervision() ?? []), ...(supervisor?.status() ?? [])];
+  /** Names of what is restarting now (the catch-up wait does not count that time against its bound). */
+  const restarting = () => supervision().flatMap((s) => (s.state === "restarting" ? [s.name] : []));
+  /** A step fails at once when a server or service crashed for good meanwhile. */
   const during = <T>(step: Promise<T>): Promise<T> => Promise.race([step, crashed]);
 
   let stopping: Promise<void> | undefined;
@@ -165,8 +191,16 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       stage(
         `starting the servers (anvil, PostgreSQL, Kafka; data kept in ${where.startsWith("..") ? dataDir : where})`,
       );
-      stack = await startStack({ ...config.stack, dataDir, persist: true, log, signal });
+      stack = await startStack({
+        ...config.stack,
+        dataDir,
+        persist: true,
+        restart: config.restart,
+        log,
+        signal,
+      });
       stack.onCrash(reportCrash);
+      stack.onRestart(reportRestart);
       servers = stack.endpoints;
     }
     timings.serversMs = Date.now() - t0;
@@ -202,8 +236,14 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       pollIntervalMs: config.pollIntervalMs,
       logLevel: config.logLevel,
     });
-    supervisor = createSupervisor({ dataDir, timeoutMs: config.serviceStartTimeoutMs, signal });
+    supervisor = createSupervisor({
+      dataDir,
+      timeoutMs: config.serviceStartTimeoutMs,
+      signal,
+      restart: config.restart,
+    });
     supervisor.onCrash(reportCrash);
+    supervisor.onRestart(logServiceRestart);
     for (const specs of stages) {
       stage(`starting ${specs.map((s) => s.name).join(", ")}`);
       await during(supervisor.startStage(specs));
@@ -241,7 +281,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       projectionSchemaBase: config.names.projectionSchemaBase,
     });
     stage("waiting for the projections to catch up with the chain");
-    await during(probe.wait({ timeoutMs: config.catchUpTimeoutMs, signal }));
+    await during(probe.wait({ timeoutMs: config.catchUpTimeoutMs, signal, paused: restarting }));
     checkAborted();
     timings.catchUpMs = Date.now() - t4;
     timings.totalMs = Date.now() - started;
@@ -267,13 +307,19 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
         crashListeners.add(listener);
         for (const error of crashes) listener(error);
       },
+      onRestart(listener) {
+        restartListeners.add(listener);
+      },
+      supervision,
       checkCaughtUp: () => activeProbe.check(),
-      waitForCatchUp: (timeoutMs = config.catchUpTimeoutMs) => activeProbe.wait({ timeoutMs }),
+      waitForCatchUp: (timeoutMs = config.catchUpTimeoutMs) =>
+        activeProbe.wait({ timeoutMs, paused: restarting }),
       sampleStatus: () =>
         sampleStatus({
           ingestMetricsUrl: `http://${HOST}:${ports.ingestHealth}/metrics`,
           projectorMetricsUrl: `http://${HOST}:${ports.projectorHealth}/metrics`,
           head: () => blockNumber(servers.rpcUrl, 2_000),
+          supervision,
         }),
       stop,
     };

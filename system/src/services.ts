@@ -73,16 +73,16 @@ export interface ServiceInputs {
 /**
  * The six services in start order, as stages: a stage starts once the previous one is healthy. Ingest,
  * projector and the subgraphs need only the servers; the gateway comes last, so that its subscription feed
- * finds the events topic ingest creates.
+ * finds the projector's `event_feed` table.
  */
 export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
   const { names, ports } = inputs;
-  const common = { LOG_LEVEL: inputs.logLevel, KAFKA_BROKERS: inputs.kafkaBrokers.join(",") };
+  const common = { LOG_LEVEL: inputs.logLevel };
+  const kafka = { KAFKA_BROKERS: inputs.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: names.topicPrefix };
   const subgraphUrl = (port: number) => `http://${HOST}:${port}/graphql`;
   const gatewayEnv = {
     ...common,
     DATABASE_URL: inputs.databaseUrl,
-    KAFKA_TOPIC_PREFIX: names.topicPrefix,
     JWT_SECRET: inputs.jwtSecret,
     PROJECTION_SCHEMA: names.projectionSchemaBase,
     GATEWAY_SCHEMA: names.gatewaySchema,
@@ -116,10 +116,10 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
         args: [],
         env: {
           ...common,
+          ...kafka,
           RPC_URL: inputs.rpcUrl,
           CHAIN_ID: String(inputs.chainId),
           DEPLOYMENT_FILE: inputs.deploymentFile,
-          KAFKA_TOPIC_PREFIX: names.topicPrefix,
           POLL_INTERVAL_MS: String(inputs.pollIntervalMs),
           INGEST_HEALTH_PORT: String(ports.ingestHealth),
         },
@@ -133,8 +133,8 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
         args: [],
         env: {
           ...common,
+          ...kafka,
           DATABASE_URL: inputs.databaseUrl,
-          KAFKA_TOPIC_PREFIX: names.topicPrefix,
           KAFKA_GROUP_ID: names.groupId,
           PROJECTION_SCHEMA_BASE: names.projectionSchemaBase,
           PROJECTOR_HEALTH_PORT: String(ports.projectorHealth),

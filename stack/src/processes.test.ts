@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -180,6 +180,59 @@ describe("Supervised", () => {
     }
     expect(supervised.status().state).toBe("stopped");
     expect(flaky.starts()).toBe(4);
+  });
+
+  test("behavior: a process that stops answering its liveness probe (SIGSTOP) is killed and started again", async () => {
+    const portFile = join(dir, "port");
+    let starts = 0;
+    const serve = `const s = require("http").createServer((q, r) => r.end("ok")).listen(0, "127.0.0.1", () =>
+      require("fs").writeFileSync(${JSON.stringify(portFile)}, String(s.address().port)))`;
+    const start: StartProcess = async (register) => {
+      starts += 1;
+      rmSync(portFile, { force: true });
+      const child = await ManagedProcess.spawn({
+        name: "hangs",
+        command: process.execPath,
+        args: ["-e", serve],
+        cwd: dir,
+        logFile: join(dir, "hangs.log"),
+      });
+      register(child);
+      await child.waitUntil(async () => existsSync(portFile), { what: "its port file", timeoutMs: 20_000 });
+      return child;
+    };
+    const probe = async () =>
+      (
+        await fetch(`http://127.0.0.1:${readFileSync(portFile, "utf8")}/`, {
+          signal: AbortSignal.timeout(1_000),
+        })
+      ).ok;
+    const events: SupervisionEvent[] = [];
+    const supervised = await Supervised.start("hangs", start, {
+      policy: { initialDelayMs: 50 },
+      liveness: { probe, intervalMs: 200, timeoutMs: 1_000, failures: 3 },
+      onEvent: (event) => events.push(event),
+    });
+    try {
+      const first = supervised.process!.pid;
+      await sleep(1_500);
+      expect(supervised.status()).toMatchObject({ state: "running", restarts: 0 }); // it answers: left alone
+      process.kill(first, "SIGSTOP");
+      await until(
+        "the restart",
+        () => supervised.status().restarts === 1 && supervised.status().state === "running",
+        60_000,
+      );
+      expect(events.find((event) => event.kind === "unresponsive")).toMatchObject({
+        pid: first,
+        failures: 3,
+      });
+      expect(isAlive(first)).toBe(false);
+      expect(await probe()).toBe(true);
+      expect(starts).toBe(2);
+    } finally {
+      await supervised.stop(1_000);
+    }
   });
 
   test("error: it gives up, loudly, at the maxCrashes-th crash within the window", async () => {

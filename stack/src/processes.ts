@@ -282,6 +282,7 @@ export interface SupervisedStatus {
 }
 
 export type SupervisionEvent =
+  | { kind: "unresponsive"; name: string; pid: number; failures: number }
   | { kind: "crashed"; name: string; error: Error; attempt: number; delayMs: number }
   | { kind: "restarted"; name: string; pid: number; restarts: number; downMs: number }
   | { kind: "gave-up"; name: string; error: RestartsExhaustedError };
@@ -316,6 +317,11 @@ export interface SuperviseOptions {
   retryFirstStart?: boolean;
   /** Supervised.start: cancels the first start (which then rejects with StartAbortedError). */
   signal?: AbortSignal;
+  /**
+   * A running process that stops answering `probe` (false, a rejection, or no answer within `timeoutMs`)
+   * `failures` times in a row is hung (SIGSTOP, a deadlock): it is killed, and restarted like a crash.
+   */
+  liveness?: { probe: () => Promise<boolean>; intervalMs: number; timeoutMs: number; failures: number };
 }
 
 export class Supervised {
@@ -429,6 +435,34 @@ export class Supervised {
       return;
     }
     process.onCrash((error) => void this.recover(error));
+    if (this.options.liveness) void this.watchLiveness(process, this.options.liveness);
+  }
+
+  /** Probes the adopted process until it exits or is replaced; kills it when it stops answering. */
+  private async watchLiveness(
+    process: ManagedProcess,
+    liveness: NonNullable<SuperviseOptions["liveness"]>,
+  ): Promise<void> {
+    const current = () => this.current === process && process.running && this.state === "running";
+    let failures = 0;
+    while (current()) {
+      await sleep(liveness.intervalMs, undefined, { signal: this.wake.signal }).catch(() => undefined);
+      if (!current()) return;
+      const answered = await Promise.race([
+        liveness.probe().catch(() => false),
+        sleep(liveness.timeoutMs).then(() => false),
+      ]);
+      failures = answered ? 0 : failures + 1;
+      if (failures < liveness.failures || !current()) continue;
+      this.emit({ kind: "unresponsive", name: this.name, pid: process.pid, failures });
+      // SIGKILL to its group, unasked: the process's own crash handling restarts it.
+      try {
+        globalThis.process.kill(-process.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      return;
+    }
   }
 
   /** One start: spawned, waited for; what it spawned is stopped when it fails. */

@@ -1,7 +1,7 @@
 // RecordRegistry -> Record (every version), ContractInfo (EIP-712 domain changes).
 // Mirrors the projector's records table: an amendment is a new Record; the previous version gets
 // supersededBy (and isLatest false); version is 1 for an original, previous.version + 1 for an amendment.
-import { log } from "@graphprotocol/graph-ts";
+import { BigInt, log } from "@graphprotocol/graph-ts";
 import { EIP712DomainChanged, RecordAdded } from "../generated/RecordRegistry/RecordRegistry";
 import { ContractInfo, Record } from "../generated/schema";
 import { isZero } from "./helpers";
@@ -20,7 +20,8 @@ export function handleRecordAdded(event: RecordAdded): void {
   record.recordType = event.params.recordType;
   record.contentHash = event.params.contentHash;
   record.storagePointer = event.params.storagePointer;
-  record.version = event.params.version.toI32();
+  // uint32: beyond GraphQL Int (i32), as the projector's bigint column.
+  record.version = event.params.version;
   record.supersededBy = null;
   record.isLatest = true;
   record.blockNumber = event.block.number;
@@ -39,11 +40,12 @@ export function handleRecordAdded(event: RecordAdded): void {
     if (previous === null) {
       log.warning("Amendment {} of unknown record {}", [id.toHexString(), previousId.toHexString()]);
     } else {
-      if (previous.version + 1 != record.version) {
+      const expected = previous.version.plus(BigInt.fromI32(1));
+      if (expected.notEqual(record.version)) {
         log.warning("Amendment {} has version {}, expected {}", [
           id.toHexString(),
           record.version.toString(),
-          (previous.version + 1).toString(),
+          expected.toString(),
         ]);
       }
       previous.supersededBy = id;

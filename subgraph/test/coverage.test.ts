@@ -73,6 +73,10 @@ const TABLES: Record<string, TableMapping> = {
       "projector bookkeeping: before-images to undo retracted events (graph-node reverts reorged blocks)",
   },
   dead_letters: { entity: null, reason: "projector bookkeeping: Kafka messages it could not apply" },
+  event_feed: {
+    entity: null,
+    reason: "the projector's committed events in commit order, for the gateway's live deliveries",
+  },
   events: {
     entity: null,
     reason:

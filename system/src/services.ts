@@ -285,6 +285,20 @@ export function createSupervisor(options: {
         retryFirstStart: true,
         signal,
         stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
+        // Any answer on /health (a 503 included: a dependency down is not cured by a restart) is alive;
+        // none for `failures` probes in a row is a hung process (SIGSTOP, a deadlock): killed, restarted.
+        liveness: {
+          probe: () =>
+            fetch(`${spec.healthUrl}/health`, { signal: AbortSignal.timeout(3_000) }).then(
+              async (response) => {
+                await response.body?.cancel();
+                return true;
+              },
+            ),
+          intervalMs: 5_000,
+          timeoutMs: 3_000,
+          failures: 3,
+        },
         onEvent: (event) => {
           if (event.kind === "restarted") save();
           for (const listener of restartListeners) listener(event);

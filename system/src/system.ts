@@ -145,6 +145,8 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
   };
   // The stack logs its servers' restarts; the services' are logged here.
   const logServiceRestart = (event: SupervisionEvent) => {
+    if (event.kind === "unresponsive")
+      log.warn(`${event.name} (pid ${event.pid}) stopped answering /health: killing it to restart it`);
     if (event.kind === "crashed") log.warn(`${event.name} stopped unexpectedly: ${restartNote(event)}`);
     if (event.kind === "restarted")
       log.info(`${event.name} is back (pid ${event.pid}) after ${(event.downMs / 1000).toFixed(1)} s`);

@@ -56,6 +56,7 @@ export async function startTestSystem(options: {
     VITALS_PORT: "0",
     INGEST_HEALTH_PORT: "0",
     PROJECTOR_HEALTH_PORT: "0",
+    GATEWAY_METRICS_PORT: "0",
     SERVICE_START_TIMEOUT_MS: "90000",
     CATCH_UP_TIMEOUT_MS: "60000",
     ...options.env,

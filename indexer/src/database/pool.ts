@@ -11,12 +11,16 @@ export function createPool(
   databaseUrl: string,
   options: { max?: number; applicationName?: string } = {},
 ): Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 4,
     application_name: options.applicationName ?? "carechain-indexer",
     options: "-c TimeZone=UTC",
   });
+  // An idle client whose server went away (PostgreSQL restarting) must not crash the process: the pool
+  // drops it, and the next query connects again (or fails, and health says so).
+  pool.on("error", () => {});
+  return pool;
 }
 
 /** Runs `fn` in one transaction on a pooled client; rolls back on error. */

@@ -35,7 +35,8 @@ beforeAll(async () => {
     // Warnings name every crash and restart: one the test did not cause shows here.
     log: {
       info: () => {},
-      warn: (m) => process.stderr.write(`[supervision] ${m.split("\n")[0]}\n`),
+      // The full message: a crash the test did not cause shows with its log tail.
+      warn: (m) => process.stderr.write(`[supervision] ${m}\n`),
       error: (m) => process.stderr.write(`[supervision] ${m}\n`),
     },
   });

@@ -8,6 +8,7 @@ import {
   isRetryable,
   retractionOf,
   sleep,
+  withRetry,
 } from "@carechain/common";
 import type { Admin, Kafka } from "kafkajs";
 import { createKafkaClient } from "../kafka/client.ts";
@@ -106,20 +107,35 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     }
     chainId = rpcChainId;
     contracts = await resolveContracts(options.contracts, chainId);
-    await admin.connect();
-    await ensureTopics(admin, topics, { partitions: options.kafka.partitions });
-    // The topic may exist already, with its own partition count: that is the one messages are keyed for.
-    const [eventsTopic] = (await admin.fetchTopicMetadata({ topics: [topics.events] })).topics;
-    publisher = new Publisher({
-      kafka,
-      topics,
-      transactionalId: `carechain-ingest.${options.kafka.topicPrefix}.${chainId}`,
-      eventPartitions: eventsTopic?.partitions.length ?? options.kafka.partitions,
-      logger,
-      delayInTransactionMs: options.delayInTransactionMs,
-    });
-    await publisher.connect();
-    await resume();
+    // Kafka answers transient errors at start-up (a new topic's leader not elected yet, a coordinator
+    // still loading): retried here, rather than exiting and leaving it to a supervisor.
+    await withRetry(
+      async () => {
+        await admin.connect();
+        await ensureTopics(admin, topics, { partitions: options.kafka.partitions });
+        // The topic may exist already, with its own partition count: that is the one messages are keyed for.
+        const [eventsTopic] = (await admin.fetchTopicMetadata({ topics: [topics.events] })).topics;
+        await publisher?.disconnect().catch(() => undefined);
+        publisher = new Publisher({
+          kafka,
+          topics,
+          transactionalId: `carechain-ingest.${options.kafka.topicPrefix}.${chainId}`,
+          eventPartitions: eventsTopic?.partitions.length ?? options.kafka.partitions,
+          logger,
+          delayInTransactionMs: options.delayInTransactionMs,
+        });
+        await publisher.connect();
+        await resume();
+      },
+      {
+        retries: 8,
+        initialDelayMs: 250,
+        maxDelayMs: 5_000,
+        signal,
+        onRetry: ({ attempt, delayMs, error }) =>
+          logger.warn({ err: error, attempt, delayMs }, "ingest start: Kafka not ready; retrying"),
+      },
+    );
     state = "running";
     void loop().then(resolveDone, rejectDone);
   }

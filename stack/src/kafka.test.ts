@@ -1,6 +1,6 @@
 // What the services rely on from kafkajs 2.2.4 against the Kafka 4 broker of the stack.
 import { describe, expect, test } from "vitest";
-import { serverProperties } from "./kafka.ts";
+import { kafkaUuid, serverProperties } from "./kafka.ts";
 import { consumeMessages, createKafka, createTestTopic, uniqueTopic } from "./testing.ts";
 
 describe("kafka", () => {
@@ -55,6 +55,13 @@ describe("kafka", () => {
     expect(first?.value).toBe("committed");
     const [raw] = await consumeMessages(topic, { count: 1, readUncommitted: true });
     expect(raw?.value).toBe("aborted");
+  });
+
+  test("behavior: cluster ids never start with '-' (the storage tool would take one for an option)", () => {
+    // One in 64 random ids would; 2,000 draws make a miss of the rule all but certain to show.
+    const ids = Array.from({ length: 2_000 }, () => kafkaUuid());
+    expect(ids.filter((id) => id.startsWith("-"))).toEqual([]);
+    expect(ids.every((id) => /^[A-Za-z0-9_-]{22}$/.test(id))).toBe(true);
   });
 
   test("default: server.properties allow transactions on one node and never create topics by themselves", () => {

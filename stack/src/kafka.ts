@@ -172,7 +172,13 @@ async function listTopics(brokers: string[], timeoutMs: number): Promise<string[
   }
 }
 
-/** A Kafka cluster id: 16 random bytes, base64url without padding (Kafka's Uuid text form). */
-function kafkaUuid(): string {
-  return randomBytes(16).toString("base64url");
+/**
+ * A Kafka cluster id: 16 random bytes, base64url without padding (Kafka's Uuid text form). Never one that
+ * starts with "-": the storage tool would read it as an option (Kafka's own Uuid.randomUuid skips those too).
+ */
+export function kafkaUuid(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }

@@ -233,6 +233,10 @@ describe("startStack({ persist: true, restart })", () => {
       expect(hash).toBe(block.hash);
       figures.push(`kill -9 anvil:    answering again with its chain after ${Date.now() - killedAt} ms`);
 
+      // The server answers a moment before its supervisor, which waits for the same answer, marks it running.
+      await until("supervision to mark both running", async () =>
+        stack.supervision().every((status) => status.state === "running") ? true : undefined,
+      );
       const supervision = stack.supervision();
       expect(supervision.map(({ name, state, restarts }) => ({ name, state, restarts }))).toEqual([
         { name: "anvil", state: "running", restarts: 1 },

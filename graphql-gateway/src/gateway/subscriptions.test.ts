@@ -4,7 +4,14 @@ import { appendFeed } from "@carechain/indexer";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
-import { createTestGateway, hex32, type TestGateway, testChainId, type World } from "../testing/fixtures.ts";
+import {
+  createTestGateway,
+  hex32,
+  newAccount,
+  type TestGateway,
+  testChainId,
+  type World,
+} from "../testing/fixtures.ts";
 
 let harness: TestGateway;
 let world: World;
@@ -23,6 +30,7 @@ afterAll(async () => {
 function envelope<T extends "VitalsAlert" | "RecordAdded">(
   type: T,
   payload: EventEnvelope<T>["payload"],
+  block?: number,
 ): EventEnvelope<T> {
   const blockHash = hex32();
   const logIndex = nextLog++;
@@ -32,7 +40,7 @@ function envelope<T extends "VitalsAlert" | "RecordAdded">(
     type,
     chainId: testChainId,
     contract: `0x${"11".repeat(20)}`,
-    blockNumber: 1000 + logIndex,
+    blockNumber: block ?? 1000 + logIndex,
     blockHash,
     blockTimestamp: Math.floor(Date.now() / 1000),
     txHash: hex32(),
@@ -212,6 +220,48 @@ describe("subscriptions", () => {
     } finally {
       await Promise.all([insurer, patient, recipient, revoked].map((subscription) => subscription.stop()));
       await until(() => harness.gateway.liveSubscriptions() === 0, "the subscriptions to end");
+    }
+  });
+
+  test("behavior: a record is decided as of its place in the log: a grant that came after it does not reach back", async () => {
+    // A doctor granted READ_RECORDS at block 5000, after the first record (block 4000), before the second.
+    const doctor = newAccount();
+    await harness.fixtures.doctor(doctor.address);
+    await harness.fixtures.grant({
+      patient: world.patient.address,
+      grantee: doctor.address,
+      scopes: 1,
+      block: 5000,
+    });
+    const late = subscribe(await harness.signIn(doctor), recordQuery);
+    try {
+      await until(() => harness.gateway.liveSubscriptions() === 1, "the subscription");
+      const record = (block: number) =>
+        envelope(
+          "RecordAdded",
+          {
+            recordId: hex32(),
+            patient: world.patient.address,
+            author: world.grantedDoctor.address,
+            recordType: 2,
+            contentHash: hex32(),
+            storagePointer: "0x01",
+            previousRecordId: `0x${"0".repeat(64)}`,
+            rootRecordId: `0x${"0".repeat(64)}`,
+            version: 1,
+            submitter: world.grantedDoctor.address,
+          },
+          block,
+        );
+      const before = record(4000);
+      const after = record(6000);
+      await publish(before);
+      await publish(after);
+      await until(() => late.received.length === 1, "the record after the grant");
+      expect(late.received.map((message) => message.data!.recordAdded!.id)).toEqual([after.id]);
+    } finally {
+      await late.stop();
+      await until(() => harness.gateway.liveSubscriptions() === 0, "the subscription to end");
     }
   });
 

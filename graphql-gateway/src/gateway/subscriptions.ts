@@ -215,13 +215,15 @@ export function createSubscriptionSchema(deps: {
     throw new Error("subscription schema has no Subscription type");
   const fields = subscription.getFields();
 
-  const policyFor = (ctx: SubscriptionContext) =>
+  /** A fresh policy (fresh facts): as of now, or as of `event`'s place in the log. */
+  const policyFor = (ctx: SubscriptionContext, event?: LiveEvent) =>
     new RequestPolicy({
       db: deps.db,
       viewer: ctx.viewer,
       requestId: ctx.requestId,
       audit: deps.audit,
       channel: "subscription",
+      ...(event ? { asOf: { blockNumber: event.blockNumber, logIndex: event.logIndex } } : {}),
     });
 
   const field = (name: "alertRaised" | "recordAdded") => {
@@ -233,20 +235,23 @@ export function createSubscriptionSchema(deps: {
           deps.hub,
           async (event) => {
             if (args.patient && event.payload.patient !== args.patient) return null;
-            // A fresh policy (fresh facts) for every event. The feed hands over events only once the
-            // projector has committed them and all before them, so these facts are at least as new as
-            // the event: a revocation that precedes it in the log stops it.
+            // Delivered only when the viewer may read it both as of the event's place in the log (a
+            // revocation before it stops it; a grant after it does not reach back) and now (a revocation
+            // since then stops it too). The feed hands over events only once the projector has committed
+            // them and everything before them, so the history the first decision reads is complete.
             const policy = policyFor(ctx);
+            const then = policyFor(ctx, event);
             if (name === "alertRaised" && event.type === "VitalsAlert") {
               const decision = await policy.canReadAlert(event.payload);
-              if (!decision.allowed) return null;
+              if (!decision.allowed || !(await then.canReadAlert(event.payload)).allowed) return null;
               policy.recordRead(event.payload.patient, "alerts", decision);
               await policy.settled(); // not delivered unaudited: a failed audit write drops it
               return { alertRaised: alertEvent(event) };
             }
             if (name === "recordAdded" && event.type === "RecordAdded") {
               const decision = await policy.canRead(event.payload.patient, "records");
-              if (!decision.allowed) return null;
+              if (!decision.allowed || !(await then.canRead(event.payload.patient, "records")).allowed)
+                return null;
               policy.recordRead(event.payload.patient, "records", decision);
               await policy.settled();
               return { recordAdded: recordEvent(event) };

@@ -4,7 +4,7 @@ import type { AuditChannel, AuditSink } from "../audit/audit-log.ts";
 import { normalizeAddress, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
 import { AuditUnavailableError, forbidden } from "../errors.ts";
-import { loadAccessFacts } from "./facts.ts";
+import { type LogPosition, loadAccessFacts } from "./facts.ts";
 import {
   type AccessFacts,
   type Allowed,
@@ -42,13 +42,15 @@ export class RequestPolicy {
       audit: AuditSink;
       channel: AuditChannel;
       now?: () => Date;
+      /** Decide as of this place in the log (a live delivery of the event there), not as of now. */
+      asOf?: LogPosition;
     },
   ) {
     const viewer = options.viewer;
     if (viewer.kind === "account") {
       this.facts = new DataLoader(
         async (patients) => {
-          const found = await loadAccessFacts(options.db, viewer.address, patients);
+          const found = await loadAccessFacts(options.db, viewer.address, patients, options.asOf);
           return patients.map((patient) => found.get(patient) ?? noFacts);
         },
         { maxBatchSize: 1000 },

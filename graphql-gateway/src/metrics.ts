@@ -61,7 +61,7 @@ export function gatewayMetrics(metrics: Metrics): GatewayMetrics {
       ),
       eventsReceived: metrics.counter(
         "carechain_gateway_events_received_total",
-        "Event envelopes read from Kafka for subscriptions.",
+        "Event envelopes read from the projector's committed event feed for subscriptions.",
         ["type"],
       ),
     };

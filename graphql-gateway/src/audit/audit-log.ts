@@ -99,11 +99,6 @@ export class AuditLog implements AuditSink {
     return this.queue.length;
   }
 
-  /** Kept for callers that start the log with the service; flushes are driven by `record`. */
-  start(): this {
-    return this;
-  }
-
   record(entry: AuditEntry): Promise<void> {
     const invalid = invalidEntry(entry);
     if (invalid) {

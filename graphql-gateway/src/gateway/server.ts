@@ -7,7 +7,8 @@ import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo
 import type { FetcherResponse } from "@apollo/utils.fetcher";
 import type { Common, HealthCheck } from "@carechain/common";
 import type { GraphQLFormattedError } from "graphql";
-import { type AuditLog, createAuditLog } from "../audit/audit-log.ts";
+import type { Address } from "viem";
+import { type AuditLog, createAuditLog, requestIdFrom } from "../audit/audit-log.ts";
 import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
 import { NonceStore } from "../auth/nonces.ts";
 import { createSignatureVerifier, SignInError, SignInService } from "../auth/siwe.ts";
@@ -179,44 +180,41 @@ export async function startGateway(
   });
   await apollo.start();
 
-  async function contextFor(req: IncomingMessage, res: ServerResponse): Promise<GatewayContext> {
-    const requested = req.headers["x-request-id"];
-    const requestId =
-      typeof requested === "string" && /^[\w.:-]{1,100}$/.test(requested) ? requested : randomUUID();
-    res.setHeader("x-request-id", requestId);
-    let viewer: Viewer = anonymousViewer;
+  /**
+   * The account the bearer token names, verified once per request (for the per-account limits and the
+   * viewer); null without a valid token: the request is anonymous, and the header tells the client to sign
+   * in again.
+   */
+  async function authenticate(req: IncomingMessage, res: ServerResponse): Promise<Address | null> {
     const token = bearerToken(req.headers.authorization);
-    if (token) {
-      try {
-        const { address } = await verifyAccessToken({
-          secret: options.jwtSecret,
-          token,
-          issuer: options.siweDomain,
-        });
-        viewer = await loadViewer(db, address);
-      } catch (error) {
-        if (!(error instanceof UnauthenticatedError)) throw error;
-        // Without a valid token the request is anonymous; the header tells the client to sign in again.
-        res.setHeader(
-          "www-authenticate",
-          `Bearer error="invalid_token", error_description="${error.shortMessage}"`,
-        );
-      }
+    if (!token) return null;
+    try {
+      return (await verifyAccessToken({ secret: options.jwtSecret, token, issuer: options.siweDomain }))
+        .address;
+    } catch (error) {
+      if (!(error instanceof UnauthenticatedError)) throw error;
+      res.setHeader(
+        "www-authenticate",
+        `Bearer error="invalid_token", error_description="${error.shortMessage}"`,
+      );
+      return null;
     }
+  }
+
+  async function contextFor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    account: Address | null,
+  ): Promise<GatewayContext> {
+    // The client's id, when short and plain (it reaches the audit log); otherwise one of ours.
+    const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
+    res.setHeader("x-request-id", requestId);
+    const viewer: Viewer = account ? await loadViewer(db, account) : anonymousViewer;
     return { viewer, requestId };
   }
 
   const limiter = new RateLimiter(options.limits.rates, common.metrics);
   const precheck = requestPrecheck(options.limits, (code) => metrics.errors.inc({ code }));
-  /** The account a bearer token names, for per-account limits (null: none or invalid, i.e. anonymous). */
-  const tokenAccount = async (header: string | undefined): Promise<string | null> => {
-    const token = bearerToken(header);
-    if (!token) return null;
-    return verifyAccessToken({ secret: options.jwtSecret, token, issuer: options.siweDomain }).then(
-      ({ address }) => address,
-      () => null,
-    );
-  };
 
   const hub = new EventHub();
   const feed = deps.subscriptions ? startEventFeed({ db, hub, logger, metrics }) : undefined;
@@ -247,16 +245,16 @@ export async function startGateway(
       return void res.end();
     }
     if (documents && (url.pathname === "/documents" || url.pathname.startsWith("/documents/")))
-      return documents(req, res, url, await contextFor(req, res));
+      return documents(req, res, url, await contextFor(req, res, await authenticate(req, res)));
     switch (url.pathname) {
       case graphqlPath: {
-        const account = await tokenAccount(req.headers.authorization);
+        const account = await authenticate(req, res);
         const checks: [LimitName, string | null][] = [
           ["graphql_address", clientAddress(req)],
           ["graphql_account", account],
         ];
         if (!limiter.admitHttp(res, checks, "requests")) return;
-        return executeGraphQL(apollo, req, res, () => contextFor(req, res), {
+        return executeGraphQL(apollo, req, res, () => contextFor(req, res, account), {
           maxBodyBytes: options.limits.maxBodyBytes,
           precheck,
         });

@@ -1,4 +1,4 @@
-export { parseConfig } from "./config.ts";
+export { buildEnv, type EnvValues, envVariables, parseConfig, portVar, sharedEnv } from "./config.ts";
 export { type Common, createCommon } from "./context.ts";
 export {
   BaseError,
@@ -12,6 +12,14 @@ export {
 export * from "./events/index.ts";
 export { type HealthCheck, startHealthServer } from "./health-server.ts";
 export { createLogger, createSilentLogger, type Logger, type LogLevel } from "./logger.ts";
+export {
+  describeFailure,
+  exitCodeOf,
+  isEntryPoint,
+  type MainContext,
+  type RunMainOptions,
+  runMain,
+} from "./main.ts";
 export { Metrics } from "./metrics.ts";
 export { formatDuration, Progress } from "./progress.ts";
 export { type RetryOptions, sleep, withRetry } from "./retry.ts";

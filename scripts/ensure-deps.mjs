@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Installs node_modules when it is missing or older than package-lock.json, so that the README's two
-// commands work on a fresh clone. Plain Node with no dependencies: it runs before anything is installed.
+// Installs node_modules when it is missing or older than package-lock.json, so that every command a README
+// names works on a fresh clone (every package script starts with it). Plain Node with no dependencies: it
+// runs before anything is installed.
 import { execSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,14 +19,13 @@ const installedHash = existsSync(stampFile) ? readFileSync(stampFile, "utf8").tr
 if (installedHash !== lockHash) {
   console.log(
     existsSync(join(root, "node_modules"))
-      ? "[deps] package-lock.json changed: updating node_modules (npm install)"
-      : "[deps] node_modules missing: installing (npm install)",
+      ? "[deps] package-lock.json changed: reinstalling node_modules (npm ci)"
+      : "[deps] node_modules missing: installing (npm ci)",
   );
   const started = Date.now();
-  // `npm install`, not `npm ci`: this npm leaves other platforms' optional packages (Biome's, esbuild's)
-  // out of the lock file, which `npm ci` then refuses; `npm install` installs the locked versions all the same.
-  execSync("npm install --no-audit --no-fund", { cwd: root, stdio: "inherit" });
-  // The install may normalise the lock file: stamp what it left.
-  writeFileSync(stampFile, `${hashOfLock()}\n`);
+  // `npm ci`, not `npm install`: it installs exactly the lock file and never rewrites it, so no command
+  // leaves a fresh clone with a changed tracked file. (The lock lists every platform's optional packages.)
+  execSync("npm ci --no-audit --no-fund", { cwd: root, stdio: "inherit" });
+  writeFileSync(stampFile, `${lockHash}\n`);
   console.log(`[deps] installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -36,14 +36,25 @@ export function isEntryPoint(entryUrl: string): boolean {
   return real(fileURLToPath(entryUrl)) === real(started);
 }
 
-/** The exit code of a failure: 2 for configuration, 1 otherwise. */
+/**
+ * Errors of our own: common's BaseError, and the classes of the two packages upstream of common (the stack's
+ * and the contracts client's), which carry `retryable` the same way.
+ */
+function isOurs(error: unknown): error is Error & { retryable: boolean } {
+  return (
+    error instanceof BaseError ||
+    (error instanceof Error && typeof (error as { retryable?: unknown }).retryable === "boolean")
+  );
+}
+
+/** The exit code of a failure: 2 for configuration (ours or the stack's ConfigError), 1 otherwise. */
 export function exitCodeOf(error: unknown): number {
-  return error instanceof ConfigError ? 2 : 1;
+  return error instanceof ConfigError || (isOurs(error) && error.name === "ConfigError") ? 2 : 1;
 }
 
 /** A failure as the operator should read it: our errors by message (they say what to do), others with a stack. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof BaseError) return error.message;
+  if (isOurs(error)) return error.message;
   if (error instanceof Error) return error.stack ?? error.message;
   return String(error);
 }

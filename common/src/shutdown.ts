@@ -33,21 +33,6 @@ export class Shutdown {
     return this.running;
   }
 
-  /** Runs the shutdown on SIGINT / SIGTERM, then exits; a second signal exits at once. */
-  installSignalHandlers(exit: (code: number) => void = (code) => process.exit(code)): void {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) exit(130);
-      this.run(signal).then(
-        () => exit(0),
-        () => exit(1),
-      );
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  }
-
   private async runTasks(reason: string): Promise<void> {
     this.controller.abort(new Error(reason));
     this.logger.info({ reason }, "shutting down");

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 const require = createRequire(import.meta.url);
 const contractsDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -195,7 +196,7 @@ function writeGenerated(
 }
 
 function main(): void {
-  const force = process.argv.includes("--force");
+  const { force } = parseArgs({ options: { force: { type: "boolean", default: false } } }).values;
   const files = listSolidityFiles(srcDir);
   const hash = inputsHash(files);
   if (!force && outputsExist() && existsSync(hashFile) && readFileSync(hashFile, "utf8").trim() === hash) {

@@ -5,6 +5,8 @@
  *   DEPLOYER_PRIVATE_KEY  default anvil's account 0 (a well-known test key: never on a real network)
  *   DEPLOYMENTS_DIR       default contracts/deployments
  */
+// Scripts run like every CareChain entry point (the contracts library itself depends on nothing of ours).
+import { parseConfig, runMain } from "@carechain/common";
 import { z } from "zod";
 import { deployCareChain } from "../ts/deploy.ts";
 import { defaultDeploymentsDir } from "../ts/deployment.ts";
@@ -21,27 +23,21 @@ const envSchema = z.object({
   DEPLOYMENTS_DIR: z.string().min(1).default(defaultDeploymentsDir),
 });
 
-async function main(): Promise<void> {
-  const parsed = envSchema.safeParse(process.env);
-  if (!parsed.success) {
-    console.error(`[deploy] invalid environment:\n${z.prettifyError(parsed.error)}`);
-    process.exit(2);
-  }
-  const env = parsed.data;
-  const started = Date.now();
-  const result = await deployCareChain({
-    rpcUrl: env.RPC_URL,
-    privateKey: env.DEPLOYER_PRIVATE_KEY,
-    deploymentsDir: env.DEPLOYMENTS_DIR,
-  });
-  console.log(`[deploy] chain ${result.chainId} via ${env.RPC_URL}, admin ${result.admin}`);
-  for (const [name, contract] of Object.entries(result.contracts)) {
-    console.log(`[deploy]   ${name.padEnd(16)} ${contract.address}  block ${contract.startBlock}`);
-  }
-  console.log(`[deploy] wrote ${result.file} in ${Date.now() - started} ms`);
-}
-
-main().catch((error: unknown) => {
-  console.error(`[deploy] failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runMain(
+  async (ctx) => {
+    const env = parseConfig(envSchema, ctx.env, "deploy");
+    const started = Date.now();
+    const result = await deployCareChain({
+      rpcUrl: env.RPC_URL,
+      privateKey: env.DEPLOYER_PRIVATE_KEY,
+      deploymentsDir: env.DEPLOYMENTS_DIR,
+    });
+    console.log(`[deploy] chain ${result.chainId} via ${env.RPC_URL}, admin ${result.admin}`);
+    for (const [name, contract] of Object.entries(result.contracts)) {
+      console.log(`[deploy]   ${name.padEnd(16)} ${contract.address}  block ${contract.startBlock}`);
+    }
+    console.log(`[deploy] wrote ${result.file} in ${Date.now() - started} ms`);
+    return 0;
+  },
+  { entry: import.meta.url },
+);

@@ -40,6 +40,7 @@ export type DeployCareChainOptions = {
 export type DeployCareChainResult = Deployment & {
   /** The deployer (IdentityRegistry owner). */
   admin: Address;
+  startBlockHash: Hex;
   /** Path of the written deployments file, if any. */
   file: string | undefined;
 };
@@ -131,13 +132,16 @@ export async function deployCareChain(options: DeployCareChainOptions): Promise<
     );
   }
 
-  const deployment: Deployment = {
+  const first = receipts.reduce((a, b) => (b.blockNumber < a.blockNumber ? b : a));
+  const deployment = {
     chainId,
-    startBlock: Math.min(...Object.values(contracts).map((c) => c.startBlock)),
+    startBlock: Number(first.blockNumber),
     deployedAt: new Date().toISOString(),
+    startBlockHash: first.blockHash,
+    admin: account.address,
     contracts,
   };
   const dir = options.deploymentsDir === undefined ? defaultDeploymentsDir : options.deploymentsDir;
   const file = dir === false ? undefined : writeDeployment(deployment, dir);
-  return { ...deployment, admin: account.address, file };
+  return { ...deployment, file };
 }

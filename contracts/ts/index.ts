@@ -1,4 +1,5 @@
-// @carechain/contracts: ABIs (also at @carechain/contracts/abis), deployment, code tables and the typed client.
+// @carechain/contracts: ABIs (also at @carechain/contracts/abis), the deployment (file, deploy), code tables,
+// the typed client and its errors.
 export {
   careChainErrorsAbi,
   careChainEventsAbi,
@@ -14,14 +15,20 @@ export { type DeployCareChainOptions, type DeployCareChainResult, deployCareChai
 export {
   type ContractName,
   contractNames,
-  type DeployedContract,
   type Deployment,
-  DeploymentFileError,
   defaultDeploymentsDir,
+  deploymentId,
   deploymentPath,
   deploymentSchema,
+  isDeployedOn,
   parseDeployment,
   readDeployment,
+  readDeploymentFile,
+  type WatchedContracts,
+  watchedContracts,
   writeDeployment,
+  writeDeploymentFile,
 } from "./deployment.ts";
+export { ensureDeployment } from "./ensure-deployment.ts";
+export * from "./errors.ts";
 export { hashText, randomBytes32, randomRecordId } from "./ids.ts";

@@ -11,14 +11,25 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { ConfigError, parseConfig, runMain } from "@carechain/common";
+import { z } from "zod";
 import { type DocumentReader, DocumentsClient, type Progress } from "./client/client.ts";
 import { encryptionPublicKey } from "./crypto/wrap.ts";
 
-function hex(value: string | undefined, bytes: number, what: string): Uint8Array {
-  if (!value || !new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`).test(value))
-    throw new Error(`${what}: expected 0x + ${bytes * 2} hex characters.`);
-  return Uint8Array.from(Buffer.from(value.slice(2), "hex"));
-}
+const address = z
+  .string({ error: "set to an account address" })
+  .regex(/^0x[0-9a-fA-F]{40}$/, "expected an address");
+const key32 = z
+  .string({ error: "set to an X25519 key: 0x + 64 hex characters" })
+  .regex(/^0x[0-9a-fA-F]{64}$/, "expected 0x + 64 hex characters");
+const envSchema = z.object({
+  CARECHAIN_GATEWAY_URL: z.url().default("http://127.0.0.1:4000"),
+  CARECHAIN_TOKEN: z.string({ error: "a gateway access token is needed" }).min(1),
+  CARECHAIN_ADDRESS: address,
+  CARECHAIN_ENCRYPTION_SECRET: key32,
+});
+
+const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
 
 function progressBar(label: string) {
   const started = performance.now();
@@ -47,8 +58,9 @@ function progressBar(label: string) {
   };
 }
 
-async function main() {
+runMain(async (ctx) => {
   const { positionals, values } = parseArgs({
+    args: ctx.argv,
     allowPositionals: true,
     options: {
       patient: { type: "string" },
@@ -59,26 +71,25 @@ async function main() {
     },
   });
   const command = positionals[0];
-  const env = process.env;
-  const secretKey = hex(env.CARECHAIN_ENCRYPTION_SECRET, 32, "CARECHAIN_ENCRYPTION_SECRET");
-  const address = env.CARECHAIN_ADDRESS ?? "";
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error("CARECHAIN_ADDRESS: expected an address.");
-  if (!env.CARECHAIN_TOKEN) throw new Error("CARECHAIN_TOKEN: a gateway access token is needed.");
+  const env = parseConfig(envSchema, ctx.env, "documents");
+  const secretKey = bytes(env.CARECHAIN_ENCRYPTION_SECRET);
   const client = new DocumentsClient({
-    gatewayUrl: env.CARECHAIN_GATEWAY_URL ?? "http://127.0.0.1:4000",
+    gatewayUrl: env.CARECHAIN_GATEWAY_URL,
     token: env.CARECHAIN_TOKEN,
-    address,
+    address: env.CARECHAIN_ADDRESS,
     secretKey,
   });
 
   if (command === "upload") {
-    if (!values.file || !values.patient) throw new Error("upload needs --patient and --file.");
-    const readers: DocumentReader[] = [{ address, publicKey: encryptionPublicKey(secretKey) }];
+    if (!values.file || !values.patient) throw new ConfigError("upload needs --patient and --file.");
+    const readers: DocumentReader[] = [
+      { address: env.CARECHAIN_ADDRESS, publicKey: encryptionPublicKey(secretKey) },
+    ];
     for (const entry of values.reader ?? []) {
-      const [readerAddress, publicKey] = entry.split(":");
-      if (!readerAddress || !/^0x[0-9a-fA-F]{40}$/.test(readerAddress))
-        throw new Error(`--reader ${entry}: expected 0xaddress:0xpublickey.`);
-      readers.push({ address: readerAddress, publicKey: hex(publicKey, 32, `--reader ${entry}`) });
+      const [readerAddress = "", publicKey = ""] = entry.split(":");
+      if (!address.safeParse(readerAddress).success || !key32.safeParse(publicKey).success)
+        throw new ConfigError(`--reader ${entry}: expected 0xaddress:0xpublickey (0x + 64 hex characters).`);
+      readers.push({ address: readerAddress, publicKey: bytes(publicKey) });
     }
     const { size } = await stat(values.file);
     const bar = progressBar("upload");
@@ -91,11 +102,11 @@ async function main() {
     });
     bar.done();
     process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
+    return 0;
   }
   if (command === "fetch") {
     if (!values.hash || !values.out)
-      throw new Error("fetch needs --hash (the on-chain content hash) and --out.");
+      throw new ConfigError("fetch needs --hash (the on-chain content hash) and --out.");
     const bar = progressBar("download");
     await client.downloadTo({
       contentHash: values.hash,
@@ -104,14 +115,9 @@ async function main() {
     });
     bar.done();
     process.stdout.write(`${JSON.stringify({ contentHash: values.hash, out: values.out })}\n`);
-    return;
+    return 0;
   }
-  throw new Error(
+  throw new ConfigError(
     "Usage: documents upload --patient 0x… --file PATH [--reader 0xaddr:0xkey]… | fetch --hash 0x… --out PATH",
   );
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
 });

@@ -1,7 +1,21 @@
 import { NonRetryableError } from "@carechain/common";
 
-/** Ciphertext that does not match its expected hash, or a chunk that fails authentication. */
+/**
+ * Ciphertext that does not match its expected hash, or a chunk that fails authentication: the document was
+ * changed (or the key is wrong). The threat model's answer to a compromised store or gateway.
+ */
 export class IntegrityError extends NonRetryableError {}
 
-/** A wrapped document key that cannot be opened with the given private key (wrong reader, hash or key). */
-export class KeyUnwrapError extends NonRetryableError {}
+/** The store has no blob with this hash (the gateway answers 404). */
+export class BlobNotFoundError extends NonRetryableError {}
+
+/** The gateway refused a request: its HTTP status and error code (FORBIDDEN, PAYLOAD_TOO_LARGE, …). */
+export class DocumentsRequestError extends NonRetryableError {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}

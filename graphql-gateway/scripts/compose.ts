@@ -7,14 +7,14 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { BaseError } from "@carechain/common";
+import { runMain } from "@carechain/common";
 import { composeSupergraph } from "../src/gateway/compose.ts";
 import { defaultSubgraphPorts, type SubgraphName } from "../src/options.ts";
 import { ourSubgraphs } from "../src/subgraphs/index.ts";
 
 const output = new URL("../generated/supergraph.graphql", import.meta.url);
 
-try {
+runMain(async () => {
   const supergraph = composeSupergraph(
     (Object.keys(ourSubgraphs) as SubgraphName[]).map((name) => ({
       name,
@@ -27,7 +27,5 @@ try {
   process.stdout.write(
     `supergraph: wrote ${fileURLToPath(output)} (${Object.keys(ourSubgraphs).join(", ")})\n`,
   );
-} catch (error) {
-  process.stderr.write(`${error instanceof BaseError ? error.message : String(error)}\n`);
-  process.exit(1);
-}
+  return 0;
+});

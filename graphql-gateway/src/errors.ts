@@ -1,19 +1,27 @@
-import { BaseError } from "@carechain/common";
+import { BaseError, NonRetryableError } from "@carechain/common";
 import { GraphQLError } from "./graphql.ts";
 
-/** The `extensions.code` values the gateway and its subgraphs answer with. */
-export type ErrorCode =
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
-  | "BAD_USER_INPUT"
-  | "QUERY_TOO_DEEP"
-  | "QUERY_TOO_COSTLY"
-  | "AUDIT_UNAVAILABLE"
-  | "INTERNAL_SERVER_ERROR";
+/** The codes the gateway and its subgraphs answer with (`extensions.code`, or `error.code`), by HTTP status. */
+const statusOf = {
+  BAD_REQUEST: 400,
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  NO_KEY: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  INTERNAL_SERVER_ERROR: 500,
+  AUDIT_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof statusOf;
 
 /**
- * An error answered to the client with a GraphQL error code and the HTTP status to use when it ends a
- * request before execution. Most are the client's doing (no retry helps); `retryable` marks the others.
+ * An error answered to the client with its code and message (http.ts `sendError`, or a GraphQL error), and
+ * the HTTP status of its code when it ends a request. Most are the client's doing (no retry helps);
+ * `retryable` marks the others.
  */
 export class GatewayError extends BaseError {
   readonly code: ErrorCode;
@@ -23,44 +31,43 @@ export class GatewayError extends BaseError {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { status?: number; details?: string; cause?: unknown; retryable?: boolean } = {},
+    options: { details?: string; cause?: unknown; retryable?: boolean } = {},
   ) {
     super(message, options);
     this.code = code;
-    this.status = options.status ?? 400;
+    this.status = statusOf[code];
     this.retryable = options.retryable ?? false;
   }
 
-  /**
-   * As a GraphQLError with `extensions.code`. `withStatus` adds the HTTP status, for errors that end a
-   * request before execution; resolver errors keep HTTP 200 (partial data).
-   */
-  toGraphQLError(options: { withStatus?: boolean } = {}): GraphQLError {
-    return new GraphQLError(this.shortMessage, {
-      originalError: this,
-      extensions: options.withStatus
-        ? { code: this.code, http: { status: this.status } }
-        : { code: this.code },
-    });
+  /** As a GraphQLError with `extensions.code` (resolver errors keep HTTP 200: partial data). */
+  toGraphQLError(): GraphQLError {
+    return new GraphQLError(this.shortMessage, { originalError: this, extensions: { code: this.code } });
   }
 }
 
-/** Not allowed, or nothing there: the two look the same so that a denial reveals nothing. */
-export class ForbiddenError extends GatewayError {
-  constructor(message: string) {
-    super("FORBIDDEN", message, { status: 403 });
-  }
-}
-
+/** No valid token or viewer context; the gateway then serves the request as anonymous. */
 export class UnauthenticatedError extends GatewayError {
   constructor(message: string) {
-    super("UNAUTHENTICATED", message, { status: 401 });
+    super("UNAUTHENTICATED", message);
   }
 }
 
-export class BadUserInputError extends GatewayError {
-  constructor(message: string) {
-    super("BAD_USER_INPUT", message, { status: 400 });
+/** Why a sign-in was refused; clients get it as `error.reason`. */
+export type SignInFailure =
+  | "MALFORMED"
+  | "WRONG_DOMAIN"
+  | "WRONG_URI"
+  | "WRONG_CHAIN"
+  | "EXPIRED"
+  | "NOT_YET_VALID"
+  | "BAD_SIGNATURE"
+  | "BAD_NONCE";
+
+export class SignInError extends GatewayError {
+  readonly reason: SignInFailure;
+  constructor(reason: SignInFailure, message: string) {
+    super(reason === "MALFORMED" ? "BAD_USER_INPUT" : "UNAUTHENTICATED", message);
+    this.reason = reason;
   }
 }
 
@@ -71,7 +78,6 @@ export class BadUserInputError extends GatewayError {
 export class AuditUnavailableError extends GatewayError {
   constructor(options: { details?: string; cause?: unknown } = {}) {
     super("AUDIT_UNAVAILABLE", "This read could not be audited, so it was refused; try again shortly.", {
-      status: 503,
       retryable: true,
       ...options,
     });
@@ -80,9 +86,23 @@ export class AuditUnavailableError extends GatewayError {
 
 /** Resolver-friendly: a GraphQLError with `extensions.code`, its original a GatewayError. */
 export function forbidden(message: string): GraphQLError {
-  return new ForbiddenError(message).toGraphQLError();
+  return new GatewayError("FORBIDDEN", message).toGraphQLError();
 }
 
 export function badUserInput(message: string): GraphQLError {
-  return new BadUserInputError(message).toGraphQLError();
+  return new GatewayError("BAD_USER_INPUT", message).toGraphQLError();
+}
+
+/** The subgraphs do not compose into a supergraph (the build fails); `details` lists every error. */
+export class CompositionError extends NonRetryableError {}
+
+/** The gateway refused a client's sign-in (client/sign-in.ts); `reason` says why (WRONG_DOMAIN, BAD_NONCE, ...). */
+export class SignInFailedError extends NonRetryableError {
+  constructor(
+    readonly status: number,
+    readonly reason: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
 }

@@ -1,14 +1,18 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ApolloServer, type BaseContext, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
+import type { Logger } from "@carechain/common";
+import FindMyWay from "find-my-way";
 import type { GraphQLError } from "graphql";
+import { GatewayError, SignInError } from "./errors.ts";
 
 /**
  * Reads a JSON body of at most `limit` bytes (a larger Content-Length is refused before reading);
- * undefined for an empty body, throws HttpError 413 / 400.
+ * undefined for an empty body, throws GatewayError PAYLOAD_TOO_LARGE / BAD_REQUEST.
  */
 export async function readJsonBody(req: IncomingMessage, limit = 1_000_000): Promise<unknown> {
-  const tooLarge = () => new HttpError(413, `Request body too large: at most ${limit} bytes.`);
+  const tooLarge = () =>
+    new GatewayError("PAYLOAD_TOO_LARGE", `Request body too large: at most ${limit} bytes.`);
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
@@ -22,16 +26,7 @@ export async function readJsonBody(req: IncomingMessage, limit = 1_000_000): Pro
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {
-    throw new HttpError(400, "Request body is not valid JSON.");
-  }
-}
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+    throw new GatewayError("BAD_REQUEST", "Request body is not valid JSON.");
   }
 }
 
@@ -45,9 +40,53 @@ export function sendJson(
   res.end(JSON.stringify(body));
 }
 
-/** A GraphQL-shaped error body for answers given before Apollo Server sees the request. */
-export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string) {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+/**
+ * The one answer to a failed request: a GatewayError's status, code and message, as `{ error }` (with a
+ * sign-in's `reason`) or, on GraphQL paths, `{ errors }`; anything else is logged and answered 500 without
+ * details.
+ */
+export function sendError(res: ServerResponse, error: unknown, log: Logger, shape: "rest" | "graphql"): void {
+  if (res.headersSent) return void res.end();
+  if (!(error instanceof GatewayError)) log.error({ err: error }, "request failed");
+  const known =
+    error instanceof GatewayError
+      ? error
+      : new GatewayError("INTERNAL_SERVER_ERROR", "Internal server error.");
+  sendJson(res, known.status, errorBody(known, shape));
+}
+
+function errorBody(error: GatewayError, shape: "rest" | "graphql") {
+  const { code, shortMessage: message } = error;
+  if (shape === "graphql") return { errors: [{ message, extensions: { code } }] };
+  return { error: { code, message, ...(error instanceof SignInError ? { reason: error.reason } : {}) } };
+}
+
+export type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+
+/** A router (find-my-way, fastify's) whose handlers `dispatch` runs. */
+export const createRouter = (): Router => FindMyWay();
+
+/**
+ * Runs the route of a request; METHOD_NOT_ALLOWED (with `Allow`) when its path takes other methods,
+ * NOT_FOUND (`notFound`) when no route has it. Every failure is answered by `sendError`.
+ */
+export async function dispatch(
+  router: Router,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: { log: Logger; shape: "rest" | "graphql"; notFound: string },
+): Promise<void> {
+  try {
+    const url = req.url ?? "/";
+    const found = router.find((req.method ?? "GET") as FindMyWay.HTTPMethod, url);
+    if (found) return await found.handler(req, res, found.params, found.store, found.searchParams);
+    const allowed = (["GET", "POST"] as const).filter((method) => router.find(method, url));
+    if (allowed.length === 0) throw new GatewayError("NOT_FOUND", options.notFound);
+    res.setHeader("allow", allowed.join(", "));
+    throw new GatewayError("METHOD_NOT_ALLOWED", `Use ${allowed.join(" or ")}.`);
+  } catch (error) {
+    sendError(res, error, options.log, options.shape);
+  }
 }
 
 /**
@@ -79,9 +118,8 @@ export async function executeGraphQL<TContext extends BaseContext>(
     try {
       body = await readJsonBody(req, options.maxBodyBytes);
     } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      const code = error.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
-      return sendGraphQLError(res, error.status, code, error.message);
+      if (!(error instanceof GatewayError)) throw error;
+      return sendJson(res, error.status, errorBody(error, "graphql"));
     }
   }
   const refusal = options.precheck?.({ body, search: url.search });

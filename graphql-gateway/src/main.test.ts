@@ -1,94 +1,20 @@
-import { ConfigError } from "@carechain/common";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getStack } from "@carechain/stack/testing";
 import { describe, expect, test } from "vitest";
-import { optionsFromEnv } from "./main.ts";
-
-const minimal = {
-  DATABASE_URL: "postgres://carechain@127.0.0.1:5432/carechain",
-  JWT_SECRET: "0123456789abcdef0123456789abcdef",
-};
-
-describe("optionsFromEnv", () => {
-  test("default", () => {
-    const options = optionsFromEnv(minimal);
-    expect(options).toMatchObject({
-      port: 4000,
-      projectionSchema: "carechain",
-      gatewaySchema: "gateway",
-      siweDomain: "localhost:4000",
-      siweUri: "http://localhost:4000",
-      chainId: 31337,
-      jwtTtlSeconds: 900,
-      subgraphPorts: { identity: 4001, records: 4002, vitals: 4003 },
-      subgraphUrls: {},
-      limits: { maxDepth: 10, maxCost: 20000, maxPageSize: 100 },
-      metrics: { host: "127.0.0.1", port: 9466 },
-    });
-    // The subgraph secret is derived from the JWT secret unless set, never equal to it.
-    expect(options.subgraphSecret).toMatch(/^[0-9a-f]{64}$/);
-    expect(options.subgraphSecret).not.toBe(minimal.JWT_SECRET);
-  });
-
-  test("args: every variable can be set", () => {
-    const options = optionsFromEnv({
-      ...minimal,
-      GATEWAY_PORT: "8080",
-      SIWE_DOMAIN: "app.carechain.example",
-      SIWE_URI: "https://app.carechain.example",
-      CHAIN_ID: "11155111",
-      PROJECTION_SCHEMA: "carechain_views",
-      RECORDS_URL: "http://records.internal:4002/graphql",
-      MAX_PAGE_SIZE: "50",
-      METRICS_HOST: "0.0.0.0",
-      METRICS_PORT: "9100",
-    });
-    expect(options).toMatchObject({
-      port: 8080,
-      siweDomain: "app.carechain.example",
-      chainId: 11155111,
-      projectionSchema: "carechain_views",
-      subgraphUrls: { records: "http://records.internal:4002/graphql" },
-      limits: { maxPageSize: 50 },
-      metrics: { host: "0.0.0.0", port: 9100 },
-    });
-  });
-
-  test("error: missing and invalid variables say what to set", () => {
-    let error: unknown;
-    try {
-      optionsFromEnv({ JWT_SECRET: "short", GATEWAY_PORT: "http" });
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const message = (error as ConfigError).message;
-    expect(message).toMatch(/DATABASE_URL: .*it is not set/);
-    expect(message).toMatch(/JWT_SECRET: at least 32 characters; generate one with `openssl rand -hex 32`/);
-    expect(message).toMatch(/GATEWAY_PORT/);
-  });
-});
+import { gatewayEnvironment } from "./config.ts";
+import { composeSupergraph } from "./gateway/compose.ts";
+import { ourSubgraphs } from "./subgraphs/index.ts";
+import { createTestDatabase } from "./testing/database.ts";
 
 describe("entry point", () => {
   test("behavior: `main.ts all` serves the gateway, metrics on the operator port only, and stops on SIGTERM", async () => {
-    const { spawn } = await import("node:child_process");
-    const { mkdtemp, writeFile } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const { createTestSchema, getStack } = await import("@carechain/stack/testing");
-    const { composeSupergraph } = await import("./gateway/compose.ts");
-    const { ourSubgraphs } = await import("./subgraphs/index.ts");
-    const { createDatabase } = await import("./database/pool.ts");
-    const { createProjectionTables } = await import("./testing/fixtures.ts");
-
-    const schema = await createTestSchema("gateway_main");
-    const db = createDatabase({
-      url: getStack().databaseUrl,
-      projectionSchema: schema.schema,
-      gatewaySchema: schema.schema,
-    });
+    // The projections the process reads (the projector's migrations) and a supergraph file.
+    const { db, drop } = await createTestDatabase();
     const dir = await mkdtemp(join(tmpdir(), "gateway-main-"));
     try {
-      // The projections the process reads (the projector's migrations) and a supergraph file.
-      await createProjectionTables(db);
       const supergraphPath = join(dir, "supergraph.graphql");
       await writeFile(
         supergraphPath,
@@ -106,16 +32,18 @@ describe("entry point", () => {
         {
           env: {
             ...process.env,
-            DATABASE_URL: getStack().databaseUrl,
-            JWT_SECRET: "0123456789abcdef0123456789abcdef",
-            PROJECTION_SCHEMA: schema.schema,
-            GATEWAY_SCHEMA: schema.schema,
-            GATEWAY_PORT: "0",
-            IDENTITY_PORT: "0",
-            RECORDS_PORT: "0",
-            VITALS_PORT: "0",
-            SUPERGRAPH_PATH: supergraphPath,
-            METRICS_PORT: "0",
+            ...gatewayEnvironment({
+              DATABASE_URL: getStack().databaseUrl,
+              JWT_SECRET: "0123456789abcdef0123456789abcdef",
+              PROJECTION_SCHEMA: db.projectionSchema,
+              GATEWAY_SCHEMA: db.gatewaySchema,
+              GATEWAY_PORT: 0,
+              IDENTITY_PORT: 0,
+              RECORDS_PORT: 0,
+              VITALS_PORT: 0,
+              SUPERGRAPH_PATH: supergraphPath,
+              METRICS_PORT: 0,
+            }),
           },
           stdio: ["ignore", "ignore", "pipe"],
         },
@@ -186,8 +114,8 @@ describe("entry point", () => {
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
     } finally {
-      await db.close();
-      await schema.drop();
+      await drop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,173 +4,25 @@
  *
  *   tsx graphql-gateway/src/main.ts [all|gateway|identity|records|vitals]    (default: all)
  */
-import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import {
-  BaseError,
   type Common,
   ConfigError,
   createCommon,
   type HealthCheck,
-  type LogLevel,
-  parseConfig,
+  runMain,
   startHealthServer,
 } from "@carechain/common";
 import { FsBlobStore } from "@carechain/documents";
-import { z } from "zod";
 import { createAuditLog } from "./audit/audit-log.ts";
+import { optionsFromEnv } from "./config.ts";
 import { migrateGatewaySchema } from "./database/migrate.ts";
 import { createDatabase } from "./database/pool.ts";
-import { defaultRateLimits, formatRate, parseRate, type Rate } from "./gateway/rate-limit.ts";
 import { startGateway } from "./gateway/server.ts";
 import { gatewayMetrics } from "./metrics.ts";
-import {
-  defaultLimits,
-  defaultMetricsPort,
-  defaultSubgraphPorts,
-  type GatewayOptions,
-  type SubgraphName,
-} from "./options.ts";
+import type { GatewayOptions, SubgraphName } from "./options.ts";
 import { startSubgraphs } from "./subgraphs/index.ts";
-
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
-const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-/** A rate limit: "<count>/<seconds>s" (60/60s: 60 a minute, 60 at once) or "off". */
-const rate = (fallback: Rate) =>
-  z
-    .string()
-    .default(formatRate(fallback))
-    .transform((value, ctx) => {
-      try {
-        return parseRate(value);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    });
-const schemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "a lower-case PostgreSQL schema name");
-const url = z.url();
-
-const envSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// connection URL"),
-  GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
-  GATEWAY_PORT: port(4000),
-  JWT_SECRET: z
-    .string({
-      error: "required: the HS256 secret of sign-in tokens; generate one with `openssl rand -hex 32`",
-    })
-    .min(32, "at least 32 characters; generate one with `openssl rand -hex 32`"),
-  JWT_TTL_SECONDS: positive(900),
-  SUBGRAPH_SECRET: z.string().min(32, "at least 32 characters (default: derived from JWT_SECRET)").optional(),
-  SIWE_DOMAIN: z.string().min(1).optional(),
-  SIWE_URI: url.optional(),
-  CHAIN_ID: positive(31_337),
-  NONCE_TTL_SECONDS: positive(300),
-  RPC_URL: url.optional(),
-  PROJECTION_SCHEMA: schemaName.default("carechain"),
-  GATEWAY_SCHEMA: schemaName.default("gateway"),
-  SUBGRAPH_HOST: z.string().min(1).default("127.0.0.1"),
-  IDENTITY_PORT: port(defaultSubgraphPorts.identity),
-  RECORDS_PORT: port(defaultSubgraphPorts.records),
-  VITALS_PORT: port(defaultSubgraphPorts.vitals),
-  IDENTITY_URL: url.optional(),
-  RECORDS_URL: url.optional(),
-  VITALS_URL: url.optional(),
-  SUPERGRAPH_PATH: z.string().min(1).optional(),
-  MAX_DEPTH: positive(defaultLimits.maxDepth),
-  MAX_COST: positive(defaultLimits.maxCost),
-  MAX_PAGE_SIZE: positive(defaultLimits.maxPageSize),
-  MAX_ALIASES: positive(defaultLimits.maxAliases),
-  MAX_ROOT_FIELDS: positive(defaultLimits.maxRootFields),
-  MAX_SELECTIONS: positive(defaultLimits.maxSelections),
-  /** Bytes of a POST /graphql body (413 above). */
-  MAX_BODY_BYTES: positive(defaultLimits.maxBodyBytes),
-  MAX_QUERY_LENGTH: positive(defaultLimits.maxQueryLength),
-  RATE_LIMIT_NONCE_PER_IP: rate(defaultRateLimits.noncePerAddress),
-  RATE_LIMIT_VERIFY_PER_IP: rate(defaultRateLimits.verifyPerAddress),
-  RATE_LIMIT_VERIFY_PER_ACCOUNT: rate(defaultRateLimits.verifyPerAccount),
-  RATE_LIMIT_GRAPHQL_PER_IP: rate(defaultRateLimits.graphqlPerAddress),
-  RATE_LIMIT_GRAPHQL_PER_ACCOUNT: rate(defaultRateLimits.graphqlPerAccount),
-  RATE_LIMIT_SOCKETS_PER_IP: rate(defaultRateLimits.socketsPerAddress),
-  RATE_LIMIT_SUBSCRIBES_PER_ACCOUNT: rate(defaultRateLimits.subscribesPerAccount),
-  MAX_SOCKETS_PER_ACCOUNT: positive(defaultRateLimits.maxSocketsPerAccount),
-  MAX_SUBSCRIPTIONS_PER_SOCKET: positive(defaultRateLimits.maxSubscriptionsPerSocket),
-  MAX_SUBSCRIPTIONS_PER_ACCOUNT: positive(defaultRateLimits.maxSubscriptionsPerAccount),
-  AUDIT_FLUSH_MS: z.coerce.number().int().min(0).default(0),
-  AUDIT_BATCH_ROWS: positive(500),
-  /** Encrypted record documents: blobs in this directory (the endpoints are off when unset). */
-  DOCUMENTS_DIR: z.string().min(1).optional(),
-  DOCUMENTS_MAX_BYTES: positive(256 * 1024 * 1024),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** Operator server (/metrics, detailed /health): loopback unless set; never the public port. */
-  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
-  METRICS_PORT: port(defaultMetricsPort),
-});
-
-export function optionsFromEnv(
-  env: Record<string, string | undefined>,
-): GatewayOptions & { logLevel: LogLevel } {
-  const config = parseConfig(envSchema, env, "gateway");
-  const subgraphUrls: Record<string, string> = {};
-  if (config.IDENTITY_URL) subgraphUrls.identity = config.IDENTITY_URL;
-  if (config.RECORDS_URL) subgraphUrls.records = config.RECORDS_URL;
-  if (config.VITALS_URL) subgraphUrls.vitals = config.VITALS_URL;
-  return {
-    databaseUrl: config.DATABASE_URL,
-    projectionSchema: config.PROJECTION_SCHEMA,
-    gatewaySchema: config.GATEWAY_SCHEMA,
-    host: config.GATEWAY_HOST,
-    port: config.GATEWAY_PORT,
-    jwtSecret: config.JWT_SECRET,
-    jwtTtlSeconds: config.JWT_TTL_SECONDS,
-    subgraphSecret:
-      config.SUBGRAPH_SECRET ??
-      createHmac("sha256", config.JWT_SECRET).update("carechain-subgraph-context").digest("hex"),
-    siweDomain: config.SIWE_DOMAIN ?? `localhost:${config.GATEWAY_PORT}`,
-    siweUri: config.SIWE_URI ?? `http://localhost:${config.GATEWAY_PORT}`,
-    chainId: config.CHAIN_ID,
-    nonceTtlSeconds: config.NONCE_TTL_SECONDS,
-    rpcUrl: config.RPC_URL,
-    subgraphHost: config.SUBGRAPH_HOST,
-    subgraphPorts: {
-      identity: config.IDENTITY_PORT,
-      records: config.RECORDS_PORT,
-      vitals: config.VITALS_PORT,
-    },
-    subgraphUrls,
-    supergraphPath:
-      config.SUPERGRAPH_PATH ?? fileURLToPath(new URL("../generated/supergraph.graphql", import.meta.url)),
-    limits: {
-      maxDepth: config.MAX_DEPTH,
-      maxCost: config.MAX_COST,
-      maxPageSize: config.MAX_PAGE_SIZE,
-      maxAliases: config.MAX_ALIASES,
-      maxRootFields: config.MAX_ROOT_FIELDS,
-      maxSelections: config.MAX_SELECTIONS,
-      maxBodyBytes: config.MAX_BODY_BYTES,
-      maxQueryLength: config.MAX_QUERY_LENGTH,
-      rates: {
-        noncePerAddress: config.RATE_LIMIT_NONCE_PER_IP,
-        verifyPerAddress: config.RATE_LIMIT_VERIFY_PER_IP,
-        verifyPerAccount: config.RATE_LIMIT_VERIFY_PER_ACCOUNT,
-        graphqlPerAddress: config.RATE_LIMIT_GRAPHQL_PER_IP,
-        graphqlPerAccount: config.RATE_LIMIT_GRAPHQL_PER_ACCOUNT,
-        socketsPerAddress: config.RATE_LIMIT_SOCKETS_PER_IP,
-        subscribesPerAccount: config.RATE_LIMIT_SUBSCRIBES_PER_ACCOUNT,
-        maxSocketsPerAccount: config.MAX_SOCKETS_PER_ACCOUNT,
-        maxSubscriptionsPerSocket: config.MAX_SUBSCRIPTIONS_PER_SOCKET,
-        maxSubscriptionsPerAccount: config.MAX_SUBSCRIPTIONS_PER_ACCOUNT,
-      },
-    },
-    ...(config.DOCUMENTS_DIR
-      ? { documents: { dir: config.DOCUMENTS_DIR, maxBytes: config.DOCUMENTS_MAX_BYTES } }
-      : {}),
-    audit: { flushIntervalMs: config.AUDIT_FLUSH_MS, maxBatchRows: config.AUDIT_BATCH_ROWS },
-    metrics: { host: config.METRICS_HOST, port: config.METRICS_PORT },
-    logLevel: config.LOG_LEVEL,
-  };
-}
 
 type Mode = "all" | "gateway" | SubgraphName;
 
@@ -240,26 +92,25 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
   }
 }
 
-async function realpathOf(path: string): Promise<string> {
-  const { realpath } = await import("node:fs/promises");
-  return realpath(path).catch(() => path);
-}
-
 const modes: readonly Mode[] = ["all", "gateway", "identity", "records", "vitals"];
 
-// Run only as the entry point (tests import `optionsFromEnv`).
-if (process.argv[1] && fileURLToPath(import.meta.url) === (await realpathOf(process.argv[1]))) {
-  const mode = (process.argv[2] ?? "all") as Mode;
-  try {
-    if (!modes.includes(mode)) throw new ConfigError(`Unknown mode ${mode}: use one of ${modes.join(", ")}.`);
-    const { logLevel: level, ...options } = optionsFromEnv(process.env);
+runMain(
+  async (ctx) => {
+    const usage = `Usage: main.ts [${modes.join("|")}]`;
+    let positionals: string[];
+    try {
+      ({ positionals } = parseArgs({ args: ctx.argv, allowPositionals: true }));
+    } catch (error) {
+      throw new ConfigError(`${(error as Error).message}. ${usage}`);
+    }
+    const mode = (positionals[0] ?? "all") as Mode;
+    if (!modes.includes(mode) || positionals.length > 1) throw new ConfigError(usage);
+    const { logLevel, ...options } = optionsFromEnv(ctx.env);
     // @apollo/gateway reads this itself: no usage telemetry to Apollo, no cloud metadata probes.
     process.env.APOLLO_TELEMETRY_DISABLED ??= "true";
-    const common = createCommon<GatewayOptions>(`gateway-${mode}`, options, { logLevel: level });
-    common.shutdown.installSignalHandlers();
+    const common = createCommon<GatewayOptions>(`gateway-${mode}`, options, { logLevel });
+    ctx.onStop((reason) => common.shutdown.run(reason));
     await run(mode, common);
-  } catch (error) {
-    process.stderr.write(`${error instanceof BaseError ? error.message : String(error)}\n`);
-    process.exit(1);
-  }
-}
+  },
+  { entry: import.meta.url },
+);

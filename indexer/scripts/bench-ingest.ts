@@ -1,64 +1,33 @@
 /**
  * Ingest benchmark: `npm run bench:ingest -w indexer -- --events 100000`.
- * Starts a stack (or uses RPC_URL + KAFKA_BROKERS when both are set), deploys CareChain, generates N events
+ * Uses RPC_URL / KAFKA_BROKERS when set, else starts its own servers; deploys CareChain, generates N events
  * on anvil (submitReadings batches of 100 readings: 100 events per transaction), then backfills them into
  * Kafka with ingest and prints events/s, blocks/s and the peak RSS of this process during the backfill.
  */
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createCommon, createLogger } from "@carechain/common";
-import {
-  parseConfig as parseStackConfig,
-  type RunningStack,
-  silentLogger,
-  stackStateDir,
-  startStack,
-} from "@carechain/stack";
+import { createCommon, createLogger, runMain } from "@carechain/common";
+import { watchedContracts } from "@carechain/contracts";
 import { defaultIngestOptions } from "../src/ingest/config.ts";
 import { createIngest } from "../src/ingest/service.ts";
 import { TestChain } from "../src/ingest/testing/chain.ts";
+import { benchStack } from "./bench-stack.ts";
 
-const { values } = parseArgs({
-  options: {
-    events: { type: "string", default: "100000" },
-    "per-tx": { type: "string", default: "100" },
-    partitions: { type: "string", default: "3" },
-    "max-block-range": { type: "string", default: "2000" },
-  },
-});
-const events = Number(values.events);
-const perTx = Math.min(100, Number(values["per-tx"]));
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
-async function main(): Promise<void> {
-  let stack: RunningStack | undefined;
-  let dataDir: string | undefined;
-  let rpcUrl = process.env.RPC_URL;
-  let brokers = process.env.KAFKA_BROKERS?.split(",");
-  if (!rpcUrl || !brokers) {
-    const config = parseStackConfig(process.env);
-    // Under the repo's cache (as the test stack): the servers' users can write there.
-    const dir = join(stackStateDir(config.cacheDir), `bench-ingest-${process.pid}`);
-    dataDir = dir;
-    // Ctrl-C stops the servers this benchmark started.
-    const interrupt = async () => {
-      await stack?.stop();
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    };
-    process.once("SIGINT", interrupt);
-    process.once("SIGTERM", interrupt);
-    try {
-      stack = await startStack({ ...config, dataDir: dir, log: silentLogger });
-    } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
-      throw error;
-    }
-    rpcUrl = stack.endpoints.rpcUrl;
-    brokers = stack.endpoints.kafkaBrokers;
-  }
-  try {
+runMain(
+  async (ctx) => {
+    const { values } = parseArgs({
+      args: ctx.argv,
+      options: {
+        events: { type: "string", default: "100000" },
+        "per-tx": { type: "string", default: "100" },
+        partitions: { type: "string", default: "3" },
+        "max-block-range": { type: "string", default: "2000" },
+      },
+    });
+    const events = Number(values.events);
+    const perTx = Math.min(100, Number(values["per-tx"]));
+    const { rpcUrl, kafkaBrokers: brokers } = await benchStack(ctx, "bench-ingest");
     const chain = new TestChain(rpcUrl);
     const deployment = await chain.deploy();
     const transactions = Math.ceil(events / perTx);
@@ -78,7 +47,7 @@ async function main(): Promise<void> {
 
     const options = defaultIngestOptions({
       rpcUrl,
-      contracts: { addresses: deployment.addresses, startBlock: deployment.startBlock },
+      contracts: watchedContracts(deployment),
       kafka: {
         brokers,
         topicPrefix: `bench-${Date.now().toString(36)}`,
@@ -122,16 +91,7 @@ async function main(): Promise<void> {
       ].join("\n"),
     );
     if (published !== total) throw new Error(`published ${published} of ${total} events`);
-  } finally {
-    await stack?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
+    return 0;
   },
+  { entry: import.meta.url, signalExitCode: 130 },
 );

@@ -5,11 +5,8 @@
  * takes to drain the lag, events/s, and the peak RSS of this process. Uses DATABASE_URL / KAFKA_BROKERS when
  * set, else starts its own stack (PostgreSQL + Kafka) in a fresh folder and stops it afterwards.
  */
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createCommon, createSilentLogger } from "@carechain/common";
-import { parseConfig, silentLogger, stackStateDir, startStack } from "@carechain/stack";
+import { createCommon, createSilentLogger, runMain } from "@carechain/common";
 import { Kafka, logLevel } from "kafkajs";
 import { createPool, ident } from "../src/database/pool.ts";
 import { envelopeMessage } from "../src/kafka/messages.ts";
@@ -17,93 +14,92 @@ import { topicNames } from "../src/kafka/topics.ts";
 import { createProjector, type ProjectorOptions } from "../src/projector/service.ts";
 import { generateEvents } from "../src/projector/testing/generate.ts";
 import { sendCommitted } from "../src/projector/testing/produce.ts";
+import { benchStack } from "./bench-stack.ts";
 
-const { values } = parseArgs({
-  options: {
-    events: { type: "string", default: "100000" },
-    partitions: { type: "string", default: "3" },
-    seed: { type: "string", default: "42" },
+runMain(
+  async (ctx) => {
+    const { values } = parseArgs({
+      args: ctx.argv,
+      options: {
+        events: { type: "string", default: "100000" },
+        partitions: { type: "string", default: "3" },
+        seed: { type: "string", default: "42" },
+      },
+    });
+    const events = Number(values.events);
+    const partitions = Number(values.partitions);
+    const { databaseUrl, kafkaBrokers } = await benchStack(ctx, "bench-project");
+    const run = `bench${Date.now().toString(36)}`;
+    const options: ProjectorOptions = {
+      databaseUrl,
+      kafkaBrokers,
+      topicPrefix: run,
+      groupId: `${run}-projector`,
+      schemaBase: run,
+    };
+    const topic = topicNames(run).events;
+
+    let t = performance.now();
+    const stream = generateEvents(Number(values.seed), events, {
+      accounts: Math.max(40, Math.floor(events / 50)),
+    });
+    const messages = stream.map(envelopeMessage);
+    const generateSeconds = (performance.now() - t) / 1000;
+
+    t = performance.now();
+    const kafka = new Kafka({ clientId: run, brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    const producer = kafka.producer({
+      transactionalId: `${run}-tx`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    for (let i = 0; i < messages.length; i += 2_000) {
+      const transaction = await producer.transaction();
+      await sendCommitted(transaction, admin, topic, messages.slice(i, i + 2_000));
+    }
+    await producer.disconnect();
+    await admin.disconnect();
+    const produceSeconds = (performance.now() - t) / 1000;
+
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 100);
+    let batches = 0;
+    const projector = createProjector(createCommon("bench", options, { logger: createSilentLogger() }), {
+      onBatch: () => {
+        batches++;
+      },
+    });
+    t = performance.now();
+    await projector.start();
+    const startSeconds = (performance.now() - t) / 1000;
+    await projector.waitForCatchUp({ timeoutMs: 3_600_000, pollMs: 100 });
+    const drainSeconds = (performance.now() - t) / 1000;
+    clearInterval(sampler);
+    await projector.stop();
+
+    const pool = createPool(databaseUrl, { max: 1 });
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${ident(`${run}_p1`)}.events`);
+    const row = (label: string, value: string) => console.log(`${label.padEnd(34)}${value}`);
+    row("messages produced", `${events} (${rows[0].n} distinct events applied; rest duplicates/retractions)`);
+    row("partitions", String(partitions));
+    row("generate / produce", `${generateSeconds.toFixed(1)} s / ${produceSeconds.toFixed(1)} s`);
+    row("projector start (migrate + join)", `${startSeconds.toFixed(2)} s`);
+    row("time to drain the lag", `${drainSeconds.toFixed(2)} s (${batches} batches)`);
+    row("throughput", `${Math.round(events / drainSeconds)} messages/s`);
+    row(
+      "peak RSS (this process)",
+      `${Math.round(peakRss / 1024 / 1024)} MiB (generator and messages included)`,
+    );
+    for (const schema of [`${run}_p1`, `${run}_meta`, run])
+      await pool.query(`DROP SCHEMA ${ident(schema)} CASCADE`);
+    await pool.end();
+    return 0;
   },
-});
-const events = Number(values.events);
-const partitions = Number(values.partitions);
-
-const config = parseConfig(process.env);
-// A new folder (startStack creates it with the permissions its servers need).
-const dataDir = join(
-  stackStateDir(config.cacheDir),
-  `bench-project-${process.pid}-${Date.now().toString(36)}`,
+  { entry: import.meta.url, signalExitCode: 130 },
 );
-const stack = await startStack({ ...config, dataDir, log: silentLogger });
-const { databaseUrl, kafkaBrokers } = stack.endpoints;
-const run = `bench${Date.now().toString(36)}`;
-const options: ProjectorOptions = {
-  databaseUrl,
-  kafkaBrokers,
-  topicPrefix: run,
-  groupId: `${run}-projector`,
-  schemaBase: run,
-};
-const topic = topicNames(run).events;
-
-try {
-  let t = performance.now();
-  const stream = generateEvents(Number(values.seed), events, {
-    accounts: Math.max(40, Math.floor(events / 50)),
-  });
-  const messages = stream.map(envelopeMessage);
-  const generateSeconds = (performance.now() - t) / 1000;
-
-  t = performance.now();
-  const kafka = new Kafka({ clientId: run, brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  const producer = kafka.producer({ transactionalId: `${run}-tx`, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (let i = 0; i < messages.length; i += 2_000) {
-    const transaction = await producer.transaction();
-    await sendCommitted(transaction, admin, topic, messages.slice(i, i + 2_000));
-  }
-  await producer.disconnect();
-  await admin.disconnect();
-  const produceSeconds = (performance.now() - t) / 1000;
-
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 100);
-  let batches = 0;
-  const projector = createProjector(createCommon("bench", options, { logger: createSilentLogger() }), {
-    onBatch: () => {
-      batches++;
-    },
-  });
-  t = performance.now();
-  await projector.start();
-  const startSeconds = (performance.now() - t) / 1000;
-  await projector.waitForCatchUp({ timeoutMs: 3_600_000, pollMs: 100 });
-  const drainSeconds = (performance.now() - t) / 1000;
-  clearInterval(sampler);
-  await projector.stop();
-
-  const pool = createPool(databaseUrl, { max: 1 });
-  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${ident(`${run}_p1`)}.events`);
-  const row = (label: string, value: string) => console.log(`${label.padEnd(34)}${value}`);
-  row("messages produced", `${events} (${rows[0].n} distinct events applied; rest duplicates/retractions)`);
-  row("partitions", String(partitions));
-  row("generate / produce", `${generateSeconds.toFixed(1)} s / ${produceSeconds.toFixed(1)} s`);
-  row("projector start (migrate + join)", `${startSeconds.toFixed(2)} s`);
-  row("time to drain the lag", `${drainSeconds.toFixed(2)} s (${batches} batches)`);
-  row("throughput", `${Math.round(events / drainSeconds)} messages/s`);
-  row(
-    "peak RSS (this process)",
-    `${Math.round(peakRss / 1024 / 1024)} MiB (generator and messages included)`,
-  );
-  for (const schema of [`${run}_p1`, `${run}_meta`, run])
-    await pool.query(`DROP SCHEMA ${ident(schema)} CASCADE`);
-  await pool.end();
-} finally {
-  await stack.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-}

@@ -10,7 +10,6 @@ export {
 export { createPool, inTransaction, type Pool, type PoolClient } from "./database/pool.ts";
 export {
   activateGeneration,
-  activeGrantsCondition,
   createGeneration,
   ensureActiveGeneration,
   type Generation,
@@ -18,7 +17,6 @@ export {
   getActiveGeneration,
   internalTables,
   listGenerations,
-  openEmergencyAccessCondition,
   type SchemaNames,
   schemaNames,
 } from "./database/schemas.ts";
@@ -31,8 +29,8 @@ export {
 export {
   defaultIngestOptions,
   type IngestOptions,
+  ingestEnvironment,
   ingestEnvSchema,
-  ingestOptionsFromEnv,
 } from "./ingest/config.ts";
 export { DEAD_LETTER_HEADERS } from "./ingest/dead-letter.ts";
 export { createIngest, type Ingest, type IngestState, type IngestStatus } from "./ingest/service.ts";
@@ -50,8 +48,9 @@ export {
   type TopicNames,
   topicNames,
 } from "./kafka/index.ts";
+export { applyBatch } from "./projector/apply.ts";
+export { projectorEnvironment, projectorEnvSchema } from "./projector/config.ts";
 export { type Dump, dumpedTables, dumpProjections } from "./projector/dump.ts";
-export { appendFeed } from "./projector/feed.ts";
 export { type RebuildResult, rebuild } from "./projector/rebuild.ts";
 export { referenceFold } from "./projector/reference-fold.ts";
 export {
@@ -60,3 +59,4 @@ export {
   type ProjectorOptions,
   type ProjectorSettings,
 } from "./projector/service.ts";
+export { tableColumns } from "./projector/sql.ts";

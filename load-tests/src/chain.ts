@@ -1,28 +1,16 @@
-// The chain side of the load tests: the deployment the tests use (deployed once per chain and remembered),
-// and a fast transaction pipeline for anvil: accounts funded with anvil_setBalance and impersonated (no
+// The chain side of the load tests (the deployment is contracts' ensureDeployment / deployCareChain): a fast
+// transaction pipeline for anvil: accounts funded with anvil_setBalance and impersonated (no
 // signing in Node), explicit nonces and gas, JSON-RPC batches, and blocks mined in bulk while seeding.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { formatDuration, NonRetryableError, sleep } from "@carechain/common";
-import { deployCareChain } from "@carechain/contracts";
 import {
   consentManagerAbi,
   identityRegistryAbi,
   recordRegistryAbi,
   vitalsMonitorAbi,
 } from "@carechain/contracts/abis";
-import { type Address, type Hex, keccak256, toHex } from "viem";
-import { privateKeyToAddress } from "viem/accounts";
+import { type Address, type Hex, toHex } from "viem";
 import { type Say, seconds } from "./paths.ts";
 import { forEachConcurrent, type JsonRpc, type RpcCall } from "./rpc.ts";
-
-export const contractNames = [
-  "IdentityRegistry",
-  "ConsentManager",
-  "RecordRegistry",
-  "VitalsMonitor",
-] as const;
-export type ContractName = (typeof contractNames)[number];
 
 export const abis = {
   IdentityRegistry: identityRegistryAbi,
@@ -30,101 +18,6 @@ export const abis = {
   RecordRegistry: recordRegistryAbi,
   VitalsMonitor: vitalsMonitorAbi,
 } as const;
-
-/** A deployment in the shape ingest reads (`deployments/<chainId>.json`), plus what identifies it. */
-export type Deployment = {
-  chainId: number;
-  startBlock: number;
-  /** Hash of the start block: a restarted chain with the same addresses is a different deployment. */
-  startBlockHash: Hex;
-  /** IdentityRegistry's owner (admin): sets registrars. */
-  owner: Address;
-  contracts: Record<ContractName, { address: Address; startBlock: number }>;
-};
-
-export class DeploymentError extends NonRetryableError {}
-
-/** Short id of a deployment, used to name its Kafka topics, consumer group and PostgreSQL schemas. */
-export function deploymentId(deployment: Deployment): string {
-  return keccak256(
-    toHex(
-      `${deployment.chainId}:${deployment.contracts.IdentityRegistry.address}:${deployment.startBlockHash}`,
-    ),
-  ).slice(2, 10);
-}
-
-export function readDeploymentFile(file: string): Deployment | undefined {
-  if (!existsSync(file)) return undefined;
-  const json = JSON.parse(readFileSync(file, "utf8")) as Partial<Deployment>;
-  if (!json.contracts || typeof json.chainId !== "number") {
-    throw new DeploymentError(`${file} is not a deployments file (chainId, contracts)`);
-  }
-  for (const name of contractNames) {
-    if (!json.contracts[name]) throw new DeploymentError(`${file} has no ${name}`);
-  }
-  return json as Deployment;
-}
-
-export function writeDeploymentFile(file: string, deployment: Deployment): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(deployment, null, 2)}\n`);
-}
-
-/** True when the deployment's contracts exist on this chain at the recorded start block. */
-export async function deploymentIsLive(rpc: JsonRpc, deployment: Deployment): Promise<boolean> {
-  const [chainId, block, code] = await rpc.batch([
-    { method: "eth_chainId", params: [] },
-    { method: "eth_getBlockByNumber", params: [toHex(deployment.startBlock), false] },
-    { method: "eth_getCode", params: [deployment.contracts.VitalsMonitor.address, "latest"] },
-  ]);
-  return (
-    Number(chainId?.result) === deployment.chainId &&
-    (block?.result as { hash?: string } | null)?.hash === deployment.startBlockHash &&
-    typeof code?.result === "string" &&
-    code.result.length > 2
-  );
-}
-
-/** Where the load tests remember their deployment on a chain. */
-export function deploymentFileFor(cache: string, chainId: number): string {
-  return join(cache, "load-tests", String(chainId), "deployment.json");
-}
-
-/**
- * Deploys the four contracts with the contracts package's deployCareChain, from a deployer derived from
- * `salt` and funded with anvil_setBalance (so that it never races other users of anvil's unlocked accounts
- * for nonces). The deployer is the IdentityRegistry admin; it is impersonated to set the registrar.
- */
-export async function deployContracts(rpc: JsonRpc, salt: string, say: Say): Promise<Deployment> {
-  const started = Date.now();
-  const privateKey = keccak256(toHex(`carechain-load-tests:deployer:${salt}`));
-  const deployer = privateKeyToAddress(privateKey).toLowerCase() as Address;
-  await prepareAccounts(rpc, [deployer]);
-  const result = await deployCareChain({
-    rpcUrl: rpc.url,
-    privateKey,
-    deploymentsDir: false,
-    pollingIntervalMs: 20,
-  });
-  const block = await rpc.call<{ hash: Hex }>("eth_getBlockByNumber", [toHex(result.startBlock), false]);
-  say(`deployed the contracts at block ${result.startBlock} in ${Date.now() - started} ms`);
-  const lower = (name: ContractName) => ({
-    address: result.contracts[name].address.toLowerCase() as Address,
-    startBlock: result.contracts[name].startBlock,
-  });
-  return {
-    chainId: result.chainId,
-    startBlock: result.startBlock,
-    startBlockHash: block.hash,
-    owner: deployer,
-    contracts: {
-      IdentityRegistry: lower("IdentityRegistry"),
-      ConsentManager: lower("ConsentManager"),
-      RecordRegistry: lower("RecordRegistry"),
-      VitalsMonitor: lower("VitalsMonitor"),
-    },
-  };
-}
 
 /** 10,000 ETH each and impersonation, so that eth_sendTransaction works for them without keys. */
 export async function prepareAccounts(rpc: JsonRpc, accounts: readonly Address[]): Promise<void> {
@@ -135,7 +28,7 @@ export async function prepareAccounts(rpc: JsonRpc, accounts: readonly Address[]
   const answers = await rpc.batchAll(calls, { batchSize: 1_000, concurrency: 2 });
   const failed = answers.find((answer) => answer.error);
   if (failed?.error) {
-    throw new DeploymentError(
+    throw new NonRetryableError(
       `the node refused anvil_setBalance / anvil_impersonateAccount (${failed.error.message}): the seeder needs anvil`,
     );
   }
@@ -235,7 +128,9 @@ export async function sendAll(
   const check = (answers: { error?: { message: string } | undefined }[]) => {
     const failed = answers.find((answer) => answer.error);
     if (failed?.error) {
-      throw new DeploymentError(`${options.label}: the node refused a transaction: ${failed.error.message}`);
+      throw new NonRetryableError(
+        `${options.label}: the node refused a transaction: ${failed.error.message}`,
+      );
     }
   };
 
@@ -302,7 +197,7 @@ async function mineUntilEmpty(rpc: JsonRpc, baseFee: bigint): Promise<number> {
     const status = await rpc.call<{ pending: Hex; queued: Hex }>("txpool_status");
     if (Number(status.pending) === 0) {
       if (Number(status.queued) > 0) {
-        throw new DeploymentError(
+        throw new NonRetryableError(
           `${Number(status.queued)} transactions are stuck in the pool with nonce gaps`,
         );
       }
@@ -310,7 +205,7 @@ async function mineUntilEmpty(rpc: JsonRpc, baseFee: bigint): Promise<number> {
     }
     await rpc.call("anvil_setNextBlockBaseFeePerGas", [toHex(baseFee)]);
     await rpc.call("evm_mine");
-    if (round > 100_000) throw new DeploymentError("mining does not empty the transaction pool");
+    if (round > 100_000) throw new NonRetryableError("mining does not empty the transaction pool");
   }
 }
 
@@ -319,7 +214,7 @@ async function waitUntilPoolEmpty(rpc: JsonRpc): Promise<void> {
   for (;;) {
     const status = await rpc.call<{ pending: Hex }>("txpool_status");
     if (Number(status.pending) === 0) return;
-    if (Date.now() > deadline) throw new DeploymentError("transactions stay pending for 2 minutes");
+    if (Date.now() > deadline) throw new NonRetryableError("transactions stay pending for 2 minutes");
     await sleep(10);
   }
 }

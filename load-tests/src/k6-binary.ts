@@ -14,8 +14,6 @@ export const K6_VERSION = "v1.8.1";
 
 const run = promisify(execFile);
 
-export class K6UnavailableError extends NonRetryableError {}
-
 export type EnsureK6Options = {
   version?: string;
   /** The cache root (default <repo>/.cache); the binary goes to <cache>/k6/<version>/k6. */
@@ -33,7 +31,7 @@ export async function ensureK6(options: EnsureK6Options = {}): Promise<K6Binary>
   const version = options.version ?? K6_VERSION;
   if (options.binary) {
     const reported = await k6Version(options.binary).catch((error: unknown) => {
-      throw new K6UnavailableError(`K6_BINARY=${options.binary} does not run: ${String(error)}`);
+      throw new NonRetryableError(`K6_BINARY=${options.binary} does not run: ${String(error)}`);
     });
     say(`k6: using ${options.binary} (${reported})`);
     return { path: options.binary, version: reported, built: false };
@@ -51,7 +49,7 @@ export async function ensureK6(options: EnsureK6Options = {}): Promise<K6Binary>
 
   const go = await run("go", ["version"]).catch(() => undefined);
   if (!go) {
-    throw new K6UnavailableError(
+    throw new NonRetryableError(
       `k6 is built from source and needs Go (1.25 or newer) on PATH: install it from https://go.dev/dl/ ` +
         `(or set K6_BINARY to a k6 ${version} binary).`,
     );
@@ -80,7 +78,7 @@ export async function ensureK6(options: EnsureK6Options = {}): Promise<K6Binary>
         code === 0
           ? resolve()
           : reject(
-              new K6UnavailableError(`go install go.k6.io/k6@${version} failed (exit ${code})`, {
+              new NonRetryableError(`go install go.k6.io/k6@${version} failed (exit ${code})`, {
                 details: stderr,
               }),
             ),

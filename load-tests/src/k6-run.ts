@@ -6,8 +6,6 @@ import { NonRetryableError } from "@carechain/common";
 import { k6ScriptsDir, type Say } from "./paths.ts";
 import type { K6Summary } from "./report.ts";
 
-export class K6RunError extends NonRetryableError {}
-
 export type K6RunOptions = {
   k6: string;
   dataFile: string;
@@ -67,10 +65,10 @@ export async function runK6(options: K6RunOptions): Promise<K6RunResult> {
   const ms = Date.now() - started;
   if (!existsSync(options.summaryFile)) {
     const where = options.output === "inherit" ? "above" : `in ${options.output.logFile}`;
-    throw new K6RunError(`k6 exited with ${exitCode} and wrote no summary (see its output ${where})`);
+    throw new NonRetryableError(`k6 exited with ${exitCode} and wrote no summary (see its output ${where})`);
   }
   if (exitCode !== 0 && exitCode !== 99) {
-    throw new K6RunError(`k6 exited with ${exitCode} (99 would mean failed thresholds)`);
+    throw new NonRetryableError(`k6 exited with ${exitCode} (99 would mean failed thresholds)`);
   }
   const summary = JSON.parse(readFileSync(options.summaryFile, "utf8")) as K6Summary;
   return { exitCode, thresholdsFailed: exitCode === 99, summary, ms };

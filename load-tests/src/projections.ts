@@ -4,9 +4,6 @@ import { formatDuration, NonRetryableError, sleep } from "@carechain/common";
 import pg from "pg";
 import { type Say, seconds } from "./paths.ts";
 import type { PopulationSize } from "./population.ts";
-import { type Service, tail } from "./services.ts";
-
-export class CatchUpError extends NonRetryableError {}
 
 export type ProjectedCounts = {
   patients: number;
@@ -45,8 +42,8 @@ export async function waitForProjections(options: {
   timeoutMs?: number;
   /** Fail when the counts do not move for this long (default 2 minutes). */
   stallMs?: number;
-  /** The pipeline's processes: one that exits fails the wait at once, with its log's tail. */
-  watch?: Service[];
+  /** The pipeline's failure (a service supervision gave up on): fails the wait at once. */
+  failed?: () => Error | undefined;
 }): Promise<{ ms: number; counts: ProjectedCounts }> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 30 * 60_000;
@@ -65,15 +62,11 @@ export async function waitForProjections(options: {
   const stallMs = options.stallMs ?? 120_000;
   try {
     for (;;) {
-      for (const service of options.watch ?? []) {
-        if (service.exitCode() !== undefined) {
-          throw new CatchUpError(
-            `${service.name} exited (code ${service.exitCode()}) before the projections caught up`,
-            {
-              details: tail(service.logFile, 5),
-            },
-          );
-        }
+      const failure = options.failed?.();
+      if (failure) {
+        throw new NonRetryableError(
+          `the pipeline failed before the projections caught up: ${failure.message}`,
+        );
       }
       const counts = await projectedCounts(client, options.schema);
       if (counts) {
@@ -93,7 +86,7 @@ export async function waitForProjections(options: {
           lastRows = rows;
           lastProgress = Date.now();
         } else if (Date.now() - lastProgress > stallMs) {
-          throw new CatchUpError(
+          throw new NonRetryableError(
             `the projections have not moved for ${seconds(stallMs)} (${describe(counts)}; expected ${goal} rows): ` +
               "see the ingest and projector logs",
           );
@@ -108,7 +101,7 @@ export async function waitForProjections(options: {
         }
       }
       if (Date.now() - started > timeoutMs) {
-        throw new CatchUpError(
+        throw new NonRetryableError(
           `the projections did not catch up in ${seconds(timeoutMs)} (${counts ? describe(counts) : `no schema ${options.schema}`})`,
         );
       }

@@ -6,9 +6,6 @@ export type RpcCall = { method: string; params: unknown[] };
 export type RpcResult = { result: unknown; error?: undefined } | { result?: undefined; error: RpcErrorBody };
 export type RpcErrorBody = { code: number; message: string; data?: unknown };
 
-export class RpcError extends NonRetryableError {}
-export class RpcUnavailableError extends RetryableError {}
-
 export class JsonRpc {
   private nextId = 1;
 
@@ -17,11 +14,11 @@ export class JsonRpc {
     private readonly timeoutMs = 120_000,
   ) {}
 
-  /** One call; throws RpcError when the node answers with an error. */
+  /** One call; throws when the node answers with an error. */
   async call<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
     const [answer] = await this.batch([{ method, params }]);
     if (!answer || answer.error) {
-      throw new RpcError(`${method} failed: ${answer?.error?.message ?? "no answer"}`, {
+      throw new NonRetryableError(`${method} failed: ${answer?.error?.message ?? "no answer"}`, {
         details: JSON.stringify(answer?.error?.data ?? null),
       });
     }
@@ -45,16 +42,18 @@ export class JsonRpc {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      throw new RpcUnavailableError(`${this.url} did not answer: ${String(error)}`, { cause: error });
+      throw new RetryableError(`${this.url} did not answer: ${String(error)}`, { cause: error });
     }
     if (!response.ok) {
-      throw new RpcUnavailableError(`${this.url} answered HTTP ${response.status}: ${await response.text()}`);
+      throw new RetryableError(`${this.url} answered HTTP ${response.status}: ${await response.text()}`);
     }
     const answers = (await response.json()) as
       | { id: number; result?: unknown; error?: RpcErrorBody }[]
       | { error?: RpcErrorBody };
     if (!Array.isArray(answers)) {
-      throw new RpcError(`${this.url} refused the batch: ${answers.error?.message ?? "not an array"}`);
+      throw new NonRetryableError(
+        `${this.url} refused the batch: ${answers.error?.message ?? "not an array"}`,
+      );
     }
     const byId = new Map(answers.map((answer) => [answer.id, answer]));
     return calls.map((_, i) => {

@@ -3,17 +3,15 @@
 //   1. the servers: RPC_URL + DATABASE_URL + KAFKA_BROKERS, else a running `npm start` / `npm run stack up`
 //      (.cache/stack/endpoints.json), else a stack started for this run;
 //   2. the deployment and the population, seeded through ingest and the projector (skipped when done);
-//   3. the gateway (or GATEWAY_URL), and a sample of viewers signed in with Sign-In with Ethereum;
+//   3. the gateway started with them (or GATEWAY_URL), and a sample of viewers signed in with Sign-In with Ethereum;
 //   4. k6 (built on first use), the report in load-tests/results/<timestamp>/ and a short table;
 //   5. everything it started, stopped.
 // K6_DATA_FILE=<file> skips 1-3: k6 runs on a data file made earlier (another deployment's viewers).
 // Exit code: 0 when every target threshold passed, 1 when one failed, 2 when the run itself failed.
-import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-import { formatDuration } from "@carechain/common";
+import { describeFailure, formatDuration, type MainContext, runMain } from "@carechain/common";
 import {
   parseConfig as parseStackConfig,
   type RunningStack,
@@ -26,16 +24,14 @@ import { runK6 } from "./k6-run.ts";
 import { repoRoot, resultsDir, say, seconds } from "./paths.ts";
 import { buildReport, formatTable, renderHtml, writeHtml } from "./report.ts";
 import { JsonRpc } from "./rpc.ts";
-import { onSignals } from "./seed.ts";
-import { type Service, startGateway } from "./services.ts";
 import { type PreparedSystem, prepareSystem } from "./system.ts";
 import { type Endpoints, findEndpoints } from "./target.ts";
 import { type K6Data, prepareViewers, writeK6Data } from "./viewers.ts";
 
-async function main(argv: string[], rawEnv: Record<string, string | undefined>): Promise<number> {
-  const env = loadEnv(rawEnv);
-  const args = runArgs(argv);
-  const stackConfig = parseStackConfig(rawEnv);
+async function main(ctx: MainContext): Promise<number> {
+  const env = loadEnv(ctx.env);
+  const args = runArgs(ctx.argv);
+  const stackConfig = parseStackConfig(ctx.env);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const outDir = join(resultsDir, stamp);
   const workDir = join(env.cache, "load-tests", "runs", stamp);
@@ -46,13 +42,6 @@ async function main(argv: string[], rawEnv: Record<string, string | undefined>):
   // k6 builds in the background while the system is prepared (minutes on first use, then cached).
   const k6 = ensureK6({ binary: env.k6Binary, cacheDir: env.cache, say });
   k6.catch(() => undefined);
-
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async () => {
-    for (const step of cleanups.reverse()) await step().catch((error) => say(`cleanup: ${String(error)}`));
-    cleanups.length = 0;
-  };
-  onSignals(cleanup);
 
   const load = () =>
     loadavg()
@@ -66,106 +55,88 @@ async function main(argv: string[], rawEnv: Record<string, string | undefined>):
       `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB; load average at start ${load()} (1/5/15 min)`,
     ],
   ];
-  try {
-    let dataFile: string;
-    let system: PreparedSystem | undefined;
-    if (env.k6DataFile) {
-      dataFile = env.k6DataFile;
-      say(`k6 data from ${dataFile} (K6_DATA_FILE): nothing else is prepared`);
-      facts.push(["data", dataFile]);
-    } else {
-      const endpoints = await serversFor(env, stackConfig, workDir, cleanups);
-      facts.push(["servers", endpoints.source]);
-      const rpc = new JsonRpc(endpoints.rpcUrl);
-      if (!args.automine)
-        cleanups.push(async () => void (await rpc.call("evm_setAutomine", [true]).catch(() => undefined)));
-      system = await prepareSystem({
-        endpoints,
-        cache: env.cache,
-        deploymentFile: env.deploymentFile,
-        scale: args.scale,
-        seed: env.seed,
-        mining: args.automine ? "automine" : "bulk",
-        verify: args.verify,
-        logsDir: join(workDir, "logs"),
-        say,
-      });
-      const prepared = system;
-      cleanups.push(() => prepared.stop());
-      const s = system.population.size;
-      facts.push(
-        [
-          "scale",
-          `${args.scale} (${s.patients} patients, ${s.doctors} doctors, ${s.grants} grants, ${s.records} records, ${s.readings} readings)`,
-        ],
-        [
-          "seeding",
-          system.seeding.transactions > 0
-            ? `${system.seeding.transactions} tx at ${system.seeding.txPerSecond.toFixed(0)} tx/s`
-            : "already seeded",
-        ],
-      );
+  let dataFile: string;
+  let system: PreparedSystem | undefined;
+  if (env.k6DataFile) {
+    dataFile = env.k6DataFile;
+    say(`k6 data from ${dataFile} (K6_DATA_FILE): nothing else is prepared`);
+    facts.push(["data", dataFile]);
+  } else {
+    const endpoints = await serversFor(env, stackConfig, workDir, ctx);
+    facts.push(["servers", endpoints.source]);
+    const rpc = new JsonRpc(endpoints.rpcUrl);
+    if (!args.automine) ctx.onStop(() => rpc.call("evm_setAutomine", [true]).catch(() => undefined));
+    system = await prepareSystem({
+      endpoints,
+      cache: env.cache,
+      deploymentFile: env.deploymentFile,
+      scale: args.scale,
+      seed: env.seed,
+      mining: args.automine ? "automine" : "bulk",
+      verify: args.verify,
+      workDir,
+      say,
+      signal: ctx.signal,
+      onStop: ctx.onStop,
+    });
+    const s = system.population.size;
+    facts.push(
+      [
+        "scale",
+        `${args.scale} (${s.patients} patients, ${s.doctors} doctors, ${s.grants} grants, ${s.records} records, ${s.readings} readings)`,
+      ],
+      [
+        "seeding",
+        system.seeding.transactions > 0
+          ? `${system.seeding.transactions} tx at ${system.seeding.txPerSecond.toFixed(0)} tx/s`
+          : "already seeded",
+      ],
+    );
 
-      let gatewayUrl = env.gatewayUrl;
-      if (!gatewayUrl) {
-        const gateway: Service & { url: string } = await startGateway({
-          databaseUrl: endpoints.databaseUrl,
-          kafkaBrokers: endpoints.kafkaBrokers,
-          chainId: system.chainId,
-          names: system.names,
-          logsDir: join(workDir, "logs"),
-          jwtSecret: randomBytes(32).toString("hex"),
-          say,
-        });
-        cleanups.push(gateway.stop);
-        gatewayUrl = gateway.url;
-      }
-      facts.push(["gateway", gatewayUrl]);
-      const data: K6Data = await prepareViewers({
-        gatewayUrl,
-        rpcUrl: endpoints.rpcUrl,
-        deployment: system.deployment,
-        population: system.population,
-        patients: args.viewers,
-        doctors: Math.max(1, Math.round(args.viewers / 2)),
-        say,
-      });
-      // Tokens stay in the cache, not in the results folder one might share.
-      dataFile = join(workDir, "k6-data.json");
-      writeK6Data(dataFile, data);
-    }
-
-    const binary = await k6;
-    facts.push([
-      "k6",
-      `${binary.version}${binary.buildSeconds ? ` (built in ${binary.buildSeconds.toFixed(0)} s)` : ""}`,
-    ]);
-    const summaryFile = join(outDir, "summary.json");
-    const result = await runK6({
-      k6: binary.path,
-      dataFile,
-      summaryFile,
-      profile: args.profile,
-      vars: args.vars,
-      output: "inherit",
+    const gatewayUrl = env.gatewayUrl ?? system.gatewayUrl;
+    facts.push(["gateway", gatewayUrl]);
+    const data: K6Data = await prepareViewers({
+      gatewayUrl,
+      rpcUrl: endpoints.rpcUrl,
+      deployment: system.deployment,
+      population: system.population,
+      patients: args.viewers,
+      doctors: Math.max(1, Math.round(args.viewers / 2)),
       say,
     });
-    facts.push(["k6 run", seconds(result.ms)], ["load average at the end", load()]);
-
-    const report = buildReport(result.summary);
-    const table = formatTable(report);
-    const title = `CareChain load test ${stamp}`;
-    writeHtml(join(outDir, "report.html"), renderHtml(report, { title, facts }));
-    writeFileSync(join(outDir, "table.txt"), `${table}\n`);
-    writeFileSync(join(outDir, "run.json"), `${JSON.stringify({ facts, args, report }, null, 2)}\n`);
-    if (system) copyFileSync(system.deploymentFile, join(outDir, "deployment.json"));
-    process.stdout.write(`\n${table}\n\n`);
-    say(`report: ${relative(repoRoot, join(outDir, "report.html"))} (summary.json, table.txt beside it)`);
-    say(`done in ${formatDuration((Date.now() - started) / 1000)}`);
-    return report.passed && !result.thresholdsFailed ? 0 : 1;
-  } finally {
-    await cleanup();
+    // Tokens stay in the cache, not in the results folder one might share.
+    dataFile = join(workDir, "k6-data.json");
+    writeK6Data(dataFile, data);
   }
+
+  const binary = await k6;
+  facts.push([
+    "k6",
+    `${binary.version}${binary.buildSeconds ? ` (built in ${binary.buildSeconds.toFixed(0)} s)` : ""}`,
+  ]);
+  const summaryFile = join(outDir, "summary.json");
+  const result = await runK6({
+    k6: binary.path,
+    dataFile,
+    summaryFile,
+    profile: args.profile,
+    vars: args.vars,
+    output: "inherit",
+    say,
+  });
+  facts.push(["k6 run", seconds(result.ms)], ["load average at the end", load()]);
+
+  const report = buildReport(result.summary);
+  const table = formatTable(report);
+  const title = `CareChain load test ${stamp}`;
+  writeHtml(join(outDir, "report.html"), renderHtml(report, { title, facts }));
+  writeFileSync(join(outDir, "table.txt"), `${table}\n`);
+  writeFileSync(join(outDir, "run.json"), `${JSON.stringify({ facts, args, report }, null, 2)}\n`);
+  if (system) copyFileSync(system.deploymentFile, join(outDir, "deployment.json"));
+  process.stdout.write(`\n${table}\n\n`);
+  say(`report: ${relative(repoRoot, join(outDir, "report.html"))} (summary.json, table.txt beside it)`);
+  say(`done in ${formatDuration((Date.now() - started) / 1000)}`);
+  return report.passed && !result.thresholdsFailed ? 0 : 1;
 }
 
 /** The servers to use; a stack is started (and stopped at the end) when none runs. */
@@ -173,7 +144,7 @@ async function serversFor(
   env: ReturnType<typeof loadEnv>,
   stackConfig: StackConfig,
   workDir: string,
-  cleanups: (() => Promise<void>)[],
+  ctx: MainContext,
 ): Promise<Endpoints> {
   const found = findEndpoints(env, env.cache);
   if (found) {
@@ -187,7 +158,7 @@ async function serversFor(
     dataDir,
     stopTimeoutMs: 10_000,
   });
-  cleanups.push(async () => {
+  ctx.onStop(async () => {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -203,12 +174,12 @@ async function serversFor(
   };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  try {
-    process.exitCode = await main(process.argv.slice(2), process.env);
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
-  }
-  process.exit();
-}
+// A failed run exits 2 (1 is a failed threshold); the stop steps run either way.
+runMain(
+  (ctx) =>
+    main(ctx).catch((error: unknown) => {
+      process.stderr.write(`${describeFailure(error)}\n`);
+      return 2;
+    }),
+  { entry: import.meta.url, signalExitCode: 130 },
+);

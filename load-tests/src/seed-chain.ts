@@ -6,13 +6,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatDuration, NonRetryableError } from "@carechain/common";
+import { type Deployment, deploymentId } from "@carechain/contracts";
 import { type Abi, type Address, decodeFunctionResult, encodeFunctionData, type Hex } from "viem";
-import { abis, type Deployment, deploymentId, prepareAccounts, sendAll, type Tx } from "./chain.ts";
+import { abis, prepareAccounts, sendAll, type Tx } from "./chain.ts";
 import { say as defaultSay, type Say, seconds } from "./paths.ts";
 import type { Population } from "./population.ts";
 import type { JsonRpc, RpcCall } from "./rpc.ts";
-
-export class SeedError extends NonRetryableError {}
 
 const SCOPES_ALL = 7;
 /** The four ABIs without their literal types: calls here are built from names at run time. */
@@ -75,7 +74,7 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
       { batchSize: 1_000, concurrency: 2 },
     );
     return answers.map((answer, k) => {
-      if (answer.error) throw new SeedError(`${items[k]!.fn} failed: ${answer.error.message}`);
+      if (answer.error) throw new NonRetryableError(`${items[k]!.fn} failed: ${answer.error.message}`);
       const item = items[k]!;
       return decodeFunctionResult({
         abi: looseAbis[item.name],
@@ -111,7 +110,7 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
       );
       const missing = await verify();
       if (missing > 0)
-        throw new SeedError(`${name}: ${missing} items are still missing after sending (reverted?)`);
+        throw new NonRetryableError(`${name}: ${missing} items are still missing after sending (reverted?)`);
     }
     sent[name] = txs.length;
     marker.phases.push(name);
@@ -121,9 +120,17 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
   // Transactions an interrupted run left in the pool are mined first, so that the checks see them.
   await settlePool(rpc);
 
+  // The registry's owner sets registrars: recorded by the deployment, else asked (a given deployments file).
+  const admin =
+    deployment.admin ??
+    (
+      await views<Address>([
+        { to: c.IdentityRegistry.address, name: "IdentityRegistry", fn: "owner", args: [] },
+      ])
+    )[0]!;
   // Funding and impersonation: cheap, done every time (a restarted anvil forgets impersonation).
   const fundStarted = Date.now();
-  await prepareAccounts(rpc, [...patients, ...doctors, ...devices, hospital, deployment.owner]);
+  await prepareAccounts(rpc, [...patients, ...doctors, ...devices, hospital, admin]);
   say(
     `funded and impersonated ${patients.length + doctors.length + devices.length + 2} accounts in ${seconds(Date.now() - fundStarted)}`,
   );
@@ -203,9 +210,7 @@ export async function seedChain(options: SeedOptions): Promise<SeedReport> {
     async () => {
       const missing = await missingConsent();
       return [
-        ...(missing.registrar
-          ? [tx(deployment.owner, "IdentityRegistry", "setRegistrar", [hospital, true])]
-          : []),
+        ...(missing.registrar ? [tx(admin, "IdentityRegistry", "setRegistrar", [hospital, true])] : []),
         ...missing.grants.map(([i, j]) =>
           tx(patients[i]!, "ConsentManager", "grantAccess", [doctors[j], SCOPES_ALL, 0n]),
         ),
@@ -338,7 +343,7 @@ async function estimateGas(rpc: JsonRpc, txs: Tx[]): Promise<void> {
     const estimate = await rpc
       .call<Hex>("eth_estimateGas", [{ from: tx.from, to: tx.to, data: tx.data }])
       .catch((error: unknown) => {
-        throw new SeedError(`a ${tx.data.slice(0, 10)} transaction to ${tx.to} would revert`, {
+        throw new NonRetryableError(`a ${tx.data.slice(0, 10)} transaction to ${tx.to} would revert`, {
           details: error instanceof Error ? error.message : String(error),
         });
       });

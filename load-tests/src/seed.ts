@@ -8,21 +8,19 @@
 // (roles, grants, record counts, device nonces), and a marker per phase skips the checks on the next run.
 // It needs a running stack (`npm start` or `npm run stack up`), or RPC_URL, DATABASE_URL and KAFKA_BROKERS.
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ConfigError, formatDuration } from "@carechain/common";
+import { ConfigError, formatDuration, type MainContext, runMain } from "@carechain/common";
 import { loadEnv, seedArgs } from "./config.ts";
 import { say as defaultSay } from "./paths.ts";
 import { JsonRpc } from "./rpc.ts";
-import { stopAllServices } from "./services.ts";
 import { prepareSystem } from "./system.ts";
 import { findEndpoints } from "./target.ts";
 
 export { type SeedOptions, type SeedReport, seedChain } from "./seed-chain.ts";
 
 /** `npm run load:seed`: seeds the chain of a running stack through its pipeline, then stops what it started. */
-async function main(argv: string[], rawEnv: Record<string, string | undefined>): Promise<number> {
-  const env = loadEnv(rawEnv);
-  const args = seedArgs(argv);
+async function main(ctx: MainContext): Promise<number> {
+  const env = loadEnv(ctx.env);
+  const args = seedArgs(ctx.argv);
   const endpoints = findEndpoints(env, env.cache);
   if (!endpoints) {
     throw new ConfigError(
@@ -31,12 +29,9 @@ async function main(argv: string[], rawEnv: Record<string, string | undefined>):
     );
   }
   defaultSay(`servers: ${endpoints.source}`);
-  const logsDir = join(env.cache, "load-tests", "logs", `seed-${Date.now()}`);
+  const workDir = join(env.cache, "load-tests", "runs", `seed-${Date.now()}`);
   const rpc = new JsonRpc(endpoints.rpcUrl);
-  onSignals(async () => {
-    if (!args.automine) await rpc.call("evm_setAutomine", [true]).catch(() => undefined);
-    await stopAllServices();
-  });
+  if (!args.automine) ctx.onStop(() => rpc.call("evm_setAutomine", [true]).catch(() => undefined));
   const started = Date.now();
   const system = await prepareSystem({
     endpoints,
@@ -46,38 +41,18 @@ async function main(argv: string[], rawEnv: Record<string, string | undefined>):
     seed: env.seed,
     mining: args.automine ? "automine" : "bulk",
     verify: args.verify,
-    logsDir,
+    workDir,
     say: defaultSay,
+    signal: ctx.signal,
+    onStop: ctx.onStop,
   });
-  await system.stop();
   const s = system.seeding;
   defaultSay(
     `seeded scale ${args.scale} in ${formatDuration((Date.now() - started) / 1000)}: ${s.transactions} transactions ` +
       `(${s.txPerSecond.toFixed(0)} tx/s while sending, chain part ${formatDuration(s.ms / 1000)}), ` +
-      `projections caught up ${formatDuration(system.catchUp.ms / 1000)} after; logs in ${logsDir}`,
+      `projections caught up ${formatDuration(system.catchUp.ms / 1000)} after; logs in ${join(workDir, "logs")}`,
   );
   return 0;
 }
 
-/** Runs `cleanup` and exits on Ctrl-C / SIGTERM (the services' exit hook kills the children). */
-export function onSignals(cleanup: () => Promise<void>): void {
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      defaultSay(`${signal}: stopping`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  try {
-    process.exitCode = await main(process.argv.slice(2), process.env);
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
-  }
-  process.exit();
-}
+runMain(main, { entry: import.meta.url, signalExitCode: 130 });

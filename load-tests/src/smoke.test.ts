@@ -1,6 +1,6 @@
 // The load test's smoke run, part of `npm test` so that the k6 scripts never rot: a tiny population seeded
-// through the real pipeline (contracts -> ingest -> Kafka -> projector -> PostgreSQL) on the test stack, the
-// real gateway, and the real k6 binary running every scenario for a few seconds at a low rate with the
+// through the real pipeline (contracts -> ingest -> Kafka -> projector -> PostgreSQL, started by startSystem)
+// on the test stack, the real gateway, and the real k6 binary running every scenario for a few seconds at a low rate with the
 // thresholds evaluated. It checks that the scripts run, not how fast (no timing assertions in tests).
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -12,7 +12,6 @@ import { ensureK6, type K6Binary } from "./k6-binary.ts";
 import { runK6 } from "./k6-run.ts";
 import { say } from "./paths.ts";
 import { buildReport } from "./report.ts";
-import { type Gateway, startGateway } from "./services.ts";
 import { type PreparedSystem, prepareSystem } from "./system.ts";
 import { prepareViewers, writeK6Data } from "./viewers.ts";
 
@@ -32,7 +31,6 @@ describe("load smoke", () => {
   const salt = randomBytes(4).toString("hex");
   let k6: K6Binary;
   let system: PreparedSystem | undefined;
-  let gateway: Gateway | undefined;
 
   beforeAll(async () => {
     // Built once into .cache/k6 (minutes on first use), then reused.
@@ -40,7 +38,6 @@ describe("load smoke", () => {
   }, 900_000);
 
   afterAll(async () => {
-    await gateway?.stop();
     await system?.stop();
     rmSync(work, { recursive: true, force: true });
   }, 60_000);
@@ -54,21 +51,12 @@ describe("load smoke", () => {
       scale: { patients: 6, doctors: 3, grants: 12, records: 24, readings: 60 },
       seed: `smoke-${salt}`,
       mining: "automine", // the test stack's anvil is shared with other test files
-      logsDir: join(work, "logs"),
+      workDir: work,
       catchUpTimeoutMs: 60_000,
       say,
     });
-    gateway = await startGateway({
-      databaseUrl: stack.databaseUrl,
-      kafkaBrokers: stack.kafkaBrokers,
-      chainId: system.chainId,
-      names: system.names,
-      logsDir: join(work, "logs"),
-      jwtSecret: randomBytes(32).toString("hex"),
-      say,
-    });
     const data = await prepareViewers({
-      gatewayUrl: gateway.url,
+      gatewayUrl: system.gatewayUrl,
       rpcUrl: stack.rpcUrl,
       deployment: system.deployment,
       population: system.population,

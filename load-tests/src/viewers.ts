@@ -2,11 +2,11 @@
 // Sign-In with Ethereum flow), the operations, and what the legacy reads and the writes need of the chain.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Deployment } from "@carechain/contracts";
 import { signIn } from "@carechain/gateway/client";
 import { operations } from "@carechain/gateway/operations";
 import { type Address, toEventSelector, toFunctionSelector, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import type { Deployment } from "./chain.ts";
 import { type Say, seconds } from "./paths.ts";
 import type { Population } from "./population.ts";
 import { forEachConcurrent } from "./rpc.ts";

@@ -6,9 +6,12 @@
 import { rmSync } from "node:fs";
 import { relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+// The CLI runs like every CareChain entry point; the stack library itself depends on nothing of ours.
+import { type MainContext, runMain } from "@carechain/common";
 import { checkChain } from "./anvil.ts";
 import { parseConfig, repoRoot, type StackConfig } from "./config.ts";
-import { ConfigError, StackError } from "./errors.ts";
+import { ConfigError } from "./errors.ts";
 import { checkKafka } from "./kafka.ts";
 import { createLogger } from "./logger.ts";
 import { checkPostgres } from "./postgres.ts";
@@ -28,7 +31,7 @@ import {
 const log = createLogger();
 const USAGE = "usage: stack <up|down|status>  (npm run stack -- up)";
 
-async function up(config: StackConfig): Promise<number | undefined> {
+async function up(config: StackConfig, ctx: MainContext): Promise<number> {
   const other = runningUpPid(config.cacheDir);
   if (other) {
     log.error(`the stack is already running (pid ${other}): stop it with npm run stack down`);
@@ -40,48 +43,34 @@ async function up(config: StackConfig): Promise<number | undefined> {
   rmSync(dataDir, { recursive: true, force: true });
   writePidFile(config.cacheDir);
 
-  const abort = new AbortController();
   let stack: RunningStack | undefined;
-  let shuttingDown: Promise<never> | undefined;
-  const starting = startStack({ ...config, dataDir, log, signal: abort.signal });
-  const shutdown = (code: number) => {
-    shuttingDown ??= (async () => {
-      abort.abort();
-      await starting.catch(() => undefined); // a cancelled start stops what it started itself
-      await stack?.stop();
-      removeStateFiles(config.cacheDir);
-      log.info("every server stopped");
-      process.exit(code);
-    })();
-    return shuttingDown;
-  };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => {
-      if (shuttingDown) return log.info("already stopping");
-      log.info(`${signal}: stopping every server`);
-      void shutdown(0);
-    });
-  }
-
+  // A signal aborts the start (startStack then stops what it started) or stops the running servers.
+  const starting = startStack({ ...config, dataDir, log, signal: ctx.signal });
+  ctx.onStop(async (reason) => {
+    if (reason !== "done") log.info(`${reason}: stopping every server`);
+    await starting.catch(() => undefined);
+    await stack?.stop();
+    removeStateFiles(config.cacheDir);
+    log.info("every server stopped");
+  });
   try {
     stack = await starting;
   } catch (error) {
-    if (abort.signal.aborted) await shuttingDown;
     removeStateFiles(config.cacheDir);
+    if (ctx.signal.aborted) return 0;
     throw error;
   }
-  stack.onCrash((error) => {
-    log.error(`${error.message}\nstopping the other servers`);
-    void shutdown(1);
-  });
   writeEndpointsFile(config.cacheDir, { ...stack.endpoints, pid: process.pid, servers: stack.servers });
   for (const server of stack.servers) process.stdout.write(`${describe(server)}\n`);
   process.stdout.write(
     `stack ready in ${seconds(stack.startupMs)}; endpoints in ${shortPath(endpointsFile(config.cacheDir))}` +
       ` (pid ${process.pid}; Ctrl-C stops every server)\n`,
   );
-  // Stays in the foreground: the server processes keep the event loop alive until shutdown exits.
-  return undefined;
+  // In the foreground until a signal (runMain runs the stop step) or a server that keeps crashing: then
+  // the others are stopped and the exit code is 1.
+  const crash = await new Promise<Error>((resolve) => stack!.onCrash(resolve));
+  log.error(`${crash.message}\nstopping the other servers`);
+  return 1;
 }
 
 async function down(config: StackConfig): Promise<number> {
@@ -148,30 +137,20 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-async function main(command: string | undefined): Promise<number | undefined> {
-  const config = parseConfig(process.env);
-  switch (command ?? "up") {
-    case "up":
-      return up(config);
-    case "down":
-      return down(config);
-    case "status":
-      return status(config);
-    default:
-      throw new ConfigError(USAGE);
-  }
-}
-
-main(process.argv[2]).then(
-  (code) => {
-    if (code !== undefined) process.exit(code);
-  },
-  (error: unknown) => {
-    if (error instanceof StackError) {
-      log.error(`${error.message}${error.retryable ? "\n(this may work if tried again)" : ""}`);
-      process.exit(error instanceof ConfigError ? 2 : 1);
+runMain(
+  async (ctx) => {
+    const config = parseConfig(ctx.env);
+    const { positionals } = parseArgs({ args: ctx.argv, allowPositionals: true, strict: true });
+    switch (positionals[0] ?? "up") {
+      case "up":
+        return up(config, ctx);
+      case "down":
+        return down(config);
+      case "status":
+        return status(config);
+      default:
+        throw new ConfigError(USAGE);
     }
-    log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
   },
+  { entry: import.meta.url },
 );

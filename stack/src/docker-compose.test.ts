@@ -5,6 +5,9 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { envVariables } from "@carechain/common";
+import { gatewayEnvSchema } from "@carechain/gateway";
+import { ingestEnvSchema, projectorEnvSchema } from "@carechain/indexer";
 import { beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "./config.ts";
 
@@ -110,6 +113,29 @@ describe("docker-compose.yml", () => {
       const port = new RegExp(`^ {6}${variable}: ['"]?(\\d+)['"]?$`, "m").exec(block)?.[1];
       expect(port, `${name} ${variable}`).toBeDefined();
       expect(healthcheckOf(block), name).toContain(`http://127.0.0.1:${port}/health`);
+    }
+  });
+
+  test("behavior: every variable Compose sets for ingest, the projector and the gateway is one its schema declares", async () => {
+    const blocks = serviceBlocks(await compose("config"));
+    const schemas = {
+      "indexer-ingest": ingestEnvSchema,
+      "indexer-projector": projectorEnvSchema,
+      gateway: gatewayEnvSchema,
+    };
+    for (const [name, schema] of Object.entries(schemas)) {
+      const environment =
+        blocks
+          .get(name)
+          ?.split(/^ {4}environment:\n/m)[1]
+          ?.split(/^ {4}\S/m)[0] ?? "";
+      const set = [...environment.matchAll(/^ {6}([A-Za-z_]\w*):/gm)].map((m) => m[1]!);
+      expect(set.length, `${name} environment`).toBeGreaterThan(0);
+      const declared = envVariables(schema);
+      expect(
+        set.filter((variable) => !declared.includes(variable)),
+        `${name}: set but not read`,
+      ).toEqual([]);
     }
   });
 

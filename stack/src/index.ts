@@ -1,6 +1,6 @@
 // @carechain/stack: the local servers (anvil, PostgreSQL, Kafka) for development and tests.
 // Test helpers live in @carechain/stack/testing (they need vitest).
-export { ANVIL_CHAIN_ID, checkChain } from "./anvil.ts";
+export { ANVIL_CHAIN_ID, checkChain, startAnvil } from "./anvil.ts";
 export { anvilAccounts, type TestAccount } from "./anvil-accounts.ts";
 export { parseConfig, repoRoot, type StackConfig, stackStateDir } from "./config.ts";
 export * from "./errors.ts";

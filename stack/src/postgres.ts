@@ -2,11 +2,11 @@
 // We do not use the EmbeddedPostgres class itself: it pipes the server to this process instead of a log
 // file and installs exit hooks that call process.exit on SIGINT, racing the CLI's orderly shutdown.
 import { execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import pg from "pg";
-import { HealthCheckError, MissingToolError } from "./errors.ts";
+import { ConfigError, HealthCheckError, MissingToolError } from "./errors.ts";
 import { choosePort, HOST } from "./ports.ts";
 import { ManagedProcess, runTool } from "./processes.ts";
 
@@ -39,6 +39,7 @@ export async function startPostgres(options: StartPostgresOptions) {
   const home = join(options.dataDir, "postgres");
   const data = join(home, "data");
   const owner = serverOwner();
+  if (owner) checkReachable(owner, [dirname(bin.initdb), options.dataDir]);
   // A kept cluster is used as it is; a folder without PG_VERSION is a half-made one (initdb interrupted).
   const initialized = options.persist === true && existsSync(join(data, "PG_VERSION"));
   if (!initialized) rmSync(data, { recursive: true, force: true });
@@ -178,6 +179,36 @@ function serverOwner(): { uid: number; gid: number } | undefined {
     );
     return ids();
   }
+}
+
+/**
+ * As root, PostgreSQL runs as `postgres`, who must be able to pass through every folder above its binaries and
+ * its data: a checkout in a home folder of mode 700 (/root) is not. Said in one line, before initdb fails with
+ * a bare EACCES.
+ */
+export function checkReachable(owner: { uid: number; gid: number }, paths: string[]): void {
+  for (const path of paths) {
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      const blocked = existsSync(dir) && !canPassThrough(statSync(dir), owner);
+      if (blocked) {
+        throw new ConfigError(
+          `PostgreSQL runs as the "postgres" user (it refuses root), who cannot enter ${dir}: ` +
+            `run \`chmod o+x ${dir}\` (lets other users pass through, not list it), clone CareChain ` +
+            "elsewhere (e.g. under /srv), or set DATABASE_URL to a PostgreSQL server of your own.",
+        );
+      }
+      if (dir === dirname(dir)) break;
+    }
+  }
+}
+
+function canPassThrough(
+  stat: { uid: number; gid: number; mode: number },
+  owner: { uid: number; gid: number },
+): boolean {
+  if (stat.uid === owner.uid) return (stat.mode & 0o100) !== 0;
+  if (stat.gid === owner.gid) return (stat.mode & 0o010) !== 0;
+  return (stat.mode & 0o001) !== 0;
 }
 
 /** The URL without its password, for messages. */

@@ -1,16 +1,22 @@
 // Builds subgraph.yaml from the contracts' build output: the JSON ABIs (contracts/generated/abis/<Name>.json,
-// referenced in place, never copied) and a deployment (contracts/deployments/<chainId>.json). Every event in
+// referenced in place, never copied) and a deployment (contracts/deployments/<chainId>.json, read with the
+// contracts' reader). Every event in
 // the ABIs gets a handler `handle<EventName>` in the data source's mapping file, so a new event fails the
 // build (missing export) and test/coverage.test.ts until a handler is written.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  type Deployment as ContractsDeployment,
+  DeploymentFileError,
+  deploymentPath,
+  readDeploymentFile,
+} from "@carechain/contracts";
 import { stringify } from "yaml";
 
 export const subgraphDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const repoDir = path.resolve(subgraphDir, "..");
 export const defaultAbiDir = path.join(repoDir, "contracts", "generated", "abis");
-export const defaultDeploymentsDir = path.join(repoDir, "contracts", "deployments");
 export const defaultManifestFile = path.join(subgraphDir, "subgraph.yaml");
 
 /**
@@ -64,7 +70,7 @@ export const DATA_SOURCES = [
 export type ContractName = (typeof DATA_SOURCES)[number]["contract"];
 
 /** Placeholder addresses for builds without a deployment (local dev, CI before anything is deployed). */
-const PLACEHOLDER_ADDRESSES: Record<ContractName, string> = {
+const PLACEHOLDER_ADDRESSES: Record<ContractName, `0x${string}`> = {
   IdentityRegistry: "0x0000000000000000000000000000000000000001",
   ConsentManager: "0x0000000000000000000000000000000000000002",
   RecordRegistry: "0x0000000000000000000000000000000000000003",
@@ -98,15 +104,10 @@ export interface AbiEvent {
   handler: string;
 }
 
-export interface ContractDeployment {
-  address: string;
-  startBlock: number;
-}
-
 export interface Deployment {
   chainId: number;
   network: string;
-  contracts: Record<ContractName, ContractDeployment>;
+  contracts: ContractsDeployment["contracts"];
   /** The deployments file, or null for the placeholder. */
   source: string | null;
 }
@@ -192,16 +193,6 @@ export function loadAbiEvents(contract: ContractName, abiDir = defaultAbiDir): A
   return abiEvents(json, path.relative(repoDir, file));
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function blockNumber(value: unknown, where: string): number {
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === "string" && /^\d+$/.test(value)) return Number(value);
-  throw new ManifestError(`${where}: expected a block number, got ${JSON.stringify(value)}`);
-}
-
 export function networkOf(chainId: number, override?: string): string {
   const network = override ?? CHAIN_NETWORKS[chainId];
   if (!network) {
@@ -212,38 +203,8 @@ export function networkOf(chainId: number, override?: string): string {
   return network;
 }
 
-/** Reads and checks `{ chainId, startBlock, contracts: { <Name>: { address, startBlock } } }`. */
-export function parseDeployment(json: unknown, source: string, networkOverride?: string): Deployment {
-  if (!isRecord(json)) throw new ManifestError(`${source}: expected a JSON object`);
-  const chainId = json.chainId;
-  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
-    throw new ManifestError(`${source}: chainId must be a positive integer`);
-  }
-  const contracts = json.contracts;
-  if (!isRecord(contracts)) throw new ManifestError(`${source}: "contracts" must be an object`);
-  const defaultStart =
-    json.startBlock === undefined ? undefined : blockNumber(json.startBlock, `${source} startBlock`);
-  const parsed = {} as Record<ContractName, ContractDeployment>;
-  for (const { contract } of DATA_SOURCES) {
-    const entry = contracts[contract];
-    if (!isRecord(entry)) throw new ManifestError(`${source}: contracts.${contract} is missing`);
-    const address = entry.address;
-    if (typeof address !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(address)) {
-      throw new ManifestError(`${source}: contracts.${contract}.address is not an address`);
-    }
-    // Like the indexer's ingest: the contract's start block, else the file's, else 0 (from genesis).
-    const start = entry.startBlock ?? defaultStart ?? 0;
-    parsed[contract] = {
-      address,
-      startBlock: blockNumber(start, `${source} contracts.${contract}.startBlock`),
-    };
-  }
-  const fileNetwork = typeof json.network === "string" ? json.network : undefined;
-  return { chainId, network: networkOf(chainId, networkOverride ?? fileNetwork), contracts: parsed, source };
-}
-
 export function placeholderDeployment(chainId: number, networkOverride?: string): Deployment {
-  const contracts = {} as Record<ContractName, ContractDeployment>;
+  const contracts = {} as Deployment["contracts"];
   for (const { contract } of DATA_SOURCES) {
     contracts[contract] = { address: PLACEHOLDER_ADDRESSES[contract], startBlock: 0 };
   }
@@ -259,17 +220,23 @@ export function generateManifest(options: ManifestOptions = {}): GeneratedManife
   const abiDir = options.abiDir ?? defaultAbiDir;
   const manifestDir = path.dirname(options.manifestFile ?? defaultManifestFile);
   const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
-  const deploymentFile = options.deploymentFile ?? path.join(defaultDeploymentsDir, `${chainId}.json`);
+  const deploymentFile = options.deploymentFile ?? deploymentPath(chainId);
 
   let deployment: Deployment;
   if (existsSync(deploymentFile)) {
-    let json: unknown;
+    let read: ContractsDeployment;
     try {
-      json = JSON.parse(readFileSync(deploymentFile, "utf8"));
+      read = readDeploymentFile(deploymentFile);
     } catch (error) {
-      throw new ManifestError(`${deploymentFile}: invalid JSON (${(error as Error).message})`);
+      if (!(error instanceof DeploymentFileError)) throw error;
+      throw new ManifestError(`${error.shortMessage}\n${error.details ?? ""}`.trim());
     }
-    deployment = parseDeployment(json, path.relative(repoDir, deploymentFile), options.network);
+    deployment = {
+      chainId: read.chainId,
+      network: networkOf(read.chainId, options.network),
+      contracts: read.contracts,
+      source: path.relative(repoDir, deploymentFile),
+    };
     if (options.chainId !== undefined && deployment.chainId !== options.chainId) {
       throw new ManifestError(
         `${deploymentFile}: chainId ${deployment.chainId}, expected ${options.chainId}`,

@@ -93,17 +93,10 @@ interface ViewMapping {
 }
 
 /**
- * The gateway's time-based views. graph-node has no wall clock, so each is the view's entity queried with a
- * filter on expiresAt against the client's clock (documented in README.md).
+ * Views of the projections, each mapped to its table's entity and the GraphQL filter that replaces it (the
+ * client supplies $now). None today: the gateway owns the time-based rule (policy/active-access.ts).
  */
-const VIEWS: Record<string, ViewMapping> = {
-  active_grants: {
-    entity: "Grant",
-    // graph-node cannot mix column filters with `or` at one level, hence `revoked` in both branches.
-    filter: "{ or: [{ revoked: false, expiresAt: null }, { revoked: false, expiresAt_gt: $now }] }",
-  },
-  open_emergency_access: { entity: "EmergencyAccess", filter: "{ closedAt: null, expiresAt_gt: $now }" },
-};
+const VIEWS: Record<string, ViewMapping> = {};
 
 /** Which GraphQL base types may hold a SQL column type. Relations, enums and interfaces hold ids (text). */
 function compatible(column: SqlColumn, field: GqlField): boolean {

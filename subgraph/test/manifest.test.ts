@@ -34,12 +34,13 @@ function writeDeployment(name: string, deployment: unknown): string {
 
 const deployment = {
   chainId: 31337,
-  startBlock: 3,
+  startBlock: 1,
+  deployedAt: "2025-01-01T00:00:00.000Z",
   contracts: {
     IdentityRegistry: { address: addresses.IdentityRegistry, startBlock: 1 },
     ConsentManager: { address: addresses.ConsentManager, startBlock: 2 },
-    RecordRegistry: { address: addresses.RecordRegistry },
-    VitalsMonitor: { address: addresses.VitalsMonitor, startBlock: 4 },
+    RecordRegistry: { address: addresses.RecordRegistry, startBlock: 3 },
+    VitalsMonitor: { address: addresses.VitalsMonitor.toLowerCase(), startBlock: 4 },
   },
 };
 
@@ -58,7 +59,7 @@ describe("generateManifest", () => {
     }
   });
 
-  test("args: a deployments file sets addresses, start blocks (per contract, else top level) and network", () => {
+  test("args: a deployments file sets addresses (checksummed), start blocks and network", () => {
     const manifestFile = path.join(subgraphDir, "subgraph.yaml");
     const result = generateManifest({
       deploymentFile: writeDeployment("31337.json", deployment),
@@ -76,7 +77,7 @@ describe("generateManifest", () => {
       startBlock: 1,
     });
     expect(sources.RecordRegistry.source.startBlock).toBe(3);
-    expect(sources.VitalsMonitor.source.startBlock).toBe(4);
+    expect(sources.VitalsMonitor.source).toMatchObject({ address: addresses.VitalsMonitor, startBlock: 4 });
     expect(sources.ConsentManager.network).toBe("anvil");
     expect(sources.ConsentManager.mapping.file).toBe("./src/consent.ts");
     expect(sources.ConsentManager.mapping.abis).toEqual([
@@ -110,7 +111,7 @@ describe("generateManifest", () => {
     };
     expect(() =>
       generateManifest({ deploymentFile: writeDeployment("missing-contract.json", missing) }),
-    ).toThrow(/contracts\.ConsentManager is missing/);
+    ).toThrow(/contracts\.ConsentManager/);
     expect(() =>
       generateManifest({
         deploymentFile: writeDeployment("unknown-chain.json", { ...deployment, chainId: 999_999_999 }),

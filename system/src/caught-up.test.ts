@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { CatchUpTimeoutError, createCatchUpProbe } from "./caught-up.ts";
+import { createCatchUpProbe } from "./caught-up.ts";
+import { CatchUpTimeoutError } from "./errors.ts";
 
 // Sources nobody answers on: every check fails, so the wait can only end by its bound.
 const nowhere = {

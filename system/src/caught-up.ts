@@ -5,12 +5,11 @@
 //      Kafka reports it now, read after 1: the lag gauge alone may be a few seconds old.
 // A transaction's commit marker takes an offset of its own and may be the last one of a partition, which the
 // stored offset does not always pass; so a stored offset one short of the end counts as caught up.
-import { NonRetryableError, sleep } from "@carechain/common";
+import { sleep } from "@carechain/common";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
+import { CatchUpTimeoutError } from "./errors.ts";
 import { metricSum, metricValue, scrape } from "./status-line.ts";
-
-export class CatchUpTimeoutError extends NonRetryableError {}
 
 export interface CatchUpSources {
   rpcUrl: string;

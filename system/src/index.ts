@@ -2,7 +2,6 @@
 export {
   type CatchUpProbe,
   type CatchUpState,
-  CatchUpTimeoutError,
   createCatchUpProbe,
 } from "./caught-up.ts";
 export {
@@ -14,8 +13,8 @@ export {
 } from "./config.ts";
 export { type DemoAccount, demoAccountList, demoAccounts, findDemoAccount } from "./demo/accounts.ts";
 export { type DemoResult, demoId, seedDemo } from "./demo/scenario.ts";
+export { CatchUpTimeoutError, UsageError } from "./errors.ts";
 export {
-  PortTakenError,
   type RunningService,
   type ServiceName,
   type ServiceSpec,
@@ -32,11 +31,9 @@ export {
   type StatusSample,
 } from "./status-line.ts";
 export {
-  ensureDeployment,
   type GivenServers,
   type RunningSystem,
   type StartSystemOptions,
-  SystemStartError,
   startSystem,
 } from "./system.ts";
 export { readSystemFile, type SystemFile } from "./system-file.ts";

@@ -11,13 +11,14 @@
  */
 import { rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { BaseError, ConfigError } from "@carechain/common";
+import { ConfigError, type MainContext, NonRetryableError, RetryableError, runMain } from "@carechain/common";
 import {
   createLogger,
   isAlive,
   readRunState,
   reapStaleRun,
   repoRoot,
+  type ServerExitedError,
   ConfigError as StackConfigError,
   StackError,
   StartAbortedError,
@@ -36,13 +37,13 @@ const shortPath = (path: string) => {
   return rel.startsWith("..") ? path : rel;
 };
 
-async function main(): Promise<number | undefined> {
-  const argv = process.argv.slice(2);
+async function main(ctx: MainContext): Promise<number> {
+  const argv = ctx.argv;
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const config = loadSystemConfig(process.env, argv);
+  const config = loadSystemConfig(ctx.env, argv);
   const running = readSystemFile(config.stateDir);
   const starting = readRunState(config.dataDir)?.ownerPid;
   if (running || (starting !== undefined && starting !== process.pid && isAlive(starting))) {
@@ -53,64 +54,35 @@ async function main(): Promise<number | undefined> {
   }
   if (config.reset) await reset(config);
 
-  const abort = new AbortController();
   const statusLine = new StatusLine(process.stdout);
-  let system: RunningSystem | undefined;
-  let shuttingDown: Promise<never> | undefined;
-  const shutdown = (code: number, why: string) => {
-    shuttingDown ??= (async () => {
+  // Restarts are logged while the status line shows: each log line first ends the in-place line.
+  const clearing =
+    (write: (message: string) => void) =>
+    (message: string): void => {
       statusLine.clear();
-      log.info(`${why}: stopping everything (gateway, subgraphs, projector, ingest, then the servers)`);
-      abort.abort();
-      const t0 = Date.now();
-      await system?.stop();
-      removeSystemFile(config.stateDir);
-      log.info(`stopped in ${seconds(Date.now() - t0)}`);
-      process.exit(code);
-    })();
-    return shuttingDown;
-  };
-  let firstSignalAt = 0;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => {
-      if (shuttingDown || abort.signal.aborted) {
-        // Ctrl-C reaches this process twice (from the terminal and relayed by tsx): only a later one counts.
-        if (Date.now() - firstSignalAt > 1_000) log.info("already stopping");
-        return;
-      }
-      firstSignalAt = Date.now();
-      if (!system) {
-        statusLine.clear();
-        log.info(`${signal}: cancelling the start, stopping what was started`);
-        abort.abort();
-        return;
-      }
-      void shutdown(0, signal);
-    });
-  }
-
-  try {
-    // Restarts are logged while the status line shows: each log line first ends the in-place line.
-    const clearing =
-      (write: (message: string) => void) =>
-      (message: string): void => {
-        statusLine.clear();
-        write(message);
-      };
-    const systemLog = { info: clearing(log.info), warn: clearing(log.warn), error: clearing(log.error) };
-    system = await startSystem({ config, log: systemLog, signal: abort.signal });
-  } catch (error) {
-    if (abort.signal.aborted) {
-      log.info("start cancelled; everything it started was stopped");
-      return 0;
-    }
-    throw error;
-  }
-  system.onCrash((error) => {
+      write(message);
+    };
+  const systemLog = { info: clearing(log.info), warn: clearing(log.warn), error: clearing(log.error) };
+  // A signal aborts the start-up (startSystem then stops what it started) or stops the running system.
+  const startup = startSystem({ config, log: systemLog, signal: ctx.signal });
+  let why = "";
+  ctx.onStop(async (reason) => {
     statusLine.clear();
-    log.error(`${error.message}\n`);
-    void shutdown(1, `${error.server} kept crashing`);
+    const system = await startup.catch(() => undefined);
+    if (!system) return log.info("start cancelled; everything it started was stopped");
+    log.info(
+      `${why || reason}: stopping everything (gateway, subgraphs, projector, ingest, then the servers)`,
+    );
+    const t0 = Date.now();
+    await system.stop();
+    removeSystemFile(config.stateDir);
+    log.info(`stopped in ${seconds(Date.now() - t0)}`);
   });
+  const system = await startup.catch((error: unknown) => {
+    if (error instanceof StartAbortedError) return undefined;
+    throw error instanceof StackError ? asCommonError(error) : error;
+  });
+  if (!system) return 0;
 
   writeSystemFile(config.stateDir, {
     pid: process.pid,
@@ -122,15 +94,28 @@ async function main(): Promise<number | undefined> {
   });
   process.stdout.write(readyText(system, config));
 
-  // One status line until stopped; the timers keep the process alive.
+  // One status line until stopped (a signal: runMain runs the stop step) or until a crash stops everything.
+  let crashed = false;
   const tick = async () => {
-    if (shuttingDown) return;
-    const sample = await system!.sampleStatus().catch(() => undefined);
-    if (sample && !shuttingDown) statusLine.update(sample);
+    if (crashed) return;
+    const sample = await system.sampleStatus().catch(() => undefined);
+    if (sample && !crashed) statusLine.update(sample);
   };
   await tick();
   setInterval(() => void tick(), statusLine.isTTY ? 1_000 : 2_000);
-  return undefined;
+  const error = await new Promise<ServerExitedError>((resolve) => system.onCrash(resolve));
+  crashed = true;
+  statusLine.clear();
+  log.error(`${error.message}\n`);
+  why = `${error.server} kept crashing`;
+  return 1;
+}
+
+/** The stack's errors as common's, so that runMain prints them by message, with the right exit code. */
+function asCommonError(error: StackError): Error {
+  if (error instanceof StackConfigError) return new ConfigError(error.message);
+  const retry = error.retryable ? "\n(this may work if tried again)" : "";
+  return new (error.retryable ? RetryableError : NonRetryableError)(`${error.message}${retry}`);
 }
 
 /** `--reset`: stops whatever a killed earlier start left behind, then deletes the kept data. */
@@ -221,21 +206,4 @@ function redactUrl(url: string): string {
   }
 }
 
-main().then(
-  (code) => {
-    if (code !== undefined) process.exit(code);
-  },
-  (error: unknown) => {
-    if (error instanceof StartAbortedError) {
-      log.info(error.message);
-      process.exit(0);
-    }
-    if (error instanceof BaseError || error instanceof StackError) {
-      const retry = error.retryable ? "\n(this may work if tried again)" : "";
-      log.error(`${error.message}${retry}`);
-      process.exit(error instanceof ConfigError || error instanceof StackConfigError ? 2 : 1);
-    }
-    log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runMain(main, { entry: import.meta.url });

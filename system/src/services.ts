@@ -9,6 +9,8 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { NonRetryableError } from "@carechain/common";
+import { gatewayEnvironment } from "@carechain/gateway";
+import { ingestEnvironment, projectorEnvironment } from "@carechain/indexer";
 import {
   HOST,
   isListening,
@@ -26,9 +28,6 @@ import type { ServiceLogLevel, ServicePorts, SystemNames } from "./config.ts";
 import { portVariables } from "./config.ts";
 
 export type ServiceName = "ingest" | "projector" | "identity" | "records" | "vitals" | "gateway";
-
-/** A port a service should listen on is taken: the message names the variable to set. */
-export class PortTakenError extends NonRetryableError {}
 
 export interface ServiceSpec {
   name: ServiceName;
@@ -68,91 +67,103 @@ export interface ServiceInputs {
   jwtSecret: string;
   pollIntervalMs: number;
   logLevel: ServiceLogLevel;
+  /** "split": the three subgraphs and the gateway as four processes; "single": one (`main.ts all`). */
+  gateway: GatewayMode;
+  /** More gateway settings (the load tests' rate limits and token lifetime). */
+  gatewaySettings?: GatewaySettings;
 }
 
+export type GatewayMode = "split" | "single";
+export type GatewaySettings = Partial<Parameters<typeof gatewayEnvironment>[0]>;
+
 /**
- * The six services in start order, as stages: a stage starts once the previous one is healthy. Ingest,
+ * The services in start order, as stages: a stage starts once the previous one is healthy. Ingest,
  * projector and the subgraphs need only the servers; the gateway comes last, so that its subscription feed
- * finds the projector's `event_feed` table.
+ * finds the projector's `event_feed` table. Each environment is built by the service's own function, from
+ * its own schema.
  */
 export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
   const { names, ports } = inputs;
-  const common = { LOG_LEVEL: inputs.logLevel };
-  const kafka = { KAFKA_BROKERS: inputs.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: names.topicPrefix };
-  const subgraphUrl = (port: number) => `http://${HOST}:${port}/graphql`;
-  const gatewayEnv = {
-    ...common,
-    DATABASE_URL: inputs.databaseUrl,
-    JWT_SECRET: inputs.jwtSecret,
-    PROJECTION_SCHEMA: names.projectionSchemaBase,
-    GATEWAY_SCHEMA: names.gatewaySchema,
-    CHAIN_ID: String(inputs.chainId),
-    RPC_URL: inputs.rpcUrl,
-    GATEWAY_HOST: HOST,
-    GATEWAY_PORT: String(ports.gateway),
-    SUBGRAPH_HOST: HOST,
-    IDENTITY_PORT: String(ports.identity),
-    RECORDS_PORT: String(ports.records),
-    VITALS_PORT: String(ports.vitals),
-    IDENTITY_URL: subgraphUrl(ports.identity),
-    RECORDS_URL: subgraphUrl(ports.records),
-    VITALS_URL: subgraphUrl(ports.vitals),
+  const kafka = {
+    KAFKA_BROKERS: inputs.kafkaBrokers.join(","),
+    KAFKA_TOPIC_PREFIX: names.topicPrefix,
+    LOG_LEVEL: inputs.logLevel,
   };
+  const subgraphUrl = (port: number) => `http://${HOST}:${port}/graphql`;
+  const gatewayEnv = (metrics: { METRICS_PORT: number; METRICS_HOST?: string }) =>
+    gatewayEnvironment({
+      LOG_LEVEL: inputs.logLevel,
+      DATABASE_URL: inputs.databaseUrl,
+      JWT_SECRET: inputs.jwtSecret,
+      PROJECTION_SCHEMA: names.projectionSchemaBase,
+      GATEWAY_SCHEMA: names.gatewaySchema,
+      CHAIN_ID: inputs.chainId,
+      RPC_URL: inputs.rpcUrl,
+      GATEWAY_HOST: HOST,
+      GATEWAY_PORT: ports.gateway,
+      SUBGRAPH_HOST: HOST,
+      IDENTITY_PORT: ports.identity,
+      RECORDS_PORT: ports.records,
+      VITALS_PORT: ports.vitals,
+      IDENTITY_URL: subgraphUrl(ports.identity),
+      RECORDS_URL: subgraphUrl(ports.records),
+      VITALS_URL: subgraphUrl(ports.vitals),
+      ...inputs.gatewaySettings,
+      ...metrics,
+    });
   const subgraph = (name: "identity" | "records" | "vitals"): ServiceSpec => ({
     name,
     entry: "graphql-gateway/src/main.ts",
     args: [name],
     // Each process serves its metrics on an operator port of its own: any free one for the subgraphs.
-    env: { ...gatewayEnv, METRICS_PORT: "0" },
+    env: gatewayEnv({ METRICS_PORT: 0 }),
     healthUrl: `http://${HOST}:${ports[name]}`,
     portVariable: portVariables[name],
     port: ports[name],
   });
+  const pipeline: ServiceSpec[] = [
+    {
+      name: "ingest",
+      entry: "indexer/src/ingest/main.ts",
+      args: [],
+      env: ingestEnvironment({
+        ...kafka,
+        RPC_URL: inputs.rpcUrl,
+        CHAIN_ID: inputs.chainId,
+        DEPLOYMENT_FILE: inputs.deploymentFile,
+        POLL_INTERVAL_MS: inputs.pollIntervalMs,
+        INGEST_HEALTH_PORT: ports.ingestHealth,
+      }),
+      healthUrl: `http://${HOST}:${ports.ingestHealth}`,
+      portVariable: portVariables.ingestHealth,
+      port: ports.ingestHealth,
+    },
+    {
+      name: "projector",
+      entry: "indexer/src/projector/main.ts",
+      args: [],
+      env: projectorEnvironment({
+        ...kafka,
+        DATABASE_URL: inputs.databaseUrl,
+        KAFKA_GROUP_ID: names.groupId,
+        PROJECTION_SCHEMA_BASE: names.projectionSchemaBase,
+        PROJECTOR_HEALTH_PORT: ports.projectorHealth,
+      }),
+      healthUrl: `http://${HOST}:${ports.projectorHealth}`,
+      portVariable: portVariables.projectorHealth,
+      port: ports.projectorHealth,
+    },
+  ];
+  const single = inputs.gateway === "single";
   return [
-    [
-      {
-        name: "ingest",
-        entry: "indexer/src/ingest/main.ts",
-        args: [],
-        env: {
-          ...common,
-          ...kafka,
-          RPC_URL: inputs.rpcUrl,
-          CHAIN_ID: String(inputs.chainId),
-          DEPLOYMENT_FILE: inputs.deploymentFile,
-          POLL_INTERVAL_MS: String(inputs.pollIntervalMs),
-          INGEST_HEALTH_PORT: String(ports.ingestHealth),
-        },
-        healthUrl: `http://${HOST}:${ports.ingestHealth}`,
-        portVariable: portVariables.ingestHealth,
-        port: ports.ingestHealth,
-      },
-      {
-        name: "projector",
-        entry: "indexer/src/projector/main.ts",
-        args: [],
-        env: {
-          ...common,
-          ...kafka,
-          DATABASE_URL: inputs.databaseUrl,
-          KAFKA_GROUP_ID: names.groupId,
-          PROJECTION_SCHEMA_BASE: names.projectionSchemaBase,
-          PROJECTOR_HEALTH_PORT: String(ports.projectorHealth),
-        },
-        healthUrl: `http://${HOST}:${ports.projectorHealth}`,
-        portVariable: portVariables.projectorHealth,
-        port: ports.projectorHealth,
-      },
-      subgraph("identity"),
-      subgraph("records"),
-      subgraph("vitals"),
-    ],
+    single ? pipeline : [...pipeline, subgraph("identity"), subgraph("records"), subgraph("vitals")],
     [
       {
         name: "gateway",
         entry: "graphql-gateway/src/main.ts",
-        args: ["gateway"],
-        env: { ...gatewayEnv, METRICS_PORT: String(ports.gatewayMetrics), METRICS_HOST: HOST },
+        // "all": the subgraphs in the same process, on the same ports as split.
+        args: [single ? "all" : "gateway"],
+        env: gatewayEnv({ METRICS_PORT: ports.gatewayMetrics, METRICS_HOST: HOST }),
         // The operator port: /metrics and the detailed /health (the public port answers a bare ok).
         healthUrl: `http://${HOST}:${ports.gatewayMetrics}`,
         portVariable: portVariables.gateway,
@@ -176,7 +187,9 @@ export async function checkPortsFree(ports: ServicePorts): Promise<void> {
         `port ${port} (${name}) is taken: stop what listens there or set ${portVariables[name]}`,
     );
   if (problems.length > 0) {
-    throw new PortTakenError("A port CareChain needs is already in use.", { details: problems.join("\n") });
+    throw new NonRetryableError("A port CareChain needs is already in use.", {
+      details: problems.join("\n"),
+    });
   }
 }
 

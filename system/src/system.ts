@@ -6,17 +6,10 @@
 // server that crashes is started again (with backoff) while the rest keep serving; only one that crashes too
 // often (RESTART_MAX_CRASHES within RESTART_WINDOW_MS) is reported as a crash, which stops everything. The
 // handle's stop() does the same once running.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { NonRetryableError } from "@carechain/common";
-import {
-  type Deployment,
-  deployCareChain,
-  deploymentPath,
-  parseDeployment,
-  readDeployment,
-  writeDeployment,
-} from "@carechain/contracts";
+import { type Deployment, ensureDeployment, isDeployedOn, readDeploymentFile } from "@carechain/contracts";
 import { topicNames } from "@carechain/indexer/kafka";
 import {
   checkChain,
@@ -38,7 +31,14 @@ import {
 import { blockNumber, type CatchUpState, createCatchUpProbe } from "./caught-up.ts";
 import { jwtSecretFor, type ServicePorts, type SystemConfig } from "./config.ts";
 import { type DemoResult, seedDemo } from "./demo/scenario.ts";
-import { checkPortsFree, createSupervisor, type RunningService, serviceStages } from "./services.ts";
+import {
+  checkPortsFree,
+  createSupervisor,
+  type GatewayMode,
+  type GatewaySettings,
+  type RunningService,
+  serviceStages,
+} from "./services.ts";
 import { type StatusSample, sampleStatus } from "./status-line.ts";
 
 /** Servers that already run (the test run's stack); without them the local stack is started. */
@@ -58,6 +58,15 @@ export interface StartSystemOptions {
   signal?: AbortSignal;
   /** Told each stage as it begins ("starting the servers", ...), for progress output. */
   onStage?: (stage: string) => void;
+  /**
+   * The contracts: "ensure" (default) reuses the chain's deployment or deploys one (ensureDeployment);
+   * "file" runs on the deployment a file names, which must be on the chain.
+   */
+  deployment?: { kind: "ensure" } | { kind: "file"; file: string };
+  /** "split" (default): subgraphs and gateway as four processes; "single": one process (`main.ts all`). */
+  gateway?: GatewayMode;
+  /** More gateway settings (the load tests' rate limits and token lifetime). */
+  gatewaySettings?: GatewaySettings;
 }
 
 export interface SystemTimings {
@@ -101,8 +110,6 @@ export interface RunningSystem {
   /** Stops the services (gateway first), then the servers it started. Never throws; safe to call twice. */
   stop(): Promise<void>;
 }
-
-export class SystemStartError extends NonRetryableError {}
 
 export async function startSystem(options: StartSystemOptions): Promise<RunningSystem> {
   const { config } = options;
@@ -211,15 +218,18 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
     // 2. Contracts: reused when this chain has them, deployed otherwise.
     const t1 = Date.now();
     mkdirSync(dataDir, { recursive: true });
+    const given = options.deployment?.kind === "file" ? options.deployment.file : undefined;
     const { deployment, file, deployed } = await during(
-      ensureDeployment({
-        rpcUrl: servers.rpcUrl,
-        chainId: servers.chainId,
-        dir: config.deploymentsDir,
-        keptFile: join(dataDir, "deployment.json"),
-        privateKey: config.deployerKey,
-        stage,
-      }),
+      given
+        ? deploymentOnChain(servers.rpcUrl, given)
+        : ensureDeployment({
+            rpcUrl: servers.rpcUrl,
+            chainId: servers.chainId,
+            dir: config.deploymentsDir,
+            keptFile: join(dataDir, "deployment.json"),
+            privateKey: config.deployerKey,
+            stage,
+          }),
     );
     timings.deployMs = Date.now() - t1;
     checkAborted();
@@ -237,6 +247,8 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       jwtSecret: jwtSecretFor(config),
       pollIntervalMs: config.pollIntervalMs,
       logLevel: config.logLevel,
+      gateway: options.gateway ?? "split",
+      gatewaySettings: options.gatewaySettings,
     });
     supervisor = createSupervisor({
       dataDir,
@@ -333,87 +345,22 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
   }
 }
 
+/** A deployment given by file: used as it is, once its contracts are found on the chain. */
+async function deploymentOnChain(
+  rpcUrl: string,
+  file: string,
+): Promise<{ deployment: Deployment; file: string; deployed: false }> {
+  const deployment = readDeploymentFile(file);
+  if (!(await isDeployedOn(rpcUrl, deployment))) {
+    throw new NonRetryableError(`the contracts of ${file} are not on the chain at ${rpcUrl}`);
+  }
+  return { deployment, file, deployed: false };
+}
+
 /** Port 0 means "any free port": picked here, so that every service knows every other one's. */
 async function resolvePorts(ports: ServicePorts): Promise<ServicePorts> {
   const entries = await Promise.all(
     Object.entries(ports).map(async ([name, port]) => [name, port === 0 ? await freePort() : port] as const),
   );
   return Object.fromEntries(entries) as unknown as ServicePorts;
-}
-
-/**
- * The deployment the system runs on. The kept data (`keptFile`, beside the chain, database and topics it
- * belongs to) wins while the chain has its code: the shared deployments file may since have been rewritten by
- * another tool, and is then written back. Otherwise deployments/<chainId>.json when the chain has code at
- * its addresses (a chain given by RPC_URL), otherwise a new deployment, written to both.
- */
-export async function ensureDeployment(options: {
-  rpcUrl: string;
-  chainId: number;
-  dir: string;
-  /** The copy kept with the data (`<dataDir>/deployment.json`). */
-  keptFile?: string;
-  privateKey: `0x${string}`;
-  stage?: (text: string) => void;
-}): Promise<{ deployment: Deployment; file: string; deployed: boolean }> {
-  const file = deploymentPath(options.chainId, options.dir);
-  const onChain = async (deployment: Deployment) =>
-    deployment.chainId === options.chainId &&
-    (
-      await Promise.all(
-        Object.values(deployment.contracts).map((contract) => getCode(options.rpcUrl, contract.address)),
-      )
-    ).every((code) => code !== "0x" && code !== "");
-  const keep = (deployment: Deployment) => {
-    if (options.keptFile) writeFileSync(options.keptFile, `${JSON.stringify(deployment, null, 2)}\n`);
-  };
-
-  const kept = options.keptFile ? readKept(options.keptFile) : undefined;
-  if (kept && (await onChain(kept))) {
-    const shared = existsSync(file) ? readDeployment(options.chainId, options.dir) : undefined;
-    if (JSON.stringify(shared?.contracts) !== JSON.stringify(kept.contracts)) {
-      options.stage?.(`${file} named other contracts than the kept data: writing the kept deployment back`);
-      writeDeployment(kept, options.dir);
-    }
-    return { deployment: kept, file, deployed: false };
-  }
-  if (existsSync(file)) {
-    const deployment = readDeployment(options.chainId, options.dir);
-    if (await onChain(deployment)) {
-      keep(deployment);
-      return { deployment, file, deployed: false };
-    }
-    options.stage?.(`${file} names contracts this chain does not have (a new chain): deploying again`);
-  } else {
-    options.stage?.(`deploying the contracts to chain ${options.chainId}`);
-  }
-  const result = await deployCareChain({
-    rpcUrl: options.rpcUrl,
-    privateKey: options.privateKey,
-    deploymentsDir: options.dir,
-  });
-  const { admin: _admin, file: written, ...deployment } = result;
-  if (!written) throw new SystemStartError("deployCareChain wrote no deployments file");
-  keep(deployment);
-  return { deployment, file: written, deployed: true };
-}
-
-function readKept(file: string): Deployment | undefined {
-  try {
-    return parseDeployment(JSON.parse(readFileSync(file, "utf8")), file);
-  } catch {
-    return undefined;
-  }
-}
-
-async function getCode(rpcUrl: string, address: string): Promise<string> {
-  const response = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getCode", params: [address, "latest"] }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await response.json()) as { result?: string; error?: { message: string } };
-  if (typeof body.result !== "string") throw new Error(body.error?.message ?? "no eth_getCode result");
-  return body.result;
 }

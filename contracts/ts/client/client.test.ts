@@ -3,16 +3,16 @@ import { createPublicClient, createWalletClient, http, parseEther, zeroHash } fr
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, test } from "vitest";
 import { organizationKinds, recordTypes, scopes } from "../codes.ts";
-import { hashText, randomBytes32 } from "../ids.ts";
-import { type Actor, type CareChainFixture, deployFixture } from "../testing.ts";
-import { createCareChainClient } from "./client.ts";
 import {
   CareChainClientError,
   ContractRevertedError,
   InsufficientFundsError,
   NoAccountError,
   WrongChainError,
-} from "./errors.ts";
+} from "../errors.ts";
+import { hashText, randomBytes32 } from "../ids.ts";
+import { type Actor, type CareChainFixture, deployFixture } from "../testing.ts";
+import { createCareChainClient } from "./client.ts";
 
 let fx: CareChainFixture;
 let patient: Actor;

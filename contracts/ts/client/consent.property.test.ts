@@ -9,9 +9,9 @@ import { getStack } from "@carechain/stack/testing";
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { ALL_SCOPES, recordTypes, scopes } from "../codes.ts";
+import { ContractRevertedError } from "../errors.ts";
 import { randomBytes32 } from "../ids.ts";
 import { type Actor, type CareChainFixture, deployFixture } from "../testing.ts";
-import { ContractRevertedError } from "./errors.ts";
 
 const UNIT = 10;
 

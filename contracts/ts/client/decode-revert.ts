@@ -1,6 +1,6 @@
 import { type Address, BaseError, ContractFunctionRevertedError, decodeErrorResult, type Hex } from "viem";
 import { careChainErrorsAbi } from "../../generated/abis.ts";
-import { type CareChainClientError, ContractRevertedError, RpcRequestError } from "./errors.ts";
+import { type CareChainClientError, ContractRevertedError, RpcRequestError } from "../errors.ts";
 import { revertMessage } from "./revert-messages.ts";
 
 /** Hex revert data found anywhere in a viem error chain (for errors viem could not decode itself). */

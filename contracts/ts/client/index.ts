@@ -6,16 +6,6 @@ export {
 } from "./client.ts";
 export { toCareChainError } from "./decode-revert.ts";
 export {
-  CareChainClientError,
-  ContractRevertedError,
-  InsufficientFundsError,
-  NoAccountError,
-  ReceiptTimeoutError,
-  RpcRequestError,
-  TransactionRevertedError,
-  WrongChainError,
-} from "./errors.ts";
-export {
   ORIGINAL_RECORD,
   RECORD_REGISTRY_DOMAIN,
   type RecordAuthorization,

@@ -1,25 +1,30 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { freePort } from "@carechain/stack";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ManagedProcess, startAnvil } from "@carechain/stack";
 import { afterEach, describe, expect, test } from "vitest";
+import { CareChainClientError, ReceiptTimeoutError } from "../errors.ts";
 import { randomBytes32 } from "../ids.ts";
 import { deployFixture } from "../testing.ts";
-import { CareChainClientError, ReceiptTimeoutError } from "./errors.ts";
+
+const started: { server: ManagedProcess; dataDir: string }[] = [];
+afterEach(async () => {
+  for (const { server, dataDir } of started.splice(0)) {
+    await server.stop(5_000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
 
 /** A private anvil: this test stops its node, which the shared one must never be. */
-async function startPrivateAnvil(): Promise<{ rpcUrl: string; child: ChildProcess }> {
-  const arch = { x64: "amd64", arm64: "arm64" }[process.arch as string];
-  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}/package.json`;
-  const binary = join(dirname(createRequire(import.meta.url).resolve(pkg)), "bin", "anvil");
-  const port = await freePort();
-  const child = spawn(binary, ["--host", "127.0.0.1", "--port", String(port), "--silent"], {
-    stdio: "ignore",
+async function startPrivateAnvil() {
+  const dataDir = mkdtempSync(join(tmpdir(), "receipt-timeout-"));
+  return startAnvil({
+    port: undefined,
+    dataDir,
+    logFile: join(dataDir, "anvil.log"),
+    timeoutMs: 20_000,
+    register: (server) => started.push({ server, dataDir }),
   });
-  children.push(child);
-  const rpcUrl = `http://127.0.0.1:${port}`;
-  await expect.poll(() => rpc(rpcUrl, "eth_chainId").catch(() => null), { timeout: 20_000 }).not.toBeNull();
-  return { rpcUrl, child };
 }
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
@@ -31,14 +36,9 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
   return ((await response.json()) as { result: unknown }).result;
 }
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-});
-
 describe("receipt wait", () => {
   test("error: the node goes away while a write waits for its receipt: ReceiptTimeoutError, retryable", async () => {
-    const { rpcUrl, child } = await startPrivateAnvil();
+    const { rpcUrl, server } = await startPrivateAnvil();
     const fx = await deployFixture(rpcUrl);
     const patient = await fx.createActor("unregistered");
     await rpc(rpcUrl, "evm_setAutomine", [false]); // the transaction stays pending
@@ -53,7 +53,7 @@ describe("receipt wait", () => {
         timeout: 20_000,
       })
       .toBe(1n);
-    child.kill("SIGTERM");
+    await server.stop(5_000);
 
     // The default receipt timeout (60 s) is longer than this test's: the wait ends because the node is gone.
     const error = await write;

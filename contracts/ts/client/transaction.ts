@@ -14,14 +14,14 @@ import {
 } from "viem";
 import { careChainErrorsAbi, careChainEventsAbi } from "../../generated/abis.ts";
 import type { Deployment } from "../deployment.ts";
-import { toCareChainError } from "./decode-revert.ts";
 import {
   InsufficientFundsError,
   NoAccountError,
   ReceiptTimeoutError,
   TransactionRevertedError,
   WrongChainError,
-} from "./errors.ts";
+} from "../errors.ts";
+import { toCareChainError } from "./decode-revert.ts";
 
 export type CareChainEvent = ParseEventLogsReturnType<typeof careChainEventsAbi>[number];
 

@@ -7,28 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { NonRetryableError } from "@carechain/common";
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex } from "@noble/hashes/utils";
 import { type ByteSource, decryptStream, encryptStream, generateDocumentKey } from "../crypto/stream.ts";
 import { unwrapKey, wrapKey } from "../crypto/wrap.ts";
-import { IntegrityError } from "../errors.ts";
+import { DocumentsRequestError, IntegrityError } from "../errors.ts";
 
 /** A reader of a document: its address and the X25519 `encryptionKey` it registered on chain. */
 export type DocumentReader = { address: string; publicKey: Uint8Array };
 
 export type Progress = { bytes: number; total: number | undefined };
-
-/** The gateway refused a request: its HTTP status and error code (FORBIDDEN, PAYLOAD_TOO_LARGE, …). */
-export class DocumentsRequestError extends NonRetryableError {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-  }
-}
 
 export const wrappedKeyHeader = "x-carechain-wrapped-key";
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { IntegrityError, KeyUnwrapError } from "../errors.ts";
+import { IntegrityError } from "../errors.ts";
 import { decryptStream, encryptStream, generateDocumentKey, headerSize, tagSize } from "./stream.ts";
 import { generateEncryptionKeyPair, unwrapKey, wrapKey, wrappedKeySize } from "./wrap.ts";
 
@@ -121,22 +121,23 @@ describe("document key wrapping", () => {
     const pair = generateEncryptionKeyPair();
     const wrapped = wrapKey({ documentKey, reader, readerPublicKey: pair.publicKey, contentHash });
     const other = generateEncryptionKeyPair();
+    const unwrapRefused = /Not a wrapped document key|cannot be unwrapped with this key/;
     expect(() => unwrapKey({ wrapped, reader, readerSecretKey: other.secretKey, contentHash })).toThrow(
-      KeyUnwrapError,
+      unwrapRefused,
     );
     expect(() =>
       unwrapKey({ wrapped, reader: `0x${"22".repeat(20)}`, readerSecretKey: pair.secretKey, contentHash }),
-    ).toThrow(KeyUnwrapError);
+    ).toThrow(unwrapRefused);
     expect(() =>
       unwrapKey({ wrapped, reader, readerSecretKey: pair.secretKey, contentHash: `0x${"cd".repeat(32)}` }),
-    ).toThrow(KeyUnwrapError);
+    ).toThrow(unwrapRefused);
     const tampered = wrapped.slice();
     tampered[50]! ^= 1;
     expect(() =>
       unwrapKey({ wrapped: tampered, reader, readerSecretKey: pair.secretKey, contentHash }),
-    ).toThrow(KeyUnwrapError);
+    ).toThrow(unwrapRefused);
     expect(() =>
       unwrapKey({ wrapped: wrapped.subarray(1), reader, readerSecretKey: pair.secretKey, contentHash }),
-    ).toThrow(KeyUnwrapError);
+    ).toThrow(unwrapRefused);
   });
 });

@@ -1,9 +1,9 @@
+import { NonRetryableError } from "@carechain/common";
 import { gcm } from "@noble/ciphers/aes";
 import { randomBytes } from "@noble/ciphers/webcrypto";
 import { x25519 } from "@noble/curves/ed25519";
 import { hkdf } from "@noble/hashes/hkdf";
 import { sha256 } from "@noble/hashes/sha2";
-import { KeyUnwrapError } from "../errors.ts";
 
 /**
  * A document key wrapped for one reader (93 bytes):
@@ -74,7 +74,7 @@ export function wrapKey(options: {
   return out;
 }
 
-/** Opens a wrapped key with the reader's X25519 secret key; KeyUnwrapError when anything does not match. */
+/** Opens a wrapped key with the reader's X25519 secret key; NonRetryableError when anything does not match. */
 export function unwrapKey(options: {
   wrapped: Uint8Array;
   reader: string;
@@ -83,7 +83,7 @@ export function unwrapKey(options: {
 }): Uint8Array {
   const { wrapped, readerSecretKey } = options;
   if (wrapped.length !== wrappedKeySize || wrapped[0] !== 1)
-    throw new KeyUnwrapError("Not a wrapped document key (bad size or version).");
+    throw new NonRetryableError("Not a wrapped document key (bad size or version).");
   const aad = associatedData(options.reader, options.contentHash);
   try {
     const ephemeralPublic = wrapped.slice(1, 33);
@@ -92,7 +92,7 @@ export function unwrapKey(options: {
     const key = wrappingKey(shared, ephemeralPublic, readerPublic);
     return gcm(key, wrapped.slice(33, 45), aad).decrypt(wrapped.slice(45));
   } catch (error) {
-    throw new KeyUnwrapError("The document key cannot be unwrapped with this key.", {
+    throw new NonRetryableError("The document key cannot be unwrapped with this key.", {
       details: "Wrong secret key, reader address or content hash, or the wrapped key was changed.",
       cause: error,
     });

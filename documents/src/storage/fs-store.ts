@@ -7,8 +7,8 @@ import { pipeline } from "node:stream/promises";
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex } from "@noble/hashes/utils";
 import type { ByteSource } from "../crypto/stream.ts";
+import { BlobNotFoundError } from "../errors.ts";
 import { type BlobStore, normalizeBlobHash } from "./blob-store.ts";
-import { BlobNotFoundError } from "./errors.ts";
 
 /**
  * Blobs in a local directory (the embedded default): `blobs/<hash>` for complete blobs, `tmp/<uuid>` while

@@ -13,8 +13,8 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex } from "@noble/hashes/utils";
 import type { ByteSource } from "../crypto/stream.ts";
+import { BlobNotFoundError } from "../errors.ts";
 import { type BlobStore, normalizeBlobHash } from "./blob-store.ts";
-import { BlobNotFoundError } from "./errors.ts";
 
 /**
  * Blobs in an S3 bucket: `<prefix>blobs/<hash>` for complete blobs, `<prefix>tmp/<uuid>` while writing. A

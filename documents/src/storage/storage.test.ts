@@ -9,8 +9,8 @@ import { bytesToHex } from "@noble/hashes/utils";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decryptStream, encryptStream, generateDocumentKey } from "../crypto/stream.ts";
+import { BlobNotFoundError } from "../errors.ts";
 import type { BlobStore } from "./blob-store.ts";
-import { BlobNotFoundError } from "./errors.ts";
 import { FsBlobStore } from "./fs-store.ts";
 import { S3BlobStore } from "./s3-store.ts";
 

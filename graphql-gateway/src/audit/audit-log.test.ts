@@ -1,7 +1,7 @@
 import { createSilentLogger } from "@carechain/common";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PatientFetch } from "../operations.ts";
-import { createTestGateway, type TestGateway, type World } from "../testing/fixtures.ts";
+import { createTestGateway, type TestGateway, type World } from "../testing/index.ts";
 import { type AuditEntry, AuditLog, requestIdFrom } from "./audit-log.ts";
 
 let harness: TestGateway;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, bench, describe } from "vitest";
 import { PatientFetch } from "../operations.ts";
-import { createTestGateway, type TestGateway, type World } from "../testing/fixtures.ts";
+import { createTestGateway, type TestGateway, type World } from "../testing/index.ts";
 
 let harness: TestGateway;
 let world: World;

@@ -1,7 +1,8 @@
 import { createSiweMessage } from "viem/siwe";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { SignInFailedError, signIn } from "../client/sign-in.ts";
-import { createTestGateway, newAccount, type TestGateway } from "../testing/fixtures.ts";
+import { signIn } from "../client/sign-in.ts";
+import { SignInFailedError } from "../errors.ts";
+import { createTestGateway, newAccount, type TestGateway } from "../testing/index.ts";
 import { issueAccessToken } from "./jwt.ts";
 
 let harness: TestGateway;

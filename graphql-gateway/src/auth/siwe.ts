@@ -1,30 +1,9 @@
 import { type Address, createPublicClient, type Hex, http, verifyMessage } from "viem";
 import { parseSiweMessage, verifySiweMessage } from "viem/siwe";
-import { GatewayError } from "../errors.ts";
+import { SignInError } from "../errors.ts";
 import { issueAccessToken } from "./jwt.ts";
 import type { NonceStore } from "./nonces.ts";
 import { isAddress, normalizeAddress } from "./viewer.ts";
-
-/** Why a sign-in was refused; clients get it as `error.reason`. */
-export type SignInFailure =
-  | "MALFORMED"
-  | "WRONG_DOMAIN"
-  | "WRONG_URI"
-  | "WRONG_CHAIN"
-  | "EXPIRED"
-  | "NOT_YET_VALID"
-  | "BAD_SIGNATURE"
-  | "BAD_NONCE";
-
-export class SignInError extends GatewayError {
-  readonly reason: SignInFailure;
-  constructor(reason: SignInFailure, message: string) {
-    super(reason === "MALFORMED" ? "BAD_USER_INPUT" : "UNAUTHENTICATED", message, {
-      status: reason === "MALFORMED" ? 400 : 401,
-    });
-    this.reason = reason;
-  }
-}
 
 export type SiweSettings = {
   /** The RFC 3986 authority the message must name (`host[:port]`), e.g. `app.carechain.example`. */

@@ -1,19 +1,8 @@
-import { NonRetryableError } from "@carechain/common";
 import type { LocalAccount } from "viem";
 import { createSiweMessage } from "viem/siwe";
+import { SignInFailedError } from "../errors.ts";
 
 export type SignInResult = { token: string; expiresAt: string; address: string };
-
-/** The gateway refused the sign-in; `reason` says why (WRONG_DOMAIN, BAD_NONCE, BAD_SIGNATURE, ...). */
-export class SignInFailedError extends NonRetryableError {
-  constructor(
-    readonly status: number,
-    readonly reason: string | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Signs in to the gateway with Sign-In with Ethereum: asks for a nonce, signs the EIP-4361 message with the

@@ -21,7 +21,7 @@ import {
   type TestGateway,
   type World,
   type WorldViewer,
-} from "../testing/fixtures.ts";
+} from "../testing/index.ts";
 import { wrappedKeyHeader } from "./routes.ts";
 
 const MiB = 1024 * 1024;

@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
-import type { Logger } from "@carechain/common";
 import { BlobNotFoundError, type BlobStore, normalizeBlobHash, wrappedKeySize } from "@carechain/documents";
 import type { AuditSink } from "../audit/audit-log.ts";
 import { isAddress, normalizeAddress, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
-import { AuditUnavailableError } from "../errors.ts";
-import { HttpError, readJsonBody, sendJson } from "../http.ts";
+import { GatewayError, UnauthenticatedError } from "../errors.ts";
+import { type Router, readJsonBody, sendJson } from "../http.ts";
 import { RequestPolicy } from "../policy/index.ts";
 
 export type DocumentsConfig = {
@@ -18,28 +17,23 @@ export type DocumentsConfig = {
 export const defaultMaxDocumentBytes = 256 * 1024 * 1024;
 export const wrappedKeyHeader = "x-carechain-wrapped-key";
 
+/** One request to a document route: the signed-in caller, the path's `:hash` and the query. */
+type Call = {
+  viewer: Extract<Viewer, { kind: "account" }>;
+  requestId: string;
+  hash: string;
+  query: Record<string, string>;
+};
+
 type DocumentRow = { content_hash: string; patient: string; author: string; size: string; created_at: Date };
 
-/** A JSON error body `{ error: { code, message } }`. */
-class DocumentHttpError extends HttpError {
-  constructor(
-    status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(status, message);
-  }
-}
-
-const unauthenticated = () => new DocumentHttpError(401, "UNAUTHENTICATED", "Sign in to use documents.");
-const forbidden = () =>
-  new DocumentHttpError(403, "FORBIDDEN", "You may not read or change this patient's documents.");
+const forbidden = () => new GatewayError("FORBIDDEN", "You may not read or change this patient's documents.");
 /**
  * The one answer, status and body, for a document hash that is unknown or that the caller may not use:
  * telling them apart would reveal which documents exist.
  */
 const noSuchDocument = () =>
-  new DocumentHttpError(403, "FORBIDDEN", "No such document, or you may not read or change it.");
+  new GatewayError("FORBIDDEN", "No such document, or you may not read or change it.");
 
 /**
  * The document endpoints (the client encrypts; the gateway sees ciphertext and wrapped keys only):
@@ -56,12 +50,16 @@ const noSuchDocument = () =>
  * record on chain needs (`canWrite`: the patient or WRITE_RECORDS). An unknown hash and a forbidden one
  * get the same answer.
  */
-export function createDocumentRoutes(deps: {
-  db: Database;
-  audit: AuditSink;
-  logger: Logger;
-  config: DocumentsConfig;
-}) {
+export function addDocumentRoutes(
+  router: Router,
+  deps: {
+    db: Database;
+    audit: AuditSink;
+    config: DocumentsConfig;
+    /** Who asks (from the bearer token) and the request id. */
+    context: (req: IncomingMessage, res: ServerResponse) => Promise<{ viewer: Viewer; requestId: string }>;
+  },
+): void {
   const { db, audit, config } = deps;
   const store = config.store;
   const maxBytes = config.maxBytes ?? defaultMaxDocumentBytes;
@@ -71,7 +69,7 @@ export function createDocumentRoutes(deps: {
     try {
       normalized = `0x${normalizeBlobHash(hash)}`;
     } catch {
-      throw new DocumentHttpError(400, "BAD_USER_INPUT", "A document is named by its 0x SHA-256 hash.");
+      throw new GatewayError("BAD_USER_INPUT", "A document is named by its 0x SHA-256 hash.");
     }
     const rows = await db.query<DocumentRow>(
       `SELECT content_hash, patient, author, size, created_at FROM ${db.gateway}.documents WHERE content_hash = $1`,
@@ -108,27 +106,20 @@ export function createDocumentRoutes(deps: {
     policy.recordRead(patient, "records", decision);
   }
 
-  function patientParam(url: URL): string {
-    const patient = url.searchParams.get("patient");
+  function patientParam(query: Call["query"]): string {
+    const patient = query.patient;
     if (!isAddress(patient))
-      throw new DocumentHttpError(400, "BAD_USER_INPUT", "Name the patient: ?patient=0x… (an address).");
+      throw new GatewayError("BAD_USER_INPUT", "Name the patient: ?patient=0x… (an address).");
     return normalizeAddress(patient);
   }
 
-  async function upload(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    viewer: Viewer,
-    requestId: string,
-  ) {
-    if (viewer.kind !== "account") throw unauthenticated();
-    const patient = patientParam(url);
+  async function upload(req: IncomingMessage, res: ServerResponse, { viewer, requestId, query }: Call) {
+    const patient = patientParam(query);
     // The right to add a record on chain: a document is attached to a record its author writes.
     const policy = new RequestPolicy({ db, viewer, requestId, audit, channel: "query" });
     if (!(await policy.canWrite(patient)).allowed) throw forbidden();
     const tooLarge = () =>
-      new DocumentHttpError(413, "PAYLOAD_TOO_LARGE", `A document may have at most ${maxBytes} bytes.`);
+      new GatewayError("PAYLOAD_TOO_LARGE", `A document may have at most ${maxBytes} bytes.`);
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxBytes) {
       res.setHeader("connection", "close");
@@ -148,10 +139,10 @@ export function createDocumentRoutes(deps: {
     try {
       stored = await store.put(limited());
     } catch (error) {
-      if (error instanceof DocumentHttpError) res.setHeader("connection", "close");
+      if (error instanceof GatewayError) res.setHeader("connection", "close");
       throw error;
     }
-    if (stored.size === 0) throw new DocumentHttpError(400, "BAD_USER_INPUT", "The document is empty.");
+    if (stored.size === 0) throw new GatewayError("BAD_USER_INPUT", "The document is empty.");
     const contentHash = `0x${stored.hash}`;
     await db.query(
       `INSERT INTO ${db.gateway}.documents (content_hash, patient, author, size) VALUES ($1, $2, $3, $4)
@@ -160,7 +151,7 @@ export function createDocumentRoutes(deps: {
     );
     const row = await findDocument(contentHash);
     if (row?.patient !== patient)
-      throw new DocumentHttpError(409, "CONFLICT", "This ciphertext belongs to another patient's document.");
+      throw new GatewayError("CONFLICT", "This ciphertext belongs to another patient's document.");
     sendJson(res, 201, {
       contentHash,
       pointer: `carechain-document:sha256:${stored.hash}`,
@@ -168,9 +159,8 @@ export function createDocumentRoutes(deps: {
     });
   }
 
-  async function list(res: ServerResponse, url: URL, viewer: Viewer, requestId: string) {
-    if (viewer.kind !== "account") throw unauthenticated();
-    const patient = patientParam(url);
+  async function list(_req: IncomingMessage, res: ServerResponse, { viewer, requestId, query }: Call) {
+    const patient = patientParam(query);
     await authorizeRead(viewer, requestId, patient);
     const rows = await db.query<DocumentRow & { wrapped_key: Buffer | null }>(
       `SELECT d.content_hash, d.patient, d.author, d.size, d.created_at, k.wrapped_key
@@ -189,13 +179,12 @@ export function createDocumentRoutes(deps: {
     });
   }
 
-  async function download(res: ServerResponse, hash: string, viewer: Viewer, requestId: string) {
-    if (viewer.kind !== "account") throw unauthenticated();
+  async function download(_req: IncomingMessage, res: ServerResponse, { viewer, requestId, hash }: Call) {
     const document = await readableDocument(hash, viewer, requestId);
     const key = await wrappedKeyOf(document.content_hash, viewer.address);
     const body = await store.get(document.content_hash).catch((error: unknown) => {
       if (error instanceof BlobNotFoundError)
-        throw new DocumentHttpError(404, "NOT_FOUND", "The document's ciphertext is not in the store.");
+        throw new GatewayError("NOT_FOUND", "The document's ciphertext is not in the store.");
       throw error;
     });
     res.writeHead(200, {
@@ -209,11 +198,10 @@ export function createDocumentRoutes(deps: {
     await pipeline(body, res);
   }
 
-  async function readKey(res: ServerResponse, hash: string, viewer: Viewer, requestId: string) {
-    if (viewer.kind !== "account") throw unauthenticated();
+  async function readKey(_req: IncomingMessage, res: ServerResponse, { viewer, requestId, hash }: Call) {
     const document = await readableDocument(hash, viewer, requestId);
     const key = await wrappedKeyOf(document.content_hash, viewer.address);
-    if (!key) throw new DocumentHttpError(404, "NO_KEY", "No key of this document is wrapped for you.");
+    if (!key) throw new GatewayError("NO_KEY", "No key of this document is wrapped for you.");
     sendJson(
       res,
       200,
@@ -222,14 +210,7 @@ export function createDocumentRoutes(deps: {
     );
   }
 
-  async function addKeys(
-    req: IncomingMessage,
-    res: ServerResponse,
-    hash: string,
-    viewer: Viewer,
-    requestId: string,
-  ) {
-    if (viewer.kind !== "account") throw unauthenticated();
+  async function addKeys(req: IncomingMessage, res: ServerResponse, { viewer, requestId, hash }: Call) {
     const document = await findDocument(hash);
     if (!document) throw noSuchDocument();
     const isPatient = viewer.address === document.patient;
@@ -243,19 +224,14 @@ export function createDocumentRoutes(deps: {
     const body = (await readJsonBody(req, 64 * 1024)) as { keys?: unknown } | undefined;
     const keys = Array.isArray(body?.keys) ? (body.keys as { reader?: unknown; wrappedKey?: unknown }[]) : [];
     if (keys.length === 0 || keys.length > 100)
-      throw new DocumentHttpError(
-        400,
-        "BAD_USER_INPUT",
-        "Send { keys: [{ reader, wrappedKey }] } (1 to 100).",
-      );
+      throw new GatewayError("BAD_USER_INPUT", "Send { keys: [{ reader, wrappedKey }] } (1 to 100).");
     const readers: string[] = [];
     const wrapped: Buffer[] = [];
     for (const entry of keys) {
       const bytes =
         typeof entry?.wrappedKey === "string" ? Buffer.from(entry.wrappedKey, "base64") : undefined;
       if (!isAddress(entry?.reader) || bytes?.length !== wrappedKeySize)
-        throw new DocumentHttpError(
-          400,
+        throw new GatewayError(
           "BAD_USER_INPUT",
           `Each key names a reader address and a base64 wrapped key of ${wrappedKeySize} bytes.`,
         );
@@ -277,38 +253,25 @@ export function createDocumentRoutes(deps: {
     sendJson(res, 200, { contentHash: document.content_hash, stored: rows.map((row) => row.reader) });
   }
 
-  /** Handles /documents and /documents/…; answers errors as `{ error: { code, message } }`. */
-  return async function handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    context: { viewer: Viewer; requestId: string },
-  ): Promise<void> {
-    const { viewer, requestId } = context;
-    const method = (req.method ?? "GET").toUpperCase();
-    const parts = url.pathname.split("/").filter(Boolean).slice(1);
-    try {
-      if (parts.length === 0 && method === "POST") return await upload(req, res, url, viewer, requestId);
-      if (parts.length === 0 && method === "GET") return await list(res, url, viewer, requestId);
-      if (parts.length === 1 && method === "GET") return await download(res, parts[0]!, viewer, requestId);
-      if (parts.length === 2 && parts[1] === "key" && method === "GET")
-        return await readKey(res, parts[0]!, viewer, requestId);
-      if (parts.length === 2 && parts[1] === "keys" && method === "POST")
-        return await addKeys(req, res, parts[0]!, viewer, requestId);
-      throw new DocumentHttpError(404, "NOT_FOUND", "Unknown document endpoint.");
-    } catch (error) {
-      if (res.headersSent) throw error;
-      if (error instanceof DocumentHttpError)
-        return sendJson(res, error.status, { error: { code: error.code, message: error.message } });
-      if (error instanceof HttpError)
-        return sendJson(res, error.status, {
-          error: { code: error.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message: error.message },
-        });
-      if (error instanceof AuditUnavailableError)
-        return sendJson(res, error.status, { error: { code: error.code, message: error.shortMessage } });
-      throw error;
-    }
-  };
+  /** Every document route is for signed-in accounts. */
+  const route =
+    (handler: (req: IncomingMessage, res: ServerResponse, call: Call) => Promise<void>) =>
+    async (
+      req: IncomingMessage,
+      res: ServerResponse,
+      params: Record<string, string | undefined>,
+      _store: unknown,
+      query: Call["query"],
+    ) => {
+      const { viewer, requestId } = await deps.context(req, res);
+      if (viewer.kind !== "account") throw new UnauthenticatedError("Sign in to use documents.");
+      await handler(req, res, { viewer, requestId, hash: params.hash ?? "", query });
+    };
+  router.on("POST", "/documents", route(upload));
+  router.on("GET", "/documents", route(list));
+  router.on("GET", "/documents/:hash", route(download));
+  router.on("GET", "/documents/:hash/key", route(readKey));
+  router.on("POST", "/documents/:hash/keys", route(addKeys));
 }
 
 function metadata(row: DocumentRow) {

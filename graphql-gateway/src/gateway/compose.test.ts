@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
+import { CompositionError } from "../errors.ts";
 import { parse } from "../graphql.ts";
 import { ourSubgraphs } from "../subgraphs/index.ts";
-import { CompositionError, composeSupergraph } from "./compose.ts";
+import { composeSupergraph } from "./compose.ts";
 
 const ours = Object.values(ourSubgraphs).map((subgraph, index) => ({
   name: subgraph.name,

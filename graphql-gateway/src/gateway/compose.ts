@@ -1,8 +1,6 @@
 import { composeServices } from "@apollo/composition";
-import { NonRetryableError } from "@carechain/common";
 import type { DocumentNode } from "graphql";
-
-export class CompositionError extends NonRetryableError {}
+import { CompositionError } from "../errors.ts";
 
 /**
  * Composes subgraphs into the supergraph SDL the gateway serves (Apollo Federation 2). The URLs written

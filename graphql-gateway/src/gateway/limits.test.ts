@@ -5,7 +5,7 @@ import { parse } from "../graphql.ts";
 import { DoctorFetch, PatientFetch } from "../operations.ts";
 import { defaultLimits } from "../options.ts";
 import { ourSubgraphs } from "../subgraphs/index.ts";
-import { createTestGateway, type TestGateway } from "../testing/fixtures.ts";
+import { createTestGateway, type TestGateway } from "../testing/index.ts";
 import {
   checkDocumentShape,
   checkScalarInputs,

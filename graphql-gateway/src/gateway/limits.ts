@@ -353,6 +353,13 @@ export function limitsPlugin<TContext extends BaseContext>(limits: Limits): Apol
       return {
         async didResolveOperation(requestContext) {
           if (!requestContext.operation) return;
+          // The composed schema has subscriptions; they run on the WebSocket (subscriptions.ts), not here.
+          if (requestContext.operation.operation === "subscription") {
+            throw limitError(
+              "BAD_USER_INPUT",
+              "Subscriptions are served over WebSocket (graphql-ws) on this path, not over HTTP.",
+            );
+          }
           checkScalarInputs({
             schema: requestContext.schema,
             operation: requestContext.operation,

@@ -1,8 +1,8 @@
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
-import { optionsFromEnv } from "../main.ts";
-import { createTestGateway, newAccount, type TestGateway, type World } from "../testing/fixtures.ts";
+import { optionsFromEnv } from "../config.ts";
+import { createTestGateway, newAccount, type TestGateway, type World } from "../testing/index.ts";
 import {
   addressKey,
   defaultRateLimits,

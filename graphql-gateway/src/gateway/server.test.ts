@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DoctorFetch, PatientFetch } from "../operations.ts";
-import { createTestGateway, type TestGateway, type World } from "../testing/fixtures.ts";
+import { createTestGateway, type TestGateway, type World } from "../testing/index.ts";
 import { signViewerContext, viewerContextHeader } from "./viewer-context.ts";
 
 let harness: TestGateway;

@@ -11,14 +11,22 @@ import type { Address } from "viem";
 import { type AuditLog, createAuditLog, requestIdFrom } from "../audit/audit-log.ts";
 import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
 import { NonceStore } from "../auth/nonces.ts";
-import { createSignatureVerifier, SignInError, SignInService } from "../auth/siwe.ts";
+import { createSignatureVerifier, SignInService } from "../auth/siwe.ts";
 import { anonymousViewer, loadViewer, type Viewer } from "../auth/viewer.ts";
 import { migrateGatewaySchema } from "../database/migrate.ts";
 import type { Database } from "../database/pool.ts";
-import { createDocumentRoutes, type DocumentsConfig } from "../documents/routes.ts";
-import { GatewayError, UnauthenticatedError } from "../errors.ts";
+import { addDocumentRoutes, type DocumentsConfig } from "../documents/routes.ts";
+import { GatewayError, SignInError, UnauthenticatedError } from "../errors.ts";
 import { GraphQLError } from "../graphql.ts";
-import { closeServer, executeGraphQL, HttpError, listen, readJsonBody, sendJson } from "../http.ts";
+import {
+  closeServer,
+  createRouter,
+  dispatch,
+  executeGraphQL,
+  listen,
+  readJsonBody,
+  sendJson,
+} from "../http.ts";
 import { gatewayMetrics, operationLabel } from "../metrics.ts";
 import type { GatewayOptions } from "../options.ts";
 import { EventHub, startEventFeed } from "./event-feed.ts";
@@ -219,22 +227,56 @@ export async function startGateway(
   const hub = new EventHub();
   const feed = deps.subscriptions ? startEventFeed({ db, hub, logger, metrics }) : undefined;
 
-  const documents = deps.documents
-    ? createDocumentRoutes({ db, audit, logger, config: deps.documents })
-    : undefined;
-
-  const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (res.headersSent) return res.end();
-      if (error instanceof HttpError)
-        return sendJson(res, error.status, { error: { message: error.message } });
-      logger.error({ err: error }, "gateway request failed");
-      sendJson(res, 500, { error: { message: "Internal server error." } });
+  const router = createRouter();
+  router.all(graphqlPath, async (req, res) => {
+    const account = await authenticate(req, res);
+    const checks: [LimitName, string | null][] = [
+      ["graphql_address", clientAddress(req)],
+      ["graphql_account", account],
+    ];
+    if (!limiter.admitHttp(res, checks, "requests")) return;
+    await executeGraphQL(apollo, req, res, () => contextFor(req, res, account), {
+      maxBodyBytes: options.limits.maxBodyBytes,
+      precheck,
     });
   });
+  router.on("POST", "/auth/nonce", async (req, res) => {
+    if (!limiter.admitHttp(res, [["nonce_address", clientAddress(req)]], "sign-in nonces", "rest")) return;
+    sendJson(res, 200, await signIn.issueNonce(), { "cache-control": "no-store" });
+  });
+  router.on("POST", "/auth/verify", async (req, res) => {
+    if (!limiter.admitHttp(res, [["verify_address", clientAddress(req)]], "sign-in attempts", "rest")) return;
+    const body = (await readJsonBody(req, 16_384)) as { message?: unknown; signature?: unknown } | undefined;
+    const result = await signIn
+      .verify({ message: body?.message, signature: body?.signature })
+      .catch((error) => {
+        if (error instanceof SignInError) metrics.signIns.inc({ result: error.reason.toLowerCase() });
+        throw error;
+      });
+    // Only valid signatures count against the account: nobody can lock another account out.
+    if (!limiter.admitHttp(res, [["verify_account", result.address]], "sign-ins", "rest")) return;
+    metrics.signIns.inc({ result: "ok" });
+    sendJson(res, 200, result, { "cache-control": "no-store" });
+  });
+  // Public: ok or not, nothing else (queries need the database). The checks, the live feed's state and
+  // /metrics are on the operator port (main.ts), not here.
+  const health = async (_req: IncomingMessage, res: ServerResponse) => {
+    const ok = await db.query("SELECT 1").then(
+      () => true,
+      () => false,
+    );
+    sendJson(res, ok ? 200 : 503, { ok });
+  };
+  router.all("/health", health);
+  router.all("/healthz", health);
+  if (deps.documents) {
+    const context = async (req: IncomingMessage, res: ServerResponse) =>
+      contextFor(req, res, await authenticate(req, res));
+    addDocumentRoutes(router, { db, audit, config: deps.documents, context });
+  }
+  const notFound = `Not found: use /graphql, /auth/nonce, /auth/verify${deps.documents ? ", /documents" : ""}.`;
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
+  const server = createServer((req, res) => {
     res.setHeader("access-control-allow-origin", "*");
     if (req.method === "OPTIONS") {
       res.writeHead(204, {
@@ -244,71 +286,21 @@ export async function startGateway(
       });
       return void res.end();
     }
-    if (documents && (url.pathname === "/documents" || url.pathname.startsWith("/documents/")))
-      return documents(req, res, url, await contextFor(req, res, await authenticate(req, res)));
-    switch (url.pathname) {
-      case graphqlPath: {
-        const account = await authenticate(req, res);
-        const checks: [LimitName, string | null][] = [
-          ["graphql_address", clientAddress(req)],
-          ["graphql_account", account],
-        ];
-        if (!limiter.admitHttp(res, checks, "requests")) return;
-        return executeGraphQL(apollo, req, res, () => contextFor(req, res, account), {
-          maxBodyBytes: options.limits.maxBodyBytes,
-          precheck,
-        });
-      }
-      case "/auth/nonce":
-        if (req.method !== "POST")
-          return sendJson(res, 405, { error: { message: "Use POST." } }, { allow: "POST" });
-        if (!limiter.admitHttp(res, [["nonce_address", clientAddress(req)]], "sign-in nonces", "rest"))
-          return;
-        return sendJson(res, 200, await signIn.issueNonce(), { "cache-control": "no-store" });
-      case "/auth/verify": {
-        if (req.method !== "POST")
-          return sendJson(res, 405, { error: { message: "Use POST." } }, { allow: "POST" });
-        if (!limiter.admitHttp(res, [["verify_address", clientAddress(req)]], "sign-in attempts", "rest"))
-          return;
-        const body = (await readJsonBody(req, 16_384)) as
-          | { message?: unknown; signature?: unknown }
-          | undefined;
-        try {
-          const result = await signIn.verify({ message: body?.message, signature: body?.signature });
-          // Only valid signatures count against the account: nobody can lock another account out.
-          if (!limiter.admitHttp(res, [["verify_account", result.address]], "sign-ins", "rest")) return;
-          metrics.signIns.inc({ result: "ok" });
-          return sendJson(res, 200, result, { "cache-control": "no-store" });
-        } catch (error) {
-          if (!(error instanceof SignInError)) throw error;
-          metrics.signIns.inc({ result: error.reason.toLowerCase() });
-          return sendJson(res, error.status, {
-            error: { code: error.code, reason: error.reason, message: error.shortMessage },
-          });
-        }
-      }
-      case "/health":
-      case "/healthz": {
-        // Public: ok or not, nothing else (queries need the database). The checks, the live feed's state
-        // and /metrics are on the operator port (main.ts), not here.
-        const ok = await db.query("SELECT 1").then(
-          () => true,
-          () => false,
-        );
-        return sendJson(res, ok ? 200 : 503, { ok });
-      }
-      default:
-        return sendJson(res, 404, {
-          error: { message: "Not found: use /graphql, /auth/nonce, /auth/verify." },
-        });
-    }
-  }
+    void dispatch(router, req, res, { log: logger, shape: "rest", notFound });
+  });
 
   const subscriptions = feed
     ? startSubscriptionServer({
         httpServer: server,
         path: graphqlPath,
-        schema: createSubscriptionSchema({ db, audit, hub, metrics, logger }),
+        schema: createSubscriptionSchema({
+          supergraphSdl: deps.supergraphSdl,
+          db,
+          audit,
+          hub,
+          metrics,
+          logger,
+        }),
         db,
         jwtSecret: options.jwtSecret,
         issuer: options.siweDomain,

@@ -1,21 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { type EventEnvelope, eventId } from "@carechain/common";
-import { appendFeed } from "@carechain/indexer";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
-import {
-  createTestGateway,
-  hex32,
-  newAccount,
-  type TestGateway,
-  testChainId,
-  type World,
-} from "../testing/fixtures.ts";
+import { createTestGateway, newAccount, type TestGateway, type World } from "../testing/index.ts";
 
 let harness: TestGateway;
 let world: World;
-let nextLog = 0;
 
 beforeAll(async () => {
   harness = await createTestGateway({ subscriptions: true });
@@ -26,42 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.stop();
 });
-
-function envelope<T extends "VitalsAlert" | "RecordAdded">(
-  type: T,
-  payload: EventEnvelope<T>["payload"],
-  block?: number,
-): EventEnvelope<T> {
-  const blockHash = hex32();
-  const logIndex = nextLog++;
-  return {
-    version: 1,
-    id: eventId(testChainId, blockHash, logIndex),
-    type,
-    chainId: testChainId,
-    contract: `0x${"11".repeat(20)}`,
-    blockNumber: block ?? 1000 + logIndex,
-    blockHash,
-    blockTimestamp: Math.floor(Date.now() / 1000),
-    txHash: hex32(),
-    txIndex: 0,
-    logIndex,
-    retracted: false,
-    payload,
-  } as EventEnvelope<T>;
-}
-
-/** Commits `event` to the feed as the projector does after applying it (its own writer, its own NOTIFY). */
-async function publish(event: EventEnvelope) {
-  const client = await harness.db.pool.connect();
-  try {
-    await client.query("BEGIN");
-    await appendFeed(client, harness.schema.schema, [event]);
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
-}
 
 type Received = { data?: Record<string, Record<string, unknown>>; errors?: unknown[] };
 
@@ -115,24 +68,24 @@ describe("subscriptions", () => {
     const insurer = subscribe(world.insurer.token, alertQuery);
     try {
       await until(() => harness.gateway.liveSubscriptions() === 4, "four subscriptions");
-      const alert = envelope("VitalsAlert", {
+      // Applied by the projector, which commits it to the feed the gateway follows.
+      const alert = await harness.fixtures.alert({
         patient: world.patient.address,
-        device: `0x${"dd".repeat(20)}`,
-        measuredAt: String(Math.floor(Date.now() / 1000)),
+        measuredAt: new Date(),
         systolic: 171,
         diastolic: 101,
         recipients: [world.alertRecipient.address],
+        block: 1000,
       });
-      await publish(alert);
       await until(() => recipient.received.length === 1 && patient.received.length === 1, "the alert");
       const expected = {
         alertRaised: {
-          id: alert.id,
+          id: alert.eventId,
           patient: world.patient.address,
           systolic: 171,
           diastolic: 101,
           recipients: [world.alertRecipient.address],
-          measuredAt: new Date(Number(alert.payload.measuredAt) * 1000).toISOString(),
+          measuredAt: alert.measuredAt.toISOString(),
           retracted: false,
         },
       };
@@ -146,21 +99,27 @@ describe("subscriptions", () => {
         world.alertRecipient.address,
         ...recipients,
       ]);
-      const marker = envelope("VitalsAlert", { ...alert.payload, recipients });
       try {
-        await publish(marker);
+        const marker = await harness.fixtures.alert({
+          patient: world.patient.address,
+          measuredAt: new Date(),
+          systolic: 171,
+          diastolic: 101,
+          recipients,
+          block: 1001,
+        });
         await until(
           () => stranger.received.length === 1 && insurer.received.length === 1,
           "the second alert",
         );
+        expect(stranger.received.map((message) => message.data!.alertRaised!.id)).toEqual([marker.eventId]);
+        expect(insurer.received.map((message) => message.data!.alertRaised!.id)).toEqual([marker.eventId]);
       } finally {
         await harness.fixtures.alertRecipients(world.patient.address, [
           world.alertRecipient.address,
           world.grantedDoctor.address,
         ]);
       }
-      expect(stranger.received.map((message) => message.data!.alertRaised!.id)).toEqual([marker.id]);
-      expect(insurer.received.map((message) => message.data!.alertRaised!.id)).toEqual([marker.id]);
 
       // The delivery to the recipient is in the patient's access log.
       await until(() => harness.audit.depth === 0, "the audit flush");
@@ -186,24 +145,16 @@ describe("subscriptions", () => {
     const revoked = subscribe(world.revokedDoctor.token, recordQuery);
     try {
       await until(() => harness.gateway.liveSubscriptions() === 4, "four subscriptions");
-      const recordId = hex32();
-      const record = envelope("RecordAdded", {
-        recordId,
+      const record = await harness.fixtures.record({
         patient: world.patient.address,
         author: world.grantedDoctor.address,
-        recordType: 2,
-        contentHash: hex32(),
-        storagePointer: `0x${randomBytes(40).toString("hex")}`,
-        previousRecordId: `0x${"0".repeat(64)}`,
-        rootRecordId: `0x${"0".repeat(64)}`,
-        version: 1,
-        submitter: world.grantedDoctor.address,
+        type: 2,
+        block: 1100,
       });
-      await publish(record);
       await until(() => insurer.received.length === 1 && patient.received.length === 1, "the record");
       expect(insurer.received[0]!.data!.recordAdded).toEqual({
-        id: record.id,
-        recordId,
+        id: record.eventId,
+        recordId: record.recordId,
         patient: world.patient.address,
         author: world.grantedDoctor.address,
         typeCode: 2,
@@ -212,9 +163,9 @@ describe("subscriptions", () => {
         retracted: false,
       });
       // A retraction (the block was orphaned) reaches the same viewers, flagged.
-      await publish({ ...record, retracted: true });
+      await harness.fixtures.retract(record.eventId);
       await until(() => insurer.received.length === 2, "the retraction");
-      expect(insurer.received[1]!.data!.recordAdded).toMatchObject({ id: record.id, retracted: true });
+      expect(insurer.received[1]!.data!.recordAdded).toMatchObject({ id: record.eventId, retracted: true });
       expect(recipient.received).toEqual([]);
       expect(revoked.received).toEqual([]);
     } finally {
@@ -237,31 +188,43 @@ describe("subscriptions", () => {
     try {
       await until(() => harness.gateway.liveSubscriptions() === 1, "the subscription");
       const record = (block: number) =>
-        envelope(
-          "RecordAdded",
-          {
-            recordId: hex32(),
-            patient: world.patient.address,
-            author: world.grantedDoctor.address,
-            recordType: 2,
-            contentHash: hex32(),
-            storagePointer: "0x01",
-            previousRecordId: `0x${"0".repeat(64)}`,
-            rootRecordId: `0x${"0".repeat(64)}`,
-            version: 1,
-            submitter: world.grantedDoctor.address,
-          },
+        harness.fixtures.record({
+          patient: world.patient.address,
+          author: world.grantedDoctor.address,
+          type: 2,
           block,
-        );
-      const before = record(4000);
-      const after = record(6000);
-      await publish(before);
-      await publish(after);
+        });
+      await record(4000);
+      const after = await record(6000);
       await until(() => late.received.length === 1, "the record after the grant");
-      expect(late.received.map((message) => message.data!.recordAdded!.id)).toEqual([after.id]);
+      expect(late.received.map((message) => message.data!.recordAdded!.id)).toEqual([after.eventId]);
     } finally {
       await late.stop();
       await until(() => harness.gateway.liveSubscriptions() === 0, "the subscription to end");
+    }
+  });
+
+  test("error: subscriptions over HTTP and queries over the socket are refused", async () => {
+    const http = await harness.query(alertQuery, { token: world.patient.token });
+    expect(http.status).toBe(400);
+    expect(http.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+
+    const client = createClient({
+      url: harness.gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${world.patient.token}` },
+      retryAttempts: 0,
+    });
+    try {
+      const errors = await new Promise<unknown>((resolve, reject) =>
+        client.subscribe(
+          { query: "{ me { address } }" },
+          { next: () => reject(new Error("a query ran on the socket")), error: resolve, complete: () => {} },
+        ),
+      );
+      expect(errors).toMatchObject([{ extensions: { code: "BAD_USER_INPUT" } }]);
+    } finally {
+      await client.dispose();
     }
   });
 

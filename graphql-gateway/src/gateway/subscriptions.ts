@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
-import type { EventEnvelope, Logger } from "@carechain/common";
+import type { Logger } from "@carechain/common";
 import type { GraphQLFieldConfig, GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
@@ -8,199 +8,31 @@ import { type AuditSink, requestIdFrom } from "../audit/audit-log.ts";
 import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
 import { loadViewer, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
-import { buildSchema, GraphQLError, isObjectType } from "../graphql.ts";
+import { buildSchema, GraphQLError, isObjectType, Kind, parse } from "../graphql.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { RequestPolicy } from "../policy/index.ts";
 import { scalarResolvers } from "../subgraphs/scalars.ts";
 import type { EventHub, LiveEvent } from "./event-feed.ts";
+import { eventStream } from "./event-stream.ts";
+import { alertEvent, recordEvent } from "./live-events.ts";
 import { clientAddress, type RateLimiter, tooManyRequestsCloseCode } from "./rate-limit.ts";
-
-const subscriptionTypeDefs = /* GraphQL */ `
-  "An Ethereum address: 0x and 40 hex digits, returned in lower case."
-  scalar Address
-  "An instant as an ISO-8601 string in UTC."
-  scalar DateTime
-
-  type Query {
-    "Queries go to POST /graphql; this WebSocket endpoint serves subscriptions."
-    subscriptionsOnly: Boolean
-  }
-
-  type Subscription {
-    """
-    Alerts as they are indexed, for whoever may read them: the patient, the alert's designated recipients,
-    and READ_VITALS grantees or emergency doctors. Optionally for one patient.
-    """
-    alertRaised(patient: Address): AlertEvent!
-    "Records as they are added, for the patient and READ_RECORDS grantees or emergency doctors."
-    recordAdded(patient: Address): RecordEvent!
-  }
-
-  type AlertEvent {
-    "The event id (chain id, block hash, log index)."
-    id: ID!
-    patient: Address!
-    device: Address!
-    measuredAt: DateTime!
-    systolic: Int!
-    diastolic: Int!
-    recipients: [Address!]!
-    blockNumber: Int!
-    raisedAt: DateTime!
-    "True when a reorg removed the event delivered earlier with this id: undo it."
-    retracted: Boolean!
-  }
-
-  type RecordEvent {
-    "The event id (chain id, block hash, log index)."
-    id: ID!
-    recordId: ID!
-    patient: Address!
-    author: Address!
-    submitter: Address!
-    typeCode: Int!
-    contentHash: String!
-    storagePointer: String!
-    version: Int!
-    rootRecordId: ID!
-    previousRecordId: ID
-    blockNumber: Int!
-    addedAt: DateTime!
-    "True when a reorg removed the event delivered earlier with this id: undo it."
-    retracted: Boolean!
-  }
-`;
-
-const zeroHash = `0x${"0".repeat(64)}`;
-
-function alertEvent(envelope: EventEnvelope<"VitalsAlert">) {
-  const payload = envelope.payload;
-  return {
-    id: envelope.id,
-    patient: payload.patient,
-    device: payload.device,
-    measuredAt: new Date(Number(payload.measuredAt) * 1000),
-    systolic: payload.systolic,
-    diastolic: payload.diastolic,
-    recipients: payload.recipients,
-    blockNumber: envelope.blockNumber,
-    raisedAt: new Date(envelope.blockTimestamp * 1000),
-    retracted: envelope.retracted,
-  };
-}
-
-function recordEvent(envelope: EventEnvelope<"RecordAdded">) {
-  const payload = envelope.payload;
-  return {
-    id: envelope.id,
-    recordId: payload.recordId,
-    patient: payload.patient,
-    author: payload.author,
-    submitter: payload.submitter,
-    typeCode: payload.recordType,
-    contentHash: payload.contentHash,
-    storagePointer: payload.storagePointer,
-    version: payload.version,
-    rootRecordId: payload.rootRecordId === zeroHash ? payload.recordId : payload.rootRecordId,
-    previousRecordId: payload.previousRecordId === zeroHash ? null : payload.previousRecordId,
-    blockNumber: envelope.blockNumber,
-    addedAt: new Date(envelope.blockTimestamp * 1000),
-    retracted: envelope.retracted,
-  };
-}
 
 type SubscriptionContext = { viewer: Viewer; requestId: string };
 
 /**
- * Async iterator over the hub's events that pass `accept` (the policy), in order. `return()` (the client
- * completes, or disconnects) ends it at once, even while it waits.
+ * The WebSocket schema: the composed supergraph's (its Subscription type comes from the records and vitals
+ * subgraphs), with the two subscriptions served here from the event feed, each filtered by the same policy
+ * as queries. Only subscription operations run on it (see startSubscriptionServer).
  */
-function eventStream<T>(
-  hub: EventHub,
-  accept: (event: LiveEvent) => Promise<T | null>,
-  onEnd: () => void,
-  logger: Logger,
-  maxQueued = 1000,
-): AsyncIterableIterator<T> {
-  const pending: LiveEvent[] = [];
-  let waiting: ((result: IteratorResult<T>) => void) | undefined;
-  let done = false;
-  let draining = false;
-  const ready: T[] = [];
-
-  const unsubscribe = hub.subscribe((event) => {
-    if (done) return;
-    if (pending.length >= maxQueued) {
-      pending.shift();
-      logger.warn("subscriber too slow: dropped its oldest queued event");
-    }
-    pending.push(event);
-    void drain();
-  });
-
-  async function drain() {
-    if (draining) return;
-    draining = true;
-    try {
-      while (!done && pending.length > 0) {
-        const value = await accept(pending.shift()!).catch((error: unknown) => {
-          // The database is unreachable, say: deny (never deliver unchecked) and say so.
-          logger.error({ err: error }, "subscription policy check failed; event not delivered");
-          return null;
-        });
-        if (value === null || done) continue;
-        if (waiting) {
-          const resolve = waiting;
-          waiting = undefined;
-          resolve({ value, done: false });
-        } else {
-          ready.push(value);
-        }
-      }
-    } finally {
-      draining = false;
-    }
-  }
-
-  function finish(): IteratorResult<T> {
-    if (!done) {
-      done = true;
-      unsubscribe();
-      onEnd();
-      waiting?.({ value: undefined, done: true });
-      waiting = undefined;
-    }
-    return { value: undefined, done: true };
-  }
-
-  return {
-    next: () => {
-      if (ready.length > 0) return Promise.resolve({ value: ready.shift()!, done: false });
-      if (done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve) => {
-        waiting = resolve;
-      });
-    },
-    return: () => Promise.resolve(finish()),
-    throw: (error?: unknown) => {
-      finish();
-      return Promise.reject(error);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
-
-/** The WebSocket schema: the two subscriptions, each filtered by the same policy as queries. */
 export function createSubscriptionSchema(deps: {
+  supergraphSdl: string;
   logger: Logger;
   db: Database;
   audit: AuditSink;
   hub: EventHub;
   metrics: GatewayMetrics;
 }): GraphQLSchema {
-  const schema = buildSchema(subscriptionTypeDefs);
+  const schema = buildSchema(deps.supergraphSdl);
   for (const [name, scalar] of Object.entries(scalarResolvers)) {
     const type = schema.getType(name);
     if (type && "serialize" in type)
@@ -231,9 +63,9 @@ export function createSubscriptionSchema(deps: {
     return {
       subscribe: (_: unknown, args: { patient?: string | null }, ctx: SubscriptionContext) => {
         gauge.inc({ field: name });
-        return eventStream(
-          deps.hub,
-          async (event) => {
+        return eventStream({
+          subscribe: (listener: (event: LiveEvent) => void) => deps.hub.subscribe(listener),
+          accept: async (event) => {
             if (args.patient && event.payload.patient !== args.patient) return null;
             // Delivered only when the viewer may read it both as of the event's place in the log (a
             // revocation before it stops it; a grant after it does not reach back) and now (a revocation
@@ -258,9 +90,9 @@ export function createSubscriptionSchema(deps: {
             }
             return null;
           },
-          () => gauge.dec({ field: name }),
-          deps.logger,
-        );
+          onEnd: () => gauge.dec({ field: name }),
+          logger: deps.logger,
+        });
       },
     } satisfies Partial<GraphQLFieldConfig<unknown, SubscriptionContext>>;
   };
@@ -332,6 +164,13 @@ export function startSubscriptionServer(options: {
             }),
           ];
         }
+        if (hasOtherOperations(payload.query)) {
+          return [
+            new GraphQLError("Queries go to POST /graphql; this WebSocket endpoint serves subscriptions.", {
+              extensions: { code: "BAD_USER_INPUT" },
+            }),
+          ];
+        }
         const viewer = ctx.extra.viewer;
         const refusal =
           viewer?.kind === "account" ? options.limiter?.admitSubscription(ctx, viewer.address) : null;
@@ -351,4 +190,16 @@ export function startSubscriptionServer(options: {
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/** True for a query or mutation: the supergraph's other root types have no resolvers on the socket. */
+function hasOtherOperations(query: string): boolean {
+  try {
+    return parse(query).definitions.some(
+      (definition) =>
+        definition.kind === Kind.OPERATION_DEFINITION && definition.operation !== "subscription",
+    );
+  } catch {
+    return false; // graphql-ws answers the syntax error itself
+  }
 }

@@ -3,7 +3,7 @@ import { type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { secretKey } from "../auth/jwt.ts";
 import type { Viewer } from "../auth/viewer.ts";
-import { ForbiddenError, UnauthenticatedError } from "../errors.ts";
+import { GatewayError, UnauthenticatedError } from "../errors.ts";
 
 /** The header in which the gateway tells a subgraph who is asking, signed so that only it can. */
 export const viewerContextHeader = "x-carechain-viewer";
@@ -107,16 +107,16 @@ export async function verifyViewerContext(
       requiredClaims: ["exp", "req"],
     }));
   } catch {
-    throw new ForbiddenError(`Invalid ${viewerContextHeader} header.`);
+    throw new GatewayError("FORBIDDEN", `Invalid ${viewerContextHeader} header.`);
   }
   if (payload.req !== subgraphRequestHash(request)) {
-    throw new ForbiddenError(`The ${viewerContextHeader} header was signed for another request.`);
+    throw new GatewayError("FORBIDDEN", `The ${viewerContextHeader} header was signed for another request.`);
   }
   try {
     const viewer = viewerSchema.parse(payload.vwr) as Viewer;
     const requestId = z.string().min(1).max(200).parse(payload.rid);
     return { viewer, requestId };
   } catch {
-    throw new ForbiddenError(`Invalid ${viewerContextHeader} header.`);
+    throw new GatewayError("FORBIDDEN", `Invalid ${viewerContextHeader} header.`);
   }
 }

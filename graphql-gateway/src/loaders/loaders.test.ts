@@ -3,7 +3,7 @@
  * entities it returns. Statements are counted by wrapping the pg pool's `query`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createTestGateway, lower, newAccount, type TestGateway } from "../testing/fixtures.ts";
+import { createTestGateway, lower, newAccount, type TestGateway } from "../testing/index.ts";
 
 let harness: TestGateway;
 const statements: string[] = [];

@@ -3,7 +3,7 @@
  * and an alert recipient the patient removed. Through the real gateway and subgraphs, from the next request.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createTestGateway, type TestGateway, type World } from "../testing/fixtures.ts";
+import { createTestGateway, type TestGateway, type World } from "../testing/index.ts";
 
 let harness: TestGateway;
 let world: World;

@@ -2,17 +2,6 @@ import type { Address } from "viem";
 import type { Database } from "../database/pool.ts";
 import type { AccessFacts } from "./rules.ts";
 
-/**
- * SQL forms of the rules' "active" tests, for lists that must agree with them (a doctor's patients, a
- * patient's current grants). `alias` is the table alias of `grants` / `emergency_access`; `schema` the
- * projection schema (break-glass counts only while the doctor is verified now, see `isOpenEmergency`).
- */
-export const activeGrantSql = (alias: string) =>
-  `(${alias}.revoked_at IS NULL AND (${alias}.expires_at IS NULL OR ${alias}.expires_at > now()))`;
-export const openEmergencySql = (alias: string, schema: string) =>
-  `(${alias}.closed_at IS NULL AND ${alias}.expires_at > now()
-    AND EXISTS (SELECT 1 FROM ${schema}.doctors vd WHERE vd.address = ${alias}.doctor AND vd.verified))`;
-
 type FactsRow = {
   patient: string;
   scopes: number | null;

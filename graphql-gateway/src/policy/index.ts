@@ -18,7 +18,7 @@ import {
   type ReadKind,
 } from "./rules.ts";
 
-export { activeGrantSql, openEmergencySql } from "./facts.ts";
+export { activeGrantSql, openEmergencySql } from "./active-access.ts";
 export * from "./rules.ts";
 
 /**

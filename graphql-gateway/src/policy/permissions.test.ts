@@ -4,7 +4,7 @@
  */
 import type { GraphQLFormattedError } from "graphql";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createTestGateway, hex32, newAccount, type TestGateway, type World } from "../testing/fixtures.ts";
+import { createTestGateway, hex32, newAccount, type TestGateway, type World } from "../testing/index.ts";
 
 let harness: TestGateway;
 let world: World;

@@ -1,4 +1,5 @@
 import type { Viewer } from "../auth/viewer.ts";
+import { type EmergencyFacts, type GrantFacts, isActiveGrant, isOpenEmergency } from "./active-access.ts";
 
 /** Access scopes, a bit mask (CareChainTypes.SCOPE_*). */
 export const Scope = { READ_RECORDS: 1, WRITE_RECORDS: 2, READ_VITALS: 4 } as const;
@@ -8,13 +9,9 @@ export type ReadKind = "profile" | "records" | "vitals" | "alerts" | "grants" | 
 
 /** What the projections say about one viewer and one patient, loaded fresh for every request. */
 export type AccessFacts = {
-  /** The patient -> viewer grant, active or not (the current row of `grants`), or null. */
-  grant: { scopes: number; grantedAt: Date; expiresAt: Date | null; revokedAt: Date | null } | null;
-  /**
-   * The patient's emergency access for the viewer (open or past), or null. `doctorVerified`: the viewer is a
-   * doctor verified by a registrar NOW (the contract's `hasAccess` requires it for break-glass).
-   */
-  emergency: { openedAt: Date; expiresAt: Date; closedAt: Date | null; doctorVerified: boolean } | null;
+  /** The patient -> viewer grant, or null; the emergency access, or null (see active-access.ts). */
+  grant: GrantFacts | null;
+  emergency: EmergencyFacts | null;
   /** The viewer is in the patient's CURRENT list of alert recipients (a removed recipient is not). */
   alertRecipient: boolean;
 };
@@ -38,20 +35,6 @@ export type Denied = { allowed: false };
 export type Decision = Allowed | Denied;
 
 const denied: Denied = { allowed: false };
-
-export function isActiveGrant(
-  grant: AccessFacts["grant"],
-  now: Date,
-): grant is NonNullable<AccessFacts["grant"]> {
-  return !!grant && grant.revokedAt === null && (grant.expiresAt === null || grant.expiresAt > now);
-}
-
-export function isOpenEmergency(
-  emergency: AccessFacts["emergency"],
-  now: Date,
-): emergency is NonNullable<AccessFacts["emergency"]> {
-  return !!emergency && emergency.closedAt === null && emergency.expiresAt > now && emergency.doctorVerified;
-}
 
 /**
  * THE rule: may `viewer` read `what` of `patient`, given the facts? Pure, so that queries and subscriptions

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parse } from "../graphql.ts";
-import { createTestGateway, type TestGateway, type World } from "../testing/fixtures.ts";
+import { createTestGateway, type TestGateway, type World } from "../testing/index.ts";
 import { scalarResolvers } from "./scalars.ts";
 import type { SubgraphContext, SubgraphDefinition } from "./server.ts";
 

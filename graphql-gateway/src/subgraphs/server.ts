@@ -19,11 +19,11 @@ import {
 } from "../gateway/viewer-context.ts";
 import {
   closeServer,
+  createRouter,
+  dispatch,
   executeGraphQL,
-  HttpError,
   listen,
   readJsonBody,
-  sendGraphQLError,
   sendJson,
 } from "../http.ts";
 import { gatewayMetrics } from "../metrics.ts";
@@ -94,60 +94,46 @@ export async function startSubgraphServer<TLoaders>(options: {
   });
   await apollo.start();
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname === "/health") return sendJson(res, 200, { ok: true, subgraph: definition.name });
-    if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "Not found: use /graphql." });
-    handle().catch((error: unknown) => {
-      if (error instanceof HttpError)
-        return sendGraphQLError(res, error.status, "BAD_REQUEST", error.message);
-      log.error({ err: error }, "subgraph request failed");
-      if (!res.headersSent) sendGraphQLError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error.");
+  const router = createRouter();
+  router.all("/health", (_req, res) => sendJson(res, 200, { ok: true, subgraph: definition.name }));
+  // The gateway POSTs; the viewer context is checked against the body, so nothing else is taken.
+  router.on("POST", "/graphql", async (req, res) => {
+    const header = req.headers[viewerContextHeader];
+    // Without a header nothing is read: the refusal below needs no body.
+    const body = header ? await readJsonBody(req, maxSubgraphBodyBytes) : undefined;
+    const viewerContext = await verifyViewerContext(
+      options.secret,
+      Array.isArray(header) ? header[0] : header,
+      (body ?? {}) as SubgraphRequestBody,
+    ).catch((error: unknown) => {
+      if (error instanceof GatewayError)
+        counter.inc({ subgraph: definition.name, outcome: error.code.toLowerCase() });
+      throw error;
     });
-
-    async function handle() {
-      // The gateway POSTs; the viewer context is checked against the body, so nothing else is taken.
-      if (req.method !== "POST") {
-        res.setHeader("allow", "POST");
-        return sendGraphQLError(res, 405, "BAD_REQUEST", "Subgraphs take POST requests from the gateway.");
-      }
-      const header = req.headers[viewerContextHeader];
-      // Without a header nothing is read: the refusal below needs no body.
-      const body = header ? await readJsonBody(req, maxSubgraphBodyBytes) : undefined;
-      let viewerContext: Awaited<ReturnType<typeof verifyViewerContext>>;
-      try {
-        viewerContext = await verifyViewerContext(
-          options.secret,
-          Array.isArray(header) ? header[0] : header,
-          (body ?? {}) as SubgraphRequestBody,
-        );
-      } catch (error) {
-        const gatewayError = error as GatewayError;
-        counter.inc({ subgraph: definition.name, outcome: gatewayError.code.toLowerCase() });
-        return sendGraphQLError(res, gatewayError.status, gatewayError.code, gatewayError.shortMessage);
-      }
-      counter.inc({ subgraph: definition.name, outcome: "accepted" });
-      await executeGraphQL(
-        apollo,
-        req,
-        res,
-        async () => ({
+    counter.inc({ subgraph: definition.name, outcome: "accepted" });
+    await executeGraphQL(
+      apollo,
+      req,
+      res,
+      async () => ({
+        viewer: viewerContext.viewer,
+        requestId: viewerContext.requestId,
+        db,
+        limits: options.limits,
+        loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
+        policy: new RequestPolicy({
+          db,
           viewer: viewerContext.viewer,
           requestId: viewerContext.requestId,
-          db,
-          limits: options.limits,
-          loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
-          policy: new RequestPolicy({
-            db,
-            viewer: viewerContext.viewer,
-            requestId: viewerContext.requestId,
-            audit: options.audit,
-            channel: "query",
-          }),
+          audit: options.audit,
+          channel: "query",
         }),
-        { body, precheck },
-      );
-    }
+      }),
+      { body, precheck },
+    );
+  });
+  const server = createServer((req, res) => {
+    void dispatch(router, req, res, { log, shape: "graphql", notFound: "Not found: use /graphql." });
   });
   const base = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   log.debug({ url: base }, "subgraph listening");

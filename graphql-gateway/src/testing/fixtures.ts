@@ -1,51 +1,25 @@
 /**
- * THE fixture builder of the gateway's tests (as Medplum's createTestProject): a running gateway with its
- * subgraphs over a test schema of its own (the projector's migration applied, the gateway's tables
- * beside), typed row builders for the projections, and `createWorld()`: every kind of viewer, each with a
- * fresh wallet and a token from the real Sign-In with Ethereum flow.
+ * THE fixture builder of the gateway's tests (as Medplum's createTestProject goes through the real
+ * repository): typed builders that write the projections the only way production does, as event envelopes
+ * applied by the projector's own `applyBatch`, and `createWorld()`: every kind of viewer, each with a fresh
+ * wallet and a token from the real Sign-In with Ethereum flow.
  */
 import { randomBytes } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
 import {
-  type Common,
-  createCommon,
-  createLogger,
-  createSilentLogger,
-  type LogLevel,
+  type EventEnvelope,
+  type EventName,
+  type EventPayload,
+  NonRetryableError,
+  retractionOf,
+  serializeEnvelope,
 } from "@carechain/common";
-import { createTestSchema, getStack, type TestSchema } from "@carechain/stack/testing";
-import type { GraphQLFormattedError } from "graphql";
+import { applyBatch, tableColumns } from "@carechain/indexer";
+import { makeEnvelope, TEST_CHAIN_ID } from "@carechain/indexer/testing";
 import type { Address, Hex, PrivateKeyAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { type AuditLog, createAuditLog } from "../audit/audit-log.ts";
-import { signIn } from "../client/sign-in.ts";
-import { upMigrationSql } from "../database/migrate.ts";
-import { createDatabase, type Database } from "../database/pool.ts";
-import { composeSupergraph } from "../gateway/compose.ts";
-import { type RunningGateway, startGateway } from "../gateway/server.ts";
-import { gatewayMetrics } from "../metrics.ts";
-import { defaultLimits, type GatewayOptions, type Limits } from "../options.ts";
-import {
-  ourSubgraphs,
-  type RunningSubgraph,
-  type SubgraphDefinition,
-  startSubgraphs,
-} from "../subgraphs/index.ts";
+import type { Database } from "../database/pool.ts";
 
-// @apollo/gateway sends anonymous usage telemetry to Apollo (and probes cloud metadata endpoints) unless
-// this is set before it is constructed; health data never leaves, but nothing should call out. main.ts does
-// the same for the real processes.
-process.env.APOLLO_TELEMETRY_DISABLED = "true";
-
-/** The projector's migrations: the gateway's tests build the same tables, without the projector. */
-const projectionMigrations = new URL("../../../indexer/src/database/migrations/", import.meta.url);
-
-export const testChainId = 31_337;
-const testDomain = "carechain.test";
-
-// ---------------------------------------------------------------------------------------------------------
-// Row builders
-// ---------------------------------------------------------------------------------------------------------
+export const testChainId = TEST_CHAIN_ID;
 
 export const hex32 = (): Hex => `0x${randomBytes(32).toString("hex")}`;
 
@@ -53,103 +27,146 @@ export const newAccount = (): PrivateKeyAccount => privateKeyToAccount(generateP
 
 export const lower = (address: string): Address => address.toLowerCase() as Address;
 
+const zeroHash: Hex = `0x${"0".repeat(64)}`;
+const defaultDevice: Address = "0x00000000000000000000000000000000000000dd";
+const seconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
 export type RecordFixture = {
-  recordId: string;
+  /** The RecordAdded event's id (see `retract`). */
+  eventId: string;
+  recordId: Hex;
   patient: Address;
   author: Address;
   recordType: number;
   version: number;
-  rootRecordId: string;
+  rootRecordId: Hex;
   blockNumber: number;
   logIndex: number;
 };
 
 export type AlertFixture = { eventId: string; patient: Address; recipients: Address[]; measuredAt: Date };
 
+/** An event the projector dead-lettered or did not apply: the fixture does not fit the projections. */
+export class FixtureError extends NonRetryableError {}
+
 /**
- * Typed inserts into the projection tables of a test schema. Block numbers, log indexes, event ids and
- * times are made up consistently: block N is at `genesis + N * 12 s`.
+ * Builds projections by applying events, one transaction per call, with the projector's `applyBatch`
+ * (rows, events log, undo images, event feed). Block N is at `genesis + N * 12 s` unless a call says when;
+ * log indexes are unique per builder, so every event id is.
  */
 export class Fixtures {
   private nextLog = 0;
+  private nextOffset = 0;
+  private columns: Map<string, string[]> | undefined;
+  private readonly applied = new Map<string, EventEnvelope>();
+  // Offsets of our own made-up topic in the schema's kafka_offsets.
+  private readonly topic = `gateway-fixtures-${randomBytes(4).toString("hex")}`;
   readonly genesis: Date;
 
   constructor(
     readonly db: Database,
     options: { genesis?: Date } = {},
   ) {
-    // Thirty days ago, so that fixture blocks are in the past.
-    this.genesis = options.genesis ?? new Date(Date.now() - 30 * 24 * 3600 * 1000);
+    // Thirty days ago (whole seconds, as block timestamps are), so that fixture blocks are in the past.
+    this.genesis = options.genesis ?? new Date(seconds(new Date(Date.now() - 30 * 24 * 3600_000)) * 1000);
   }
 
   blockTime(block: number): Date {
     return new Date(this.genesis.getTime() + block * 12_000);
   }
 
-  eventId(block: number, logIndex: number): string {
-    return `${testChainId}:0x${block.toString(16).padStart(64, "0")}:${logIndex}`;
+  /** An envelope of `type` at `block` (at its block time, or `at`). */
+  event<N extends EventName>(type: N, payload: EventPayload<N>, block: number, at?: Date): EventEnvelope<N> {
+    const timestamp = seconds(at ?? this.blockTime(block));
+    return makeEnvelope(type, payload, { block, logIndex: this.nextLog++, timestamp });
   }
 
-  private logIndex(): number {
-    return this.nextLog++;
+  /** Applies `events` in one batch, as the projector does; throws unless each one was applied. */
+  async apply(...events: EventEnvelope[]): Promise<void> {
+    const client = await this.db.pool.connect();
+    try {
+      this.columns ??= await tableColumns(client, this.db.projectionSchema);
+      const messages = events.map((event) => ({
+        offset: String(this.nextOffset++),
+        key: null,
+        value: serializeEnvelope(event),
+      }));
+      const result = await applyBatch(
+        client,
+        { schema: this.db.projectionSchema, columns: this.columns },
+        { topic: this.topic, partition: 0, messages, nextOffset: BigInt(this.nextOffset) },
+      );
+      if (result.deadLetters > 0 || result.applied + result.retracted !== events.length) {
+        throw new FixtureError("The projector did not apply every fixture event.", {
+          details: JSON.stringify({ types: events.map((event) => event.type), result }),
+        });
+      }
+    } finally {
+      client.release();
+    }
+    for (const event of events) this.applied.set(event.id, event);
   }
 
-  private get p(): string {
-    return this.db.projection;
+  /** Retracts an applied event, as when a reorg orphans its block. */
+  async retract(eventId: string): Promise<void> {
+    const event = this.applied.get(eventId);
+    if (!event) throw new FixtureError(`No fixture event ${eventId} to retract.`);
+    await this.apply(retractionOf(event));
   }
 
   async patient(address: Address, options: { block?: number } = {}): Promise<Address> {
-    const block = options.block ?? 1;
-    await this.db.query(
-      `INSERT INTO ${this.p}.patients (address, profile_hash, encryption_key, registered_block, registered_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $5)`,
-      [lower(address), hex32(), hex32(), block, this.blockTime(block)],
+    const patient = lower(address);
+    await this.apply(
+      this.event(
+        "PatientRegistered",
+        { patient, profileHash: hex32(), encryptionKey: hex32() },
+        options.block ?? 1,
+      ),
     );
-    return lower(address);
+    return patient;
   }
 
-  async doctor(address: Address, options: { block?: number; verified?: boolean; verifiedBy?: Address } = {}) {
+  /** A registered doctor, verified (by `verifiedBy`) one block later unless `verified: false`. */
+  async doctor(
+    address: Address,
+    options: { block?: number; verified?: boolean; verifiedBy?: Address } = {},
+  ): Promise<Address> {
+    const doctor = lower(address);
     const block = options.block ?? 2;
-    const verified = options.verified ?? true;
-    await this.db.query(
-      `INSERT INTO ${this.p}.doctors (address, profile_hash, encryption_key, license_hash, verified, verified_by,
-                                     verified_at, registered_block, registered_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-      [
-        lower(address),
-        hex32(),
-        hex32(),
-        hex32(),
-        verified,
-        verified ? lower(options.verifiedBy ?? "0x00000000000000000000000000000000000000aa") : null,
-        verified ? this.blockTime(block + 1) : null,
+    const events: EventEnvelope[] = [
+      this.event(
+        "DoctorRegistered",
+        { doctor, profileHash: hex32(), encryptionKey: hex32(), licenseHash: hex32() },
         block,
-        this.blockTime(block),
-      ],
-    );
-    return lower(address);
+      ),
+    ];
+    if (options.verified ?? true) {
+      const registrar = lower(options.verifiedBy ?? "0x00000000000000000000000000000000000000aa");
+      events.push(this.event("DoctorVerified", { doctor, registrar }, block + 1));
+    }
+    await this.apply(...events);
+    return doctor;
   }
 
-  async organization(address: Address, options: { kind: number; block?: number; registrar?: boolean }) {
+  async organization(
+    address: Address,
+    options: { kind: number; block?: number; registrar?: boolean },
+  ): Promise<Address> {
+    const organization = lower(address);
     const block = options.block ?? 3;
-    await this.db.query(
-      `INSERT INTO ${this.p}.organizations (address, kind, profile_hash, encryption_key, is_registrar,
-                                           registered_block, registered_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-      [
-        lower(address),
-        options.kind,
-        hex32(),
-        hex32(),
-        options.registrar ?? false,
+    const events: EventEnvelope[] = [
+      this.event(
+        "OrganizationRegistered",
+        { organization, kind: options.kind, profileHash: hex32(), encryptionKey: hex32() },
         block,
-        this.blockTime(block),
-      ],
-    );
-    return lower(address);
+      ),
+    ];
+    if (options.registrar) events.push(this.event("RegistrarSet", { organization, enabled: true }, block));
+    await this.apply(...events);
+    return organization;
   }
 
-  /** A grant (its current row) and its history: granted, then revoked if `revokedAt`. */
+  /** A grant at `block`, revoked one block later (at `revokedAt`) if `revokedAt`. */
   async grant(options: {
     patient: Address;
     grantee: Address;
@@ -159,67 +176,23 @@ export class Fixtures {
     revokedAt?: Date | null;
   }): Promise<void> {
     const block = options.block ?? 10;
-    const grantedAt = this.blockTime(block);
-    await this.db.query(
-      `INSERT INTO ${this.p}.grants (patient, grantee, scopes, expires_at, granted_at, updated_at, revoked_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (patient, grantee) DO UPDATE
-         SET scopes = excluded.scopes, expires_at = excluded.expires_at, granted_at = excluded.granted_at,
-             updated_at = excluded.updated_at, revoked_at = excluded.revoked_at`,
-      [
-        lower(options.patient),
-        lower(options.grantee),
-        options.scopes,
-        options.expiresAt ?? null,
-        grantedAt,
-        options.revokedAt ?? grantedAt,
-        options.revokedAt ?? null,
-      ],
-    );
-    await this.history({ ...options, action: "granted", block });
-    if (options.revokedAt) {
-      await this.history({ ...options, action: "revoked", block: block + 1, expiresAt: null, scopes: null });
-    }
+    const pair = { patient: lower(options.patient), grantee: lower(options.grantee) };
+    const expiresAt = options.expiresAt ? String(seconds(options.expiresAt)) : "0";
+    const events: EventEnvelope[] = [
+      this.event("AccessGranted", { ...pair, scopes: options.scopes, expiresAt }, block),
+    ];
+    if (options.revokedAt) events.push(this.event("AccessRevoked", pair, block + 1, options.revokedAt));
+    await this.apply(...events);
   }
 
-  /** Revokes a grant now, as the projector does when AccessRevoked is indexed. */
+  /** Revokes a grant now, at `block` in the log. */
   async revoke(patient: Address, grantee: Address, block = 500): Promise<void> {
-    await this.db.query(
-      `UPDATE ${this.p}.grants SET revoked_at = now(), updated_at = now() WHERE patient = $1 AND grantee = $2`,
-      [lower(patient), lower(grantee)],
-    );
-    await this.history({ patient, grantee, action: "revoked", block, scopes: null, expiresAt: null });
-  }
-
-  async history(options: {
-    patient: Address;
-    grantee: Address;
-    action: "granted" | "changed" | "revoked" | "emergency_opened" | "emergency_closed";
-    block: number;
-    scopes?: number | null;
-    expiresAt?: Date | null;
-    reasonHash?: string | null;
-  }): Promise<void> {
-    const logIndex = this.logIndex();
-    await this.db.query(
-      `INSERT INTO ${this.p}.grant_history (event_id, patient, grantee, action, scopes, expires_at, reason_hash,
-                                           block_number, block_time, log_index)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        this.eventId(options.block, logIndex),
-        lower(options.patient),
-        lower(options.grantee),
-        options.action,
-        options.scopes ?? null,
-        options.expiresAt ?? null,
-        options.reasonHash ?? null,
-        options.block,
-        this.blockTime(options.block),
-        logIndex,
-      ],
+    await this.apply(
+      this.event("AccessRevoked", { patient: lower(patient), grantee: lower(grantee) }, block, new Date()),
     );
   }
 
+  /** Emergency access opened at `block`, closed one block later (at `closedAt`) if `closedAt`. */
   async emergency(options: {
     patient: Address;
     doctor: Address;
@@ -228,27 +201,13 @@ export class Fixtures {
     closedAt?: Date | null;
   }): Promise<void> {
     const block = options.block ?? 20;
-    const reasonHash = hex32();
-    await this.db.query(
-      `INSERT INTO ${this.p}.emergency_access (patient, doctor, expires_at, reason_hash, opened_at, closed_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [
-        lower(options.patient),
-        lower(options.doctor),
-        options.expiresAt,
-        reasonHash,
-        this.blockTime(block),
-        options.closedAt ?? null,
-      ],
-    );
-    await this.history({
-      patient: options.patient,
-      grantee: options.doctor,
-      action: "emergency_opened",
-      block,
-      expiresAt: options.expiresAt,
-      reasonHash,
-    });
+    const pair = { patient: lower(options.patient), doctor: lower(options.doctor) };
+    const expiresAt = String(seconds(options.expiresAt));
+    const events: EventEnvelope[] = [
+      this.event("EmergencyAccessOpened", { ...pair, expiresAt, reasonHash: hex32() }, block),
+    ];
+    if (options.closedAt) events.push(this.event("EmergencyAccessClosed", pair, block + 1, options.closedAt));
+    await this.apply(...events);
   }
 
   /** An original record (version 1). */
@@ -258,26 +217,21 @@ export class Fixtures {
     type: number;
     block: number;
   }): Promise<RecordFixture> {
-    return this.insertRecord({ ...options, previous: null });
+    return this.addRecord({ ...options, previous: null });
   }
 
   /** An amendment: a new version superseding `previous`. */
   async amend(previous: RecordFixture, options: { author?: Address; block: number }): Promise<RecordFixture> {
-    const record = await this.insertRecord({
+    return this.addRecord({
       patient: previous.patient,
       author: options.author ?? previous.author,
       type: previous.recordType,
       block: options.block,
       previous,
     });
-    await this.db.query(`UPDATE ${this.p}.records SET superseded_by = $1 WHERE record_id = $2`, [
-      record.recordId,
-      previous.recordId,
-    ]);
-    return record;
   }
 
-  private async insertRecord(options: {
+  private async addRecord(options: {
     patient: Address;
     author: Address;
     type: number;
@@ -285,41 +239,40 @@ export class Fixtures {
     previous: RecordFixture | null;
   }): Promise<RecordFixture> {
     const recordId = hex32();
-    const logIndex = this.logIndex();
-    const record: RecordFixture = {
+    const author = lower(options.author);
+    const rootRecordId = options.previous?.rootRecordId ?? recordId;
+    const version = (options.previous?.version ?? 0) + 1;
+    const event = this.event(
+      "RecordAdded",
+      {
+        recordId,
+        patient: lower(options.patient),
+        author,
+        recordType: options.type,
+        contentHash: hex32(),
+        storagePointer: `0x${randomBytes(48).toString("hex")}`,
+        previousRecordId: options.previous?.recordId ?? zeroHash,
+        rootRecordId,
+        version,
+        submitter: author,
+      },
+      options.block,
+    );
+    await this.apply(event);
+    return {
+      eventId: event.id,
       recordId,
       patient: lower(options.patient),
-      author: lower(options.author),
+      author,
       recordType: options.type,
-      version: (options.previous?.version ?? 0) + 1,
-      rootRecordId: options.previous?.rootRecordId ?? recordId,
+      version,
+      rootRecordId,
       blockNumber: options.block,
-      logIndex,
+      logIndex: event.logIndex,
     };
-    await this.db.query(
-      `INSERT INTO ${this.p}.records (record_id, patient, author, submitter, record_type, content_hash,
-                                     storage_pointer, previous_record_id, root_record_id, version, superseded_by,
-                                     block_number, block_time, log_index, event_id)
-       VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, $13)`,
-      [
-        recordId,
-        record.patient,
-        record.author,
-        record.recordType,
-        hex32(),
-        `0x${randomBytes(48).toString("hex")}`,
-        options.previous?.recordId ?? null,
-        record.rootRecordId,
-        record.version,
-        options.block,
-        this.blockTime(options.block),
-        logIndex,
-        this.eventId(options.block, logIndex),
-      ],
-    );
-    return record;
   }
 
+  /** A reading (measured at whole seconds, as on chain); returns its event id. */
   async reading(options: {
     patient: Address;
     measuredAt: Date;
@@ -328,26 +281,22 @@ export class Fixtures {
     device?: Address;
     block?: number;
   }): Promise<string> {
-    const block = options.block ?? 200;
-    const eventId = this.eventId(block, this.logIndex());
-    await this.db.query(
-      `INSERT INTO ${this.p}.vital_readings (event_id, patient, device, measured_at, systolic, diastolic,
-                                            block_number, block_time)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        eventId,
-        lower(options.patient),
-        lower(options.device ?? "0x00000000000000000000000000000000000000dd"),
-        options.measuredAt,
-        options.systolic,
-        options.diastolic,
-        block,
-        this.blockTime(block),
-      ],
+    const event = this.event(
+      "VitalsReported",
+      {
+        patient: lower(options.patient),
+        device: lower(options.device ?? defaultDevice),
+        measuredAt: String(seconds(options.measuredAt)),
+        systolic: options.systolic,
+        diastolic: options.diastolic,
+      },
+      options.block ?? 200,
     );
-    return eventId;
+    await this.apply(event);
+    return event.id;
   }
 
+  /** An alert (measured at whole seconds); returns what the tests compare. */
   async alert(options: {
     patient: Address;
     measuredAt: Date;
@@ -356,218 +305,53 @@ export class Fixtures {
     recipients: Address[];
     block?: number;
   }): Promise<AlertFixture> {
-    const block = options.block ?? 210;
-    const eventId = this.eventId(block, this.logIndex());
     const recipients = options.recipients.map(lower);
-    await this.db.query(
-      `INSERT INTO ${this.p}.alerts (event_id, patient, device, measured_at, systolic, diastolic, recipients,
-                                    block_number, block_time)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        eventId,
-        lower(options.patient),
-        "0x00000000000000000000000000000000000000dd",
-        options.measuredAt,
-        options.systolic,
-        options.diastolic,
+    const event = this.event(
+      "VitalsAlert",
+      {
+        patient: lower(options.patient),
+        device: defaultDevice,
+        measuredAt: String(seconds(options.measuredAt)),
+        systolic: options.systolic,
+        diastolic: options.diastolic,
         recipients,
+      },
+      options.block ?? 210,
+    );
+    await this.apply(event);
+    const measuredAt = new Date(seconds(options.measuredAt) * 1000);
+    return { eventId: event.id, patient: lower(options.patient), recipients, measuredAt };
+  }
+
+  /** The patient's alert recipients, set now. */
+  async alertRecipients(patient: Address, recipients: Address[], block = 220): Promise<void> {
+    await this.apply(
+      this.event(
+        "AlertRecipientsSet",
+        { patient: lower(patient), recipients: recipients.map(lower) },
         block,
-        this.blockTime(block),
-      ],
-    );
-    return { eventId, patient: lower(options.patient), recipients, measuredAt: options.measuredAt };
-  }
-
-  async alertRecipients(patient: Address, recipients: Address[]): Promise<void> {
-    await this.db.query(
-      `INSERT INTO ${this.p}.alert_recipients (patient, recipients, updated_at) VALUES ($1, $2, now())
-       ON CONFLICT (patient) DO UPDATE SET recipients = excluded.recipients, updated_at = excluded.updated_at`,
-      [lower(patient), recipients.map(lower)],
+        new Date(),
+      ),
     );
   }
 
-  async vitalsRange(patient: Address, setBy: Address): Promise<void> {
-    await this.db.query(
-      `INSERT INTO ${this.p}.vitals_ranges (patient, set_by, systolic_min, systolic_max, diastolic_min,
-                                           diastolic_max, updated_at)
-       VALUES ($1, $2, 90, 140, 60, 90, now())`,
-      [lower(patient), lower(setBy)],
+  /** The patient's vitals range (90-140 / 60-90), set now. */
+  async vitalsRange(patient: Address, setBy: Address, block = 220): Promise<void> {
+    await this.apply(
+      this.event(
+        "VitalsRangeSet",
+        {
+          patient: lower(patient),
+          setBy: lower(setBy),
+          systolicMin: 90,
+          systolicMax: 140,
+          diastolicMin: 60,
+          diastolicMax: 90,
+        },
+        block,
+        new Date(),
+      ),
     );
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The running gateway
-// ---------------------------------------------------------------------------------------------------------
-
-export type GraphQLResponse<T = Record<string, unknown>> = {
-  status: number;
-  data: T | null | undefined;
-  errors: GraphQLFormattedError[] | undefined;
-  headers: Headers;
-};
-
-export type TestGateway = {
-  gateway: RunningGateway;
-  subgraphs: RunningSubgraph[];
-  common: Common<GatewayOptions>;
-  db: Database;
-  schema: TestSchema;
-  fixtures: Fixtures;
-  audit: AuditLog;
-  supergraphSdl: string;
-  /** POST /graphql as `token` (or anonymous). */
-  query<T = Record<string, unknown>>(
-    query: string,
-    options?: {
-      token?: string | null;
-      variables?: Record<string, unknown>;
-      operationName?: string;
-      headers?: Record<string, string>;
-    },
-  ): Promise<GraphQLResponse<T>>;
-  /** Sign-In with Ethereum through the gateway's HTTP endpoints. */
-  signIn(account: PrivateKeyAccount): Promise<string>;
-  createWorld(): Promise<World>;
-  stop(): Promise<void>;
-};
-
-/** The projector's tables in `db`'s projection schema, from its own migrations, in order. */
-export async function createProjectionTables(db: Database): Promise<void> {
-  const client = await db.pool.connect();
-  try {
-    await client.query(`SET search_path TO ${db.projection}`);
-    for (const file of (await readdir(projectionMigrations)).filter((f) => f.endsWith(".sql")).sort()) {
-      await client.query(upMigrationSql(await readFile(new URL(file, projectionMigrations), "utf8")));
-    }
-    await client.query("RESET search_path");
-  } finally {
-    client.release();
-  }
-}
-
-/**
- * Starts our subgraphs (plus `extraSubgraphs`) and the gateway in this process on free 127.0.0.1 ports,
- * composing the supergraph from them, over a fresh schema. `subscriptions: true` also starts the event
- * feed reader over the schema's `event_feed` (then wait for `gateway.subscriptionsReady`; write events
- * with the projector's `appendFeed`).
- */
-export async function createTestGateway(
-  options: {
-    extraSubgraphs?: readonly SubgraphDefinition[];
-    subscriptions?: boolean;
-    limits?: Partial<Limits>;
-    audit?: { flushIntervalMs?: number; maxBatchRows?: number };
-    /** Logs to stderr at this level (silent by default). */
-    logLevel?: LogLevel;
-  } = {},
-): Promise<TestGateway> {
-  const schema = await createTestSchema("gateway");
-  const db = createDatabase({
-    url: getStack().databaseUrl,
-    projectionSchema: schema.schema,
-    gatewaySchema: schema.schema,
-    max: 8,
-  });
-  try {
-    await createProjectionTables(db);
-
-    const gatewayOptions: GatewayOptions = {
-      databaseUrl: getStack().databaseUrl,
-      projectionSchema: schema.schema,
-      gatewaySchema: schema.schema,
-      host: "127.0.0.1",
-      port: 0,
-      jwtSecret: randomBytes(32).toString("hex"),
-      jwtTtlSeconds: 900,
-      subgraphSecret: randomBytes(32).toString("hex"),
-      siweDomain: testDomain,
-      siweUri: `https://${testDomain}`,
-      chainId: testChainId,
-      nonceTtlSeconds: 300,
-      rpcUrl: undefined,
-      subgraphHost: "127.0.0.1",
-      subgraphPorts: { identity: 0, records: 0, vitals: 0 },
-      subgraphUrls: {},
-      supergraphPath: "(composed in the test)",
-      limits: { ...defaultLimits, ...options.limits },
-      audit: {
-        flushIntervalMs: options.audit?.flushIntervalMs ?? 0,
-        maxBatchRows: options.audit?.maxBatchRows ?? 500,
-      },
-    };
-    const common = createCommon("gateway-test", gatewayOptions, {
-      logger: options.logLevel
-        ? createLogger({ service: "gateway-test", level: options.logLevel })
-        : createSilentLogger(),
-    });
-    const audit = createAuditLog({
-      db,
-      logger: common.logger,
-      metrics: gatewayMetrics(common.metrics),
-      owner: "all",
-      ...gatewayOptions.audit,
-    });
-    const running = await startSubgraphs(common, { db, audit, extra: options.extraSubgraphs ?? [] });
-    const definitions = [...Object.values(ourSubgraphs), ...(options.extraSubgraphs ?? [])];
-    const supergraphSdl = composeSupergraph(
-      definitions.map((definition) => ({
-        name: definition.name,
-        typeDefs: definition.typeDefs,
-        url: running.urls[definition.name]!,
-      })),
-    );
-    const gateway = await startGateway(common, {
-      db,
-      supergraphSdl,
-      subscriptions: options.subscriptions ?? false,
-      audit,
-    });
-    const fixtures = new Fixtures(db);
-
-    const harness: TestGateway = {
-      gateway,
-      subgraphs: running.subgraphs,
-      common,
-      db,
-      schema,
-      fixtures,
-      audit,
-      supergraphSdl,
-      async query<T>(query: string, requestOptions: Parameters<TestGateway["query"]>[1] = {}) {
-        const response = await fetch(gateway.graphqlUrl, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(requestOptions.token ? { authorization: `Bearer ${requestOptions.token}` } : {}),
-            ...requestOptions.headers,
-          },
-          body: JSON.stringify({
-            query,
-            variables: requestOptions.variables,
-            operationName: requestOptions.operationName,
-          }),
-        });
-        const body = (await response.json()) as { data?: T | null; errors?: GraphQLFormattedError[] };
-        return { status: response.status, data: body.data, errors: body.errors, headers: response.headers };
-      },
-      async signIn(account) {
-        return (await signIn({ url: gateway.url, account })).token;
-      },
-      createWorld: () => createWorld(harness),
-      async stop() {
-        await gateway.stop();
-        await running.close();
-        await audit.stop();
-        await db.close();
-        await schema.drop();
-      },
-    };
-    return harness;
-  } catch (error) {
-    await db.close();
-    await schema.drop();
-    throw error;
   }
 }
 
@@ -611,7 +395,10 @@ export type World = {
   };
 };
 
-export async function createWorld(harness: Pick<TestGateway, "fixtures" | "signIn">): Promise<World> {
+export async function createWorld(harness: {
+  fixtures: Fixtures;
+  signIn: (account: PrivateKeyAccount) => Promise<string>;
+}): Promise<World> {
   const f = harness.fixtures;
   const accounts = {
     patient: newAccount(),
@@ -628,7 +415,8 @@ export async function createWorld(harness: Pick<TestGateway, "fixtures" | "signI
     Object.entries(accounts).map(([name, account]) => [name, lower(account.address)]),
   ) as Record<keyof typeof accounts, Address>;
   const day = 24 * 3600 * 1000;
-  const now = Date.now();
+  // Whole seconds, as on chain: what the projections hold is what the tests expect.
+  const now = seconds(new Date()) * 1000;
 
   await f.patient(a.patient, { block: 1 });
   await f.patient(a.otherPatient, { block: 2 });

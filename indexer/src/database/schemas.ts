@@ -181,17 +181,3 @@ async function withBaseLock<T>(ctx: SchemaContext, fn: () => Promise<T>): Promis
     await client.end(); // ends the session, which releases the lock
   }
 }
-
-/**
- * SQL conditions for the gateway (also available as the views `active_grants` and `open_emergency_access`).
- * Expiry is judged at query time: an expired grant is inactive without any event.
- */
-export function activeGrantsCondition(alias = "grants"): string {
-  const a = ident(alias);
-  return `(${a}.revoked_at IS NULL AND (${a}.expires_at IS NULL OR ${a}.expires_at > now()))`;
-}
-
-export function openEmergencyAccessCondition(alias = "emergency_access"): string {
-  const a = ident(alias);
-  return `(${a}.closed_at IS NULL AND ${a}.expires_at > now())`;
-}

@@ -1,7 +1,7 @@
 import { type ChainLog, isRetryable, sleep } from "@carechain/common";
 import type { Address } from "viem";
+import { RangeRefusedError, RpcTimeoutError } from "../errors.ts";
 import type { AdaptiveRange } from "./adaptive-range.ts";
-import { RangeRefusedError, RpcTimeoutError } from "./errors.ts";
 import type { Rpc } from "./rpc.ts";
 
 /**

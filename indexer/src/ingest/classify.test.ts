@@ -1,13 +1,13 @@
 import { isRetryable } from "@carechain/common";
 import { HttpRequestError, RpcRequestError, TimeoutError } from "viem";
 import { describe, expect, test } from "vitest";
-import { classifyRpcError } from "./classify.ts";
 import {
   RpcRequestError as OurRequestError,
   RangeRefusedError,
   RpcTimeoutError,
   RpcUnavailableError,
-} from "./errors.ts";
+} from "../errors.ts";
+import { classifyRpcError } from "./classify.ts";
 
 const rpcError = (code: number, message: string) =>
   new RpcRequestError({ body: {}, error: { code, message }, url: "http://x" });

@@ -1,6 +1,6 @@
 import { BaseError } from "@carechain/common";
 import { HttpRequestError, TimeoutError, RpcRequestError as ViemRpcRequestError } from "viem";
-import { RangeRefusedError, RpcRequestError, RpcTimeoutError, RpcUnavailableError } from "./errors.ts";
+import { RangeRefusedError, RpcRequestError, RpcTimeoutError, RpcUnavailableError } from "../errors.ts";
 
 // Wordings of "your getLogs asked for too much" across nodes and providers (geth, erigon, alchemy,
 // infura, quicknode, anvil...).

@@ -1,6 +1,6 @@
-import { ConfigError, parseConfig } from "@carechain/common";
+import { ConfigError } from "@carechain/common";
 import { describe, expect, test } from "vitest";
-import { ingestEnvSchema, ingestOptionsFromEnv } from "./config.ts";
+import { ingestEnvironment, ingestOptionsFromEnv } from "./config.ts";
 
 const minimal = {
   RPC_URL: "http://127.0.0.1:8545",
@@ -10,13 +10,14 @@ const minimal = {
 
 describe("ingest config", () => {
   test("default: the minimal environment gets local defaults", () => {
-    const { options, logLevel } = ingestOptionsFromEnv(parseConfig(ingestEnvSchema, minimal, "ingest"));
+    const { options, logLevel } = ingestOptionsFromEnv(minimal);
     expect(options).toMatchObject({
       rpcUrl: "http://127.0.0.1:8545",
       contracts: { dir: "contracts/deployments" },
       kafka: { brokers: ["127.0.0.1:9092"], topicPrefix: "carechain", partitions: 3 },
       confirmations: 0,
       maxBlockRange: 2_000,
+      healthPort: 9464,
     });
     expect(options.chainId).toBeUndefined();
     expect(logLevel).toBe("info");
@@ -35,7 +36,7 @@ describe("ingest config", () => {
       INGEST_HEALTH_PORT: "0",
       LOG_LEVEL: "warn",
     };
-    const { options, logLevel } = ingestOptionsFromEnv(parseConfig(ingestEnvSchema, env, "ingest"));
+    const { options, logLevel } = ingestOptionsFromEnv(env);
     expect(options).toMatchObject({
       chainId: 31337,
       contracts: { file: "deployments/31337.json" },
@@ -48,10 +49,21 @@ describe("ingest config", () => {
     expect(logLevel).toBe("warn");
   });
 
+  test("args: ingestEnvironment writes typed values as the variables ingest reads back", () => {
+    const env = ingestEnvironment({
+      ...minimal,
+      CHAIN_ID: 31337,
+      INGEST_HEALTH_PORT: 0,
+      LOG_LEVEL: undefined,
+    });
+    expect(env).toEqual({ ...minimal, CHAIN_ID: "31337", INGEST_HEALTH_PORT: "0" });
+    expect(ingestOptionsFromEnv(env).options).toMatchObject({ chainId: 31337, healthPort: 0 });
+  });
+
   test("error: missing and invalid variables are all named, with what to set", () => {
     let error: unknown;
     try {
-      parseConfig(ingestEnvSchema, { KAFKA_BROKERS: "nope", CONFIRMATIONS: "-1" }, "ingest");
+      ingestOptionsFromEnv({ KAFKA_BROKERS: "nope", CONFIRMATIONS: "-1" });
     } catch (caught) {
       error = caught;
     }
@@ -60,5 +72,7 @@ describe("ingest config", () => {
     for (const name of ["RPC_URL", "KAFKA_BROKERS", "CONFIRMATIONS", "DEPLOYMENT_FILE"])
       expect(message).toContain(name);
     expect(message).toContain("DEPLOYMENTS_DIR");
+    // The environment builder refuses the same values before any process starts.
+    expect(() => ingestEnvironment({ ...minimal, INGEST_HEALTH_PORT: 70_000 })).toThrow(/INGEST_HEALTH_PORT/);
   });
 });

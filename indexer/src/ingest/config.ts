@@ -1,4 +1,4 @@
-import type { LogLevel } from "@carechain/common";
+import { buildEnv, type EnvValues, type LogLevel, parseConfig, portVar, sharedEnv } from "@carechain/common";
 import type { Address } from "viem";
 import { z } from "zod";
 
@@ -24,25 +24,21 @@ export type IngestOptions = {
 };
 
 const int = (min: number) => z.coerce.number().int().min(min);
+const { KAFKA_BROKERS, KAFKA_TOPIC_PREFIX, LOG_LEVEL } = sharedEnv;
 
 const baseEnv = z.object({
   RPC_URL: z.url({ message: "set RPC_URL to the node's HTTP JSON-RPC URL, e.g. http://127.0.0.1:8545" }),
   CHAIN_ID: int(1).optional(),
-  KAFKA_BROKERS: z
-    .string({ message: "set KAFKA_BROKERS to host:port[,host:port...]" })
-    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "expected host:port[,host:port...]"),
-  KAFKA_TOPIC_PREFIX: z
-    .string()
-    .regex(/^[a-zA-Z0-9._-]+$/)
-    .default("carechain"),
+  KAFKA_BROKERS,
+  KAFKA_TOPIC_PREFIX,
   KAFKA_EVENTS_PARTITIONS: int(1).default(3),
   CONFIRMATIONS: int(0).default(0),
   POLL_INTERVAL_MS: int(10).default(1_000),
   MAX_BLOCK_RANGE: int(1).default(2_000),
   RPC_TIMEOUT_MS: int(100).default(10_000),
   REORG_WINDOW: int(2).default(128),
-  INGEST_HEALTH_PORT: int(0).default(9464),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  INGEST_HEALTH_PORT: portVar(9464),
+  LOG_LEVEL,
   INGEST_TEST_DELAY_IN_TRANSACTION_MS: int(0).optional(),
 });
 
@@ -54,11 +50,20 @@ const deploymentEnv = z
     message: "set DEPLOYMENT_FILE (a deployments/<chainId>.json) or DEPLOYMENTS_DIR (the deployments folder)",
   });
 
+/** Ingest's environment: the one declaration of every variable it reads. */
 export const ingestEnvSchema = z.intersection(baseEnv, deploymentEnv);
 
-export type IngestEnv = z.output<typeof ingestEnvSchema>;
+/** Ingest's environment from typed values, validated here (for whoever starts ingest: npm start, compose). */
+export function ingestEnvironment(values: EnvValues<typeof ingestEnvSchema>): Record<string, string> {
+  return buildEnv(ingestEnvSchema, values, "ingest");
+}
 
-export function ingestOptionsFromEnv(env: IngestEnv): { options: IngestOptions; logLevel: LogLevel } {
+/** Parses the environment (ConfigError naming each wrong variable) into ingest's options. */
+export function ingestOptionsFromEnv(environment: Record<string, string | undefined>): {
+  options: IngestOptions;
+  logLevel: LogLevel;
+} {
+  const env = parseConfig(ingestEnvSchema, environment, "ingest");
   return {
     logLevel: env.LOG_LEVEL,
     options: {

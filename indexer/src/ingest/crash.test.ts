@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import type { Deployment } from "@carechain/contracts";
 import { getStack, uniqueTopic } from "@carechain/stack/testing";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { topicNames } from "../kafka/topics.ts";
-import { TestChain, type TestDeployment } from "./testing/chain.ts";
+import { TestChain } from "./testing/chain.ts";
 import { compareWithChain, testKafka } from "./testing/ingest.ts";
 import { readCommittedRaw } from "./testing/kafka.ts";
 import { readToEndUncommitted } from "./testing/uncommitted.ts";
@@ -43,27 +44,17 @@ const exited = (child: ChildProcess) =>
 
 describe("ingest crash recovery (child process)", () => {
   let chain: TestChain;
-  let deployment: TestDeployment;
+  let deployment: Deployment;
   let dir: string;
   const kafka = testKafka();
 
   beforeAll(async () => {
     chain = new TestChain(getStack().rpcUrl);
-    deployment = await chain.deploy();
+    dir = mkdtempSync(join(tmpdir(), "ingest-crash-"));
+    deployment = await chain.deploy({ deploymentsDir: dir });
     // Several calls: anvil packs concurrent transactions, and the test needs many blocks (transactions).
     for (let i = 0; i < 5; i++)
       await chain.generateReadings(deployment, { patients: 1, batches: 4, perBatch: 20 });
-    dir = mkdtempSync(join(tmpdir(), "ingest-crash-"));
-    const contracts = Object.fromEntries(
-      Object.entries(deployment.contracts).map(([name, address]) => [
-        name,
-        { address, startBlock: deployment.startBlock },
-      ]),
-    );
-    writeFileSync(
-      join(dir, `${deployment.chainId}.json`),
-      JSON.stringify({ chainId: deployment.chainId, startBlock: deployment.startBlock, contracts }),
-    );
   });
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,6 @@
-import { type ChainLog, DecodeError, decodeLog, type EventEnvelope } from "@carechain/common";
+import { type ChainLog, DecodeError, decodeLog, type EventEnvelope, RetryableError } from "@carechain/common";
 import type { Message } from "kafkajs";
 import { deadLetterMessage } from "./dead-letter.ts";
-import { ChainChangedError } from "./errors.ts";
 import type { BlockHeader } from "./rpc.ts";
 
 /**
@@ -19,7 +18,7 @@ export function decodeRange(
   for (const log of logs) {
     const header = log.blockNumber === null ? undefined : headers.get(Number(log.blockNumber));
     if (log.blockNumber !== null && (!header || log.blockHash?.toLowerCase() !== header.hash)) {
-      throw new ChainChangedError("A log's block hash differs from its block's header.", {
+      throw new RetryableError("A log's block hash differs from its block's header.", {
         details: `block ${log.blockNumber}`,
       });
     }

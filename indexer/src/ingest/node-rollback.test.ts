@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCommon, createSilentLogger, decodeLog, type EventEnvelope } from "@carechain/common";
+import type { Deployment } from "@carechain/contracts";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { referenceFold } from "../projector/reference-fold.ts";
 import { createProjector } from "../projector/service.ts";
 import { createProjectorWorld } from "../projector/testing/harness.ts";
 import { startPrivateAnvil } from "./testing/anvil.ts";
-import { TestChain, type TestDeployment } from "./testing/chain.ts";
+import { TestChain } from "./testing/chain.ts";
 import {
   committedCount,
   startTestIngest,
@@ -43,13 +44,13 @@ describe("ingest on a node that forgot published blocks", () => {
   }
 
   /** Activity in at least `blocks` blocks (anvil may pack concurrent transactions into one block). */
-  async function mineActivity(chain: TestChain, deployment: TestDeployment, blocks: number) {
+  async function mineActivity(chain: TestChain, deployment: Deployment, blocks: number) {
     const start = await chain.head();
     while ((await chain.head()) - start < blocks)
       await chain.generateReadings(deployment, { patients: 1, batches: 2, perBatch: 3 });
   }
 
-  const idsAbove = async (chain: TestChain, deployment: TestDeployment, block: number) =>
+  const idsAbove = async (chain: TestChain, deployment: Deployment, block: number) =>
     (await chain.logs(deployment))
       .filter((log) => Number(log.blockNumber) > block)
       .map((log) => `${deployment.chainId}:${log.blockHash}:${log.logIndex}`);
@@ -65,7 +66,7 @@ describe("ingest on a node that forgot published blocks", () => {
     ingest: Parameters<typeof committedCount>[0],
     topic: string,
     chain: TestChain,
-    deployment: TestDeployment,
+    deployment: Deployment,
   ) {
     const envelopes = (await readCommittedEnvelopes(kafka, topic, committedCount(ingest))).map(
       (m) => m.envelope,
@@ -75,7 +76,7 @@ describe("ingest on a node that forgot published blocks", () => {
   }
 
   /** The chain's current logs as envelopes (the reference the projections must equal). */
-  async function chainEnvelopes(chain: TestChain, deployment: TestDeployment): Promise<EventEnvelope[]> {
+  async function chainEnvelopes(chain: TestChain, deployment: Deployment): Promise<EventEnvelope[]> {
     const logs = await chain.logs(deployment);
     const times = new Map<bigint, number>();
     for (const log of logs) {

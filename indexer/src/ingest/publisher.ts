@@ -1,9 +1,9 @@
-import { type EventEnvelope, type Logger, sleep } from "@carechain/common";
+import { type EventEnvelope, type Logger, NonRetryableError, sleep } from "@carechain/common";
 import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages } from "kafkajs";
+import { PublishFailedError } from "../errors.ts";
 import { envelopeMessage } from "../kafka/messages.ts";
 import type { TopicNames } from "../kafka/topics.ts";
 import { type Checkpoint, checkpointMessage } from "./checkpoint.ts";
-import { ProducerFencedError, PublishFailedError, PublishRejectedError } from "./errors.ts";
 
 export type PublishBatch = {
   /** Envelopes in publication order (retractions newest first, then canonical events in chain order). */
@@ -147,10 +147,10 @@ function toPublishError(error: unknown): Error {
   const { type, code } = (error ?? {}) as { type?: string; code?: number };
   const details = error instanceof Error ? error.message.split("\n")[0] : String(error);
   if (type === "MESSAGE_TOO_LARGE" || type === "RECORD_LIST_TOO_LARGE" || type === "INVALID_RECORD") {
-    return new PublishRejectedError("Kafka rejected the messages themselves.", { details, cause: error });
+    return new NonRetryableError("Kafka rejected the messages themselves.", { details, cause: error });
   }
   if (type === "INVALID_PRODUCER_EPOCH" || type === "PRODUCER_FENCED" || code === 90) {
-    return new ProducerFencedError("Another ingest took over this transactional id.", {
+    return new NonRetryableError("Another ingest took over this transactional id.", {
       details,
       cause: error,
     });

@@ -1,10 +1,9 @@
-import type { EventEnvelope } from "@carechain/common";
+import { type EventEnvelope, RetryableError } from "@carechain/common";
 import type { Message } from "kafkajs";
 import type { Address } from "viem";
 import type { AdaptiveRange } from "./adaptive-range.ts";
 import { fetchLogs } from "./backfill.ts";
 import { decodeRange } from "./decode-range.ts";
-import { ChainChangedError } from "./errors.ts";
 import type { BlockHeader, Rpc } from "./rpc.ts";
 
 /** One range read from the chain and decoded, not yet published. */
@@ -43,7 +42,7 @@ export async function readRange(
   const first = headers.get(from);
   const last = headers.get(to);
   if (!first || !last) {
-    throw new ChainChangedError("Blocks vanished while reading a range.", { details: `${from}-${to}` });
+    throw new RetryableError("Blocks vanished while reading a range.", { details: `${from}-${to}` });
   }
   const { envelopes, deadLetters } = decodeRange(logs, headers, request.chainId);
   return { from, to, first, last, headers: [...headers.values()], envelopes, deadLetters };

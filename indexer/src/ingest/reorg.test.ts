@@ -1,7 +1,8 @@
 import type { EventEnvelope } from "@carechain/common";
+import type { Deployment } from "@carechain/contracts";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type PrivateAnvil, startPrivateAnvil } from "./testing/anvil.ts";
-import { TestChain, type TestDeployment } from "./testing/chain.ts";
+import { TestChain } from "./testing/chain.ts";
 import {
   committedCount,
   compareWithChain,
@@ -17,7 +18,7 @@ import { readCommittedEnvelopes } from "./testing/kafka.ts";
 describe("ingest reorgs", () => {
   let anvil: PrivateAnvil;
   let chain: TestChain;
-  let deployment: TestDeployment;
+  let deployment: Deployment;
   const kafka = testKafka();
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
+import type { Deployment } from "@carechain/contracts";
 import { getStack } from "@carechain/stack/testing";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { TestChain, type TestDeployment } from "./testing/chain.ts";
+import { TestChain } from "./testing/chain.ts";
 import { type FaultyProxy, startFaultyProxy } from "./testing/faulty-proxy.ts";
 import {
   committedCount,
@@ -13,7 +14,7 @@ import {
 
 describe("ingest through a failing RPC", () => {
   let chain: TestChain;
-  let deployment: TestDeployment;
+  let deployment: Deployment;
   let proxy: FaultyProxy;
   const kafka = testKafka();
 

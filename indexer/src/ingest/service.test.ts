@@ -1,6 +1,7 @@
+import type { Deployment } from "@carechain/contracts";
 import { getStack } from "@carechain/stack/testing";
 import { beforeAll, describe, expect, test } from "vitest";
-import { TestChain, type TestDeployment } from "./testing/chain.ts";
+import { TestChain } from "./testing/chain.ts";
 import {
   committedCount,
   compareWithChain,
@@ -13,7 +14,7 @@ import { readCommittedRaw } from "./testing/kafka.ts";
 
 describe("ingest service", () => {
   let chain: TestChain;
-  let deployment: TestDeployment;
+  let deployment: Deployment;
   const kafka = testKafka();
 
   beforeAll(async () => {

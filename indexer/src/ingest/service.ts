@@ -6,11 +6,21 @@ import {
   type EventEnvelope,
   type HealthCheck,
   isRetryable,
+  NonRetryableError,
+  RetryableError,
   retractionOf,
   sleep,
   withRetry,
 } from "@carechain/common";
+import {
+  DeploymentFileError,
+  readDeployment,
+  readDeploymentFile,
+  type WatchedContracts,
+  watchedContracts,
+} from "@carechain/contracts";
 import type { Admin, Kafka } from "kafkajs";
+import { PublishFailedError } from "../errors.ts";
 import { createKafkaClient } from "../kafka/client.ts";
 import { ensureTopics } from "../kafka/ensure-topics.ts";
 import { topicNames } from "../kafka/topics.ts";
@@ -18,8 +28,6 @@ import { AdaptiveRange } from "./adaptive-range.ts";
 import { type BlockRef, BlockWindow } from "./block-window.ts";
 import { type Checkpoint, readLatestCheckpoint } from "./checkpoint.ts";
 import type { IngestOptions } from "./config.ts";
-import { resolveContracts, type WatchedContracts } from "./deployment.ts";
-import { ChainChangedError, CheckpointMismatchError, PublishFailedError } from "./errors.ts";
 import { type IngestState, type IngestStatus, ingestHealthCheck } from "./health.ts";
 import { createIngestMetrics, ProgressLog } from "./metrics.ts";
 import { readPublishedUntil } from "./published-log.ts";
@@ -106,7 +114,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       );
     }
     chainId = rpcChainId;
-    contracts = await resolveContracts(options.contracts, chainId);
+    contracts = resolveContracts(options.contracts, chainId);
     // Kafka answers transient errors at start-up (a new topic's leader not elected yet, a coordinator
     // still loading): retried here, rather than exiting and leaving it to a supervisor.
     await withRetry(
@@ -155,7 +163,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       return;
     }
     if (checkpoint.contracts.join() !== contracts.addresses.join()) {
-      throw new CheckpointMismatchError(
+      throw new NonRetryableError(
         "The checkpoint topic belongs to other contracts: set another KAFKA_TOPIC_PREFIX for this deployment.",
       );
     }
@@ -189,9 +197,9 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
           throw error;
         }
         failures++;
-        const name = (error as Error).name;
-        const details = (error as { details?: string }).details;
-        logger.warn({ error: name, details, failures }, "ingest step failed; retrying");
+        // The message says what failed (with its details): most errors are plain RetryableErrors.
+        const { name, message } = error as Error;
+        logger.warn({ error: name, message, failures }, "ingest step failed; retrying");
         await sleep(Math.min(10_000, 100 * 2 ** Math.min(failures, 7)), signal);
         // An interrupted transaction may or may not have committed: before publishing anything else,
         // reconnect (fencing it) and re-read the checkpoint (see step()).
@@ -302,7 +310,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     const head = await rpc.blockNumber();
     const floorNumber = Math.max(0, Math.min(contracts.startBlock - 1, head));
     const floorHash = await rpc.blockHash(floorNumber);
-    if (!floorHash) throw new ChainChangedError("The node lost a block below its head.");
+    if (!floorHash) throw new RetryableError("The node lost a block below its head.");
     let ancestor: BlockRef = { number: floorNumber, hash: floorHash };
     const tail = await readPublishedUntil(kafka, admin, topics.events, chainId, async (candidate) => {
       ancestor = (await newestCanonical(candidate.blocksAbove(floorNumber))) ?? {
@@ -422,4 +430,28 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
   });
 
   return { start, stop, done, status, health };
+}
+
+/** The watched contracts from options: given directly, or read from the deployments file of `chainId`. */
+function resolveContracts(source: IngestOptions["contracts"], chainId: number): WatchedContracts {
+  if ("addresses" in source) {
+    const addresses = source.addresses.map((address) => address.toLowerCase() as typeof address).sort();
+    return { addresses, startBlock: source.startBlock };
+  }
+  try {
+    if (!("file" in source)) return watchedContracts(readDeployment(chainId, source.dir));
+    const deployment = readDeploymentFile(source.file);
+    if (deployment.chainId !== chainId) {
+      throw new ConfigError(
+        `Deployments file ${source.file} is for chain ${deployment.chainId}, the RPC is chain ${chainId}.`,
+      );
+    }
+    return watchedContracts(deployment);
+  } catch (error) {
+    if (!(error instanceof DeploymentFileError)) throw error;
+    throw new ConfigError(`${error.shortMessage} Set DEPLOYMENT_FILE or DEPLOYMENTS_DIR.`, {
+      details: error.details,
+      cause: error,
+    });
+  }
 }

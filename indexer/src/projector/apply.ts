@@ -37,9 +37,6 @@ export type BatchResult = Omit<
   skipped: number;
 };
 
-/** Thrown when another consumer applied some of the same events concurrently (a rebalance overlap). */
-export class ConcurrentApplyError extends RetryableError {}
-
 /**
  * Applies one partition batch in ONE transaction: the rows, the events log, the undo images, the dead
  * letters and the partition's next offset commit together or not at all. Messages below the stored offset
@@ -48,8 +45,8 @@ export class ConcurrentApplyError extends RetryableError {}
  * When the batch fails for a reason that no retry can change (PostgreSQL data errors, class 22, and
  * integrity constraint violations, class 23), the batch is applied again with each failing event isolated
  * (bisected in savepoints), dead-lettered with its reason, and the rest applied: one event must not stall
- * its partition. Every other error (connection loss, serialization failure, ConcurrentApplyError) is thrown
- * and the batch retried whole.
+ * its partition. Every other error (connection loss, serialization failure, events applied concurrently by
+ * another consumer in a rebalance overlap) is thrown and the batch retried whole.
  */
 export async function applyBatch(
   client: PoolClient,
@@ -107,9 +104,7 @@ async function applyMessages(
   const fold = await foldInDatabase(client, ctx.schema, decoded);
   const inserted = await insertEvents(client, ctx.schema, fold.events);
   if (inserted !== fold.events.length) {
-    throw new ConcurrentApplyError(
-      "Some events of this batch were applied concurrently; retrying the batch.",
-    );
+    throw new RetryableError("Some events of this batch were applied concurrently; retrying the batch.");
   }
   await markRetracted(client, ctx.schema, fold.retractedEarlier);
   await insertUndo(client, ctx.schema, fold.undo);

@@ -5,8 +5,7 @@
  * the running projector notices the new active generation and continues there from its stored offsets.
  * The old schema is kept (status `retired`) for comparison; drop it by hand when no longer wanted.
  */
-import { pathToFileURL } from "node:url";
-import { type Common, ConfigError, createCommon, parseConfig } from "@carechain/common";
+import { type Common, createCommon, runMain } from "@carechain/common";
 import { createPool } from "../database/pool.ts";
 import {
   activateGeneration,
@@ -15,7 +14,7 @@ import {
   type Generation,
   type SchemaContext,
 } from "../database/schemas.ts";
-import { projectorEnvSchema, projectorOptionsFromEnv } from "./config.ts";
+import { projectorOptionsFromEnv } from "./config.ts";
 import { createProjector, type ProjectorOptions, type ProjectorSettings } from "./service.ts";
 
 export type RebuildResult = { previous: Generation; generation: Generation; seconds: number };
@@ -51,22 +50,18 @@ export async function rebuild(
   }
 }
 
-async function main(): Promise<void> {
-  const { options, logLevel } = projectorOptionsFromEnv(
-    parseConfig(projectorEnvSchema, process.env, "rebuild"),
-  );
-  const common = createCommon("projector-rebuild", options, { logLevel });
-  const result = await rebuild(common);
-  process.stdout.write(
-    `rebuilt ${result.generation.schema} in ${result.seconds.toFixed(1)} s; views of ${options.schemaBase} ` +
-      `now read it (previous: ${result.previous.schema}, kept)\n`,
-  );
-  process.exit(0);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof ConfigError ? 2 : 1);
-  });
-}
+// Ctrl-C stops the catch-up (the fresh generation stays unused, as `building`) and exits 130.
+runMain(
+  async (ctx) => {
+    const { options, logLevel } = projectorOptionsFromEnv(ctx.env, "rebuild");
+    const common = createCommon("projector-rebuild", options, { logLevel });
+    ctx.onStop((reason) => common.shutdown.run(reason));
+    const result = await rebuild(common);
+    process.stdout.write(
+      `rebuilt ${result.generation.schema} in ${result.seconds.toFixed(1)} s; views of ${options.schemaBase} ` +
+        `now read it (previous: ${result.previous.schema}, kept)\n`,
+    );
+    return 0;
+  },
+  { entry: import.meta.url, signalExitCode: 130 },
+);

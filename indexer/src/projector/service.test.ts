@@ -165,46 +165,4 @@ describe("projector", () => {
     expect(dump.vital_readings).toMatchObject([{ systolic: 40_000 }]);
     expect(dump.devices).toHaveLength(1);
   });
-
-  test("behavior: an expired grant is inactive in active_grants without any event", async () => {
-    world = await createProjectorWorld("expiry", 1);
-    const patient = address("expiry patient");
-    const grant = (grantee: string, expiresAt: string, logIndex: number) =>
-      makeEnvelope(
-        "AccessGranted",
-        { patient, grantee: address(grantee), scopes: 1, expiresAt },
-        { block: 1, logIndex },
-      );
-    const now = () => Math.floor(Date.now() / 1000);
-    await world.produce([
-      grant("never", "0", 0),
-      grant("far", "18446744073709551615", 1),
-      grant("past", String(now() - 60), 2),
-    ]);
-    const p = await startProjector(world);
-    await p.waitForCatchUp({ timeoutMs: 30_000 });
-    // Expiring in 2 s, produced once the projector is warm so that it is applied well before then.
-    const expiresAt = now() + 2;
-    await world.produce([
-      grant("soon", String(expiresAt), 3),
-      makeEnvelope(
-        "EmergencyAccessOpened",
-        { patient, doctor: address("er doctor"), expiresAt: String(expiresAt), reasonHash: hex32("why") },
-        { block: 1, logIndex: 4 },
-      ),
-    ]);
-    await p.waitForCatchUp({ timeoutMs: 30_000 });
-    const base = world.options.schemaBase;
-    const active = async () =>
-      (await world!.pool.query(`SELECT grantee FROM ${base}.active_grants ORDER BY grantee`)).rows.map(
-        (r) => r.grantee,
-      );
-    const open = async () =>
-      (await world!.pool.query(`SELECT doctor FROM ${base}.open_emergency_access`)).rowCount;
-    expect(await active()).toEqual([address("soon"), address("never"), address("far")].sort());
-    expect(await open()).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, (expiresAt + 1) * 1000 - Date.now()));
-    expect(await active()).toEqual([address("never"), address("far")].sort());
-    expect(await open()).toBe(0);
-  });
 });

@@ -60,8 +60,6 @@ export type Projector = {
   pool: () => Pool;
 };
 
-export class CatchUpTimeoutError extends NonRetryableError {}
-
 /**
  * The projector: Kafka events topic -> PostgreSQL projections. By default it follows the ACTIVE generation
  * (creating generation 1 and the stable views on first start) and moves to a new generation when a rebuild
@@ -247,7 +245,7 @@ export function createProjector(
         const lags = await projector.lag();
         if ([...lags.values()].every((value) => value === 0n)) return;
         if (Date.now() > deadline) {
-          throw new CatchUpTimeoutError(`Projector did not catch up within ${timeoutMs} ms.`, {
+          throw new NonRetryableError(`Projector did not catch up within ${timeoutMs} ms.`, {
             details: [...lags].map(([p, l]) => `partition ${p}: lag ${l}`).join(", "),
           });
         }

@@ -1,7 +1,8 @@
 import { DoctorFetch, PatientFetch } from "@carechain/gateway/operations";
 import { anvilAccounts } from "@carechain/stack";
 import { describe, expect, test } from "vitest";
-import { keyFor, parseQueryArgs, UsageError } from "./query.ts";
+import { UsageError } from "../errors.ts";
+import { keyFor, parseQueryArgs } from "./query.ts";
 
 describe("parseQueryArgs", () => {
   test("default: a named operation with its variables", () => {

@@ -15,15 +15,16 @@
  * Exit codes: 0 when the gateway answered (partial data with FORBIDDEN errors included), 1 when sign-in or
  * the request failed, 2 on bad arguments.
  */
-import { realpathSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type MainContext, runMain } from "@carechain/common";
 import { signIn } from "@carechain/gateway/client";
 import { DoctorFetch, PatientFetch } from "@carechain/gateway/operations";
 import { parseConfig as stackConfig } from "@carechain/stack";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { demoAccountList, findDemoAccount } from "../demo/accounts.ts";
+import { UsageError } from "../errors.ts";
 import { readSystemFile } from "../system-file.ts";
 
 const Me = `query Me {
@@ -36,8 +37,6 @@ const Me = `query Me {
 `;
 
 export const namedOperations: Record<string, string> = { PatientFetch, DoctorFetch, Me };
-
-export class UsageError extends Error {}
 
 export interface QueryArgs {
   as: string;
@@ -53,23 +52,31 @@ const USAGE = `usage: npm run query -- --as <account> <operation> [--address 0xâ
   <operation>  ${Object.keys(namedOperations).join(", ")}
   --gateway    gateway URL (default: the running npm start's, else GATEWAY_URL, else http://127.0.0.1:4000)`;
 
-/** Parses the command line; throws UsageError with what is wrong. */
+const parse = (argv: string[]) =>
+  parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: Object.fromEntries(
+      ["as", "query", "variables", "gateway", "address", "records", "patients"].map((name) => [
+        name,
+        { type: "string" as const },
+      ]),
+    ),
+  });
+
+/** Parses the command line; throws UsageError (a ConfigError: exit 2) with what is wrong. */
 export function parseQueryArgs(argv: string[]): QueryArgs {
-  const flags = new Map<string, string>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg.startsWith("--")) {
-      const [key, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`--${key} needs a value`);
-      flags.set(key, value);
-    } else {
-      positional.push(arg);
-    }
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    const option = (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION";
+    const name = /'(-[^']+)'/.exec((error as Error).message)?.[1];
+    throw new UsageError(option && name ? `unknown option ${name}` : (error as Error).message);
   }
-  const known = new Set(["as", "query", "variables", "gateway", "address", "records", "patients"]);
-  for (const key of flags.keys()) if (!known.has(key)) throw new UsageError(`unknown option --${key}`);
+  const flags = new Map(Object.entries(parsed.values) as [string, string][]);
+  const positional = parsed.positionals;
   const as = flags.get("as");
   if (!as) throw new UsageError("say who signs in: --as <account>");
   const operationName = positional[0];
@@ -127,20 +134,19 @@ export async function runQuery(args: QueryArgs & { gateway: string }) {
   return { status: response.status, body: (await response.json()) as unknown, viewer: account.address };
 }
 
-async function main(): Promise<number> {
+async function main(ctx: MainContext): Promise<number> {
   let args: QueryArgs;
   try {
-    args = parseQueryArgs(process.argv.slice(2));
+    args = parseQueryArgs(ctx.argv);
     keyFor(args.as);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
-    return 2;
+    if (error instanceof UsageError) throw new UsageError(error.message, { details: USAGE });
+    throw error;
   }
   const gateway =
     args.gateway ??
-    readSystemFile(join(stackConfig(process.env).cacheDir, "system"))?.gatewayUrl ??
-    process.env.GATEWAY_URL ??
+    readSystemFile(join(stackConfig(ctx.env).cacheDir, "system"))?.gatewayUrl ??
+    ctx.env.GATEWAY_URL ??
     "http://127.0.0.1:4000";
   try {
     const result = await runQuery({ ...args, gateway });
@@ -158,12 +164,4 @@ async function main(): Promise<number> {
 }
 
 // Run only as the entry point (the tests import the parsing).
-if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runMain(main, { entry: import.meta.url });

@@ -5,21 +5,18 @@
  * waiting for each receipt (anvil automines one block per transaction).
  */
 import {
-  consentManagerAbi,
+  chainFor,
+  type Deployment,
+  deployCareChain,
   identityRegistryAbi,
-  recordRegistryAbi,
   vitalsMonitorAbi,
-} from "@carechain/contracts/abis";
-import { bytecodes } from "@carechain/contracts/artifacts";
+  watchedContracts,
+} from "@carechain/contracts";
 import {
-  type Abi,
   type Address,
   createPublicClient,
   createWalletClient,
-  defineChain,
-  encodeDeployData,
   encodeFunctionData,
-  getContractAddress,
   type Hex,
   http,
   keccak256,
@@ -29,21 +26,8 @@ import {
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-export type TestDeployment = {
-  chainId: number;
-  startBlock: number;
-  contracts: {
-    IdentityRegistry: Address;
-    ConsentManager: Address;
-    RecordRegistry: Address;
-    VitalsMonitor: Address;
-  };
-  addresses: Address[];
-};
-
 // Gas limits close to the real use: anvil packs concurrent transactions by gas limit (30 M a block).
 const GAS = 500_000n;
-const DEPLOY_GAS = 6_000_000n;
 const FEE = 50_000_000_000n; // 50 gwei: above anvil's base fee, whatever the test before did
 
 export class TestChain {
@@ -82,12 +66,7 @@ export class TestChain {
   ): Promise<Hex[]> {
     if (calls.length === 0) return [];
     this.chainId ||= await this.client.getChainId();
-    const chain = defineChain({
-      id: this.chainId,
-      name: "test",
-      nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [this.rpcUrl] } },
-    });
+    const chain = chainFor(this.chainId, this.rpcUrl);
     const wallet = createWalletClient({ account, chain, transport: http(this.rpcUrl) });
     const nonce = await this.client.getTransactionCount({ address: account.address, blockTag: "pending" });
     const signed = await Promise.all(
@@ -134,50 +113,28 @@ export class TestChain {
     }
   }
 
-  /** Deploys the four CareChain contracts from a fresh account. */
-  async deploy(): Promise<TestDeployment> {
-    const deployer = await this.fundedAccount();
-    const startBlock = (await this.head()) + 1;
-    const nonce = await this.client.getTransactionCount({ address: deployer.address });
-    const at = (offset: number) =>
-      getContractAddress({ from: deployer.address, nonce: BigInt(nonce + offset) });
-    const identity = at(0);
-    const consent = at(1);
-    const deploy = (name: keyof typeof bytecodes, abi: Abi, args: unknown[]) =>
-      ({ data: encodeDeployData({ abi, bytecode: bytecodes[name], args }), gas: DEPLOY_GAS }) as {
-        data: Hex;
-        gas: bigint;
-      };
-    await this.sendAll(deployer, [
-      deploy("IdentityRegistry", identityRegistryAbi, []),
-      deploy("ConsentManager", consentManagerAbi, [identity]),
-      deploy("RecordRegistry", recordRegistryAbi, [identity, consent]),
-      deploy("VitalsMonitor", vitalsMonitorAbi, [identity, consent]),
-    ]);
-    const contracts = {
-      IdentityRegistry: identity,
-      ConsentManager: consent,
-      RecordRegistry: at(2),
-      VitalsMonitor: at(3),
-    };
-    return {
-      chainId: await this.client.getChainId(),
-      startBlock,
-      contracts,
-      addresses: Object.values(contracts).map((address) => address.toLowerCase() as Address),
-    };
+  /** Deploys CareChain from a fresh account (deployCareChain); `deploymentsDir` also writes the file there. */
+  async deploy(options: { deploymentsDir?: string } = {}): Promise<Deployment> {
+    const privateKey = generatePrivateKey();
+    await this.rpc("anvil_setBalance", [privateKeyToAccount(privateKey).address, toHex(10n ** 21n)]);
+    return deployCareChain({
+      rpcUrl: this.rpcUrl,
+      privateKey,
+      deploymentsDir: options.deploymentsDir ?? false,
+      pollingIntervalMs: 50,
+    });
   }
 
   /** Registers `patient` and authorizes `device` for it: two transactions, two events. */
   registerPatientWithDevice(
-    deployment: TestDeployment,
+    deployment: Deployment,
     patient: PrivateKeyAccount,
     device: PrivateKeyAccount,
   ): ReturnType<TestChain["sendAll"]> {
     const { IdentityRegistry, VitalsMonitor } = deployment.contracts;
     return this.sendAll(patient, [
       {
-        to: IdentityRegistry,
+        to: IdentityRegistry.address,
         data: encodeFunctionData({
           abi: identityRegistryAbi,
           functionName: "registerPatient",
@@ -185,7 +142,7 @@ export class TestChain {
         }),
       },
       {
-        to: VitalsMonitor,
+        to: VitalsMonitor.address,
         data: encodeFunctionData({
           abi: vitalsMonitorAbi,
           functionName: "authorizeDevice",
@@ -200,10 +157,10 @@ export class TestChain {
    * readings: patients * (2 + batches * perBatch) events (registration, device authorization, readings).
    */
   async generateReadings(
-    deployment: TestDeployment,
+    deployment: Deployment,
     options: { patients: number; batches: number; perBatch: number },
   ): Promise<{ patients: Address[]; events: number }> {
-    const { VitalsMonitor } = deployment.contracts;
+    const VitalsMonitor = deployment.contracts.VitalsMonitor.address;
     const pairs = await Promise.all(
       Array.from({ length: options.patients }, async () => ({
         patient: await this.fundedAccount(),
@@ -245,9 +202,9 @@ export class TestChain {
   }
 
   /** Every log of the deployment, as the chain holds them now. */
-  async logs(deployment: TestDeployment) {
+  async logs(deployment: Deployment) {
     return this.client.getLogs({
-      address: deployment.addresses,
+      address: watchedContracts(deployment).addresses,
       fromBlock: BigInt(deployment.startBlock),
       toBlock: "latest",
     });

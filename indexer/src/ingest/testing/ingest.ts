@@ -1,22 +1,23 @@
 import { createCommon, createSilentLogger, eventId, type Logger } from "@carechain/common";
+import { type Deployment, watchedContracts } from "@carechain/contracts";
 import { createKafka, getStack, uniqueTopic } from "@carechain/stack/testing";
 import type { Kafka } from "kafkajs";
 import { topicNames } from "../../kafka/topics.ts";
 import { defaultIngestOptions, type IngestOptions } from "../config.ts";
 import { createIngest, type Ingest } from "../service.ts";
-import type { TestChain, TestDeployment } from "./chain.ts";
+import type { TestChain } from "./chain.ts";
 import { readCommittedEnvelopes } from "./kafka.ts";
 
 /** Options for an in-process ingest of `deployment` into topics of a fresh prefix. */
 export function testIngestOptions(
-  deployment: TestDeployment,
+  deployment: Deployment,
   overrides: Partial<IngestOptions> & { rpcUrl?: string } = {},
 ): IngestOptions {
   const stack = getStack();
   return {
     ...defaultIngestOptions({
       rpcUrl: overrides.rpcUrl ?? stack.rpcUrl,
-      contracts: { addresses: deployment.addresses, startBlock: deployment.startBlock },
+      contracts: watchedContracts(deployment),
       kafka: { brokers: stack.kafkaBrokers, topicPrefix: uniqueTopic("ingest") },
     }),
     pollIntervalMs: 100,
@@ -81,7 +82,7 @@ export async function compareWithChain(
   kafka: Kafka,
   topic: string,
   chain: TestChain,
-  deployment: TestDeployment,
+  deployment: Deployment,
   expectedMessages = 0,
 ) {
   const logs = await chain.logs(deployment);

@@ -1,11 +1,20 @@
 import { type Address, BaseError, type Hex } from "viem";
 
 /**
- * Errors of the CareChain client. Like every CareChain error they say whether trying the same call again
- * can help (`retryable`); like viem's errors they carry a short message plus details.
+ * Errors of @carechain/contracts (the client's and the deployment file's). Like every CareChain error they say
+ * whether trying the same call again can help (`retryable`); like viem's errors (contracts sits upstream of
+ * @carechain/common) they carry a short message plus details.
  */
 export abstract class CareChainClientError extends BaseError {
   abstract readonly retryable: boolean;
+}
+
+/** A deployments file is missing, unreadable, invalid or for another chain: fix the file or the setting. */
+export class DeploymentFileError extends CareChainClientError {
+  readonly retryable = false;
+  constructor(message: string, options: { details?: string; cause?: Error } = {}) {
+    super(message, { name: "DeploymentFileError", ...options });
+  }
 }
 
 /** The wallet client has no account to send from (or no wallet client was given). */

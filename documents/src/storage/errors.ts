@@ -1,3 +1,0 @@
-import { NonRetryableError } from "@carechain/common";
-
-export class BlobNotFoundError extends NonRetryableError {}

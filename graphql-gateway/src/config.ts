@@ -3,7 +3,13 @@ import { fileURLToPath } from "node:url";
 import { buildEnv, type EnvValues, type LogLevel, parseConfig, portVar, sharedEnv } from "@carechain/common";
 import { z } from "zod";
 import { defaultRateLimits, formatRate, parseRate, type Rate } from "./gateway/rate-limit.ts";
-import { defaultLimits, defaultMetricsPort, defaultSubgraphPorts, type GatewayOptions } from "./options.ts";
+import {
+  defaultLimits,
+  defaultMaxDocumentBytes,
+  defaultMetricsPort,
+  defaultSubgraphPorts,
+  type GatewayOptions,
+} from "./options.ts";
 
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** A rate limit: "<count>/<seconds>s" (60/60s: 60 a minute, 60 at once) or "off". */
@@ -72,7 +78,7 @@ export const gatewayEnvSchema = z.object({
   AUDIT_BATCH_ROWS: positive(500),
   /** Encrypted record documents: blobs in this directory (the endpoints are off when unset). */
   DOCUMENTS_DIR: z.string().min(1).optional(),
-  DOCUMENTS_MAX_BYTES: positive(256 * 1024 * 1024),
+  DOCUMENTS_MAX_BYTES: positive(defaultMaxDocumentBytes),
   LOG_LEVEL: sharedEnv.LOG_LEVEL,
   /** Operator server (/metrics, detailed /health): loopback unless set; never the public port. */
   METRICS_HOST: z.string().min(1).default("127.0.0.1"),

@@ -54,6 +54,9 @@ export type GatewayOptions = {
 /** The operator server's default port (ingest has 9464, the projector 9465). */
 export const defaultMetricsPort = 9466;
 
+/** Bytes of one encrypted record document (DOCUMENTS_MAX_BYTES). */
+export const defaultMaxDocumentBytes = 256 * 1024 * 1024;
+
 /** What one request may ask for (gateway/limits.ts), and how often (gateway/rate-limit.ts). */
 export type Limits = {
   maxDepth: number;

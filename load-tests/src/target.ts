@@ -1,7 +1,6 @@
 // The servers the load tests run against: given by URL, or a running `npm start` / `npm run stack up` (run.ts
 // starts a stack for the run when there is neither).
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { endpointsFile, readEndpointsFile } from "@carechain/stack";
 
 export type Endpoints = {
   rpcUrl: string;
@@ -24,23 +23,12 @@ export function findEndpoints(
       source: "environment",
     };
   }
-  const file = join(cache, "stack", "endpoints.json");
-  if (!existsSync(file)) return undefined;
-  try {
-    const json = JSON.parse(readFileSync(file, "utf8")) as {
-      pid: number;
-      rpcUrl: string;
-      databaseUrl: string;
-      kafkaBrokers: string[];
-    };
-    process.kill(json.pid, 0); // throws when that `stack up` is gone
-    return {
-      rpcUrl: env.rpcUrl ?? json.rpcUrl,
-      databaseUrl: env.databaseUrl ?? json.databaseUrl,
-      kafkaBrokers: env.kafkaBrokers ?? json.kafkaBrokers,
-      source: `the running stack (pid ${json.pid}, ${file})`,
-    };
-  } catch {
-    return undefined;
-  }
+  const running = readEndpointsFile(cache); // the stack's own reader: undefined when that `stack up` is gone
+  if (!running) return undefined;
+  return {
+    rpcUrl: env.rpcUrl ?? running.rpcUrl,
+    databaseUrl: env.databaseUrl ?? running.databaseUrl,
+    kafkaBrokers: env.kafkaBrokers ?? running.kafkaBrokers,
+    source: `the running stack (pid ${running.pid}, ${endpointsFile(cache)})`,
+  };
 }

@@ -11,6 +11,7 @@ import {
   generateEncryptionKeyPair,
   IntegrityError,
 } from "@carechain/documents";
+import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type RunningGateway, startGateway } from "../gateway/server.ts";
 import { Scope } from "../policy/index.ts";
@@ -35,19 +36,14 @@ let storeDir: string;
 let store: FsBlobStore;
 const keys = new Map<string, EncryptionKeyPair>();
 
-/** The viewer's X25519 key pair, registered as its `encryptionKey` in the identity projection. */
+/** The viewer's X25519 key pair, registered as its `encryptionKey` (a ProfileUpdated event). */
 async function keyPair(viewer: WorldViewer): Promise<EncryptionKeyPair> {
   let pair = keys.get(viewer.address);
   if (!pair) {
     pair = generateEncryptionKeyPair();
     keys.set(viewer.address, pair);
-    const p = harness.db.projection;
-    const hex = `0x${Buffer.from(pair.publicKey).toString("hex")}`;
-    for (const table of ["patients", "doctors", "organizations"]) {
-      await harness.db
-        .query(`UPDATE ${p}.${table} SET encryption_key = $1 WHERE address = $2`, [hex, viewer.address])
-        .catch(() => {});
-    }
+    const encryptionKey = `0x${Buffer.from(pair.publicKey).toString("hex")}` as const;
+    await harness.fixtures.profile(viewer.address, { encryptionKey, block: 1_000 + keys.size });
   }
   return pair;
 }
@@ -398,11 +394,13 @@ describe("documents", () => {
 
   test("behavior: Record.document shows the metadata in GraphQL, under the record's access", async () => {
     const { contentHash, size } = await uploadAsPatient(5);
-    const record = world.data.latestRecords[0]!;
-    await harness.db.query(
-      `UPDATE ${harness.db.projection}.records SET content_hash = $1 WHERE record_id = $2`,
-      [contentHash, record.recordId],
-    );
+    const record = await harness.fixtures.record({
+      patient: world.patient.address,
+      author: world.grantedDoctor.address,
+      type: 1,
+      block: 2_000,
+      contentHash: contentHash as Hex,
+    });
     const query = `query ($address: Address!) {
       patient(address: $address) { records(first: 10) { edges { node { id document { contentHash size createdAt } } } } }
     }`;

@@ -6,6 +6,7 @@ import { isAddress, normalizeAddress, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
 import { GatewayError, UnauthenticatedError } from "../errors.ts";
 import { type Router, readJsonBody, sendJson } from "../http.ts";
+import { defaultMaxDocumentBytes } from "../options.ts";
 import { RequestPolicy } from "../policy/index.ts";
 
 export type DocumentsConfig = {
@@ -14,7 +15,6 @@ export type DocumentsConfig = {
   maxBytes?: number;
 };
 
-export const defaultMaxDocumentBytes = 256 * 1024 * 1024;
 export const wrappedKeyHeader = "x-carechain-wrapped-key";
 
 /** One request to a document route: the signed-in caller, the path's `:hash` and the query. */

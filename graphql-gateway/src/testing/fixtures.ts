@@ -210,12 +210,24 @@ export class Fixtures {
     await this.apply(...events);
   }
 
-  /** An original record (version 1). */
+  /** A new profile hash and encryption key for a registered account (ProfileUpdated). */
+  async profile(address: Address, options: { encryptionKey: Hex; block: number }): Promise<void> {
+    await this.apply(
+      this.event(
+        "ProfileUpdated",
+        { account: lower(address), profileHash: hex32(), encryptionKey: options.encryptionKey },
+        options.block,
+      ),
+    );
+  }
+
+  /** An original record (version 1); `contentHash` names its document (random when not given). */
   async record(options: {
     patient: Address;
     author: Address;
     type: number;
     block: number;
+    contentHash?: Hex;
   }): Promise<RecordFixture> {
     return this.addRecord({ ...options, previous: null });
   }
@@ -237,6 +249,7 @@ export class Fixtures {
     type: number;
     block: number;
     previous: RecordFixture | null;
+    contentHash?: Hex;
   }): Promise<RecordFixture> {
     const recordId = hex32();
     const author = lower(options.author);
@@ -249,7 +262,7 @@ export class Fixtures {
         patient: lower(options.patient),
         author,
         recordType: options.type,
-        contentHash: hex32(),
+        contentHash: options.contentHash ?? hex32(),
         storagePointer: `0x${randomBytes(48).toString("hex")}`,
         previousRecordId: options.previous?.recordId ?? zeroHash,
         rootRecordId,

@@ -19,7 +19,7 @@ import { createAuditLog } from "./audit/audit-log.ts";
 import { optionsFromEnv } from "./config.ts";
 import { migrateGatewaySchema } from "./database/migrate.ts";
 import { createDatabase } from "./database/pool.ts";
-import { startGateway } from "./gateway/server.ts";
+import { type LocalSubgraph, startGateway } from "./gateway/server.ts";
 import { gatewayMetrics } from "./metrics.ts";
 import type { GatewayOptions, SubgraphName } from "./options.ts";
 import { startSubgraphs } from "./subgraphs/index.ts";
@@ -60,10 +60,15 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
     },
   };
   let subgraphUrls: Record<string, string> = {};
+  let localSubgraphs: Record<string, LocalSubgraph> = {};
   if (mode !== "gateway") {
     const names: SubgraphName[] = mode === "all" ? ["identity", "records", "vitals"] : [mode];
     const running = await startSubgraphs(common, { db, audit, names });
     subgraphUrls = running.urls;
+    // Beside the gateway ("all"), asked in process; still served on their ports for other gateways.
+    localSubgraphs = Object.fromEntries(
+      running.subgraphs.map((subgraph) => [subgraph.name, subgraph.execute]),
+    );
     shutdown.add("subgraphs", () => running.close());
   }
   if (mode === "all" || mode === "gateway") {
@@ -75,6 +80,7 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
       db,
       supergraphSdl,
       subgraphUrls,
+      localSubgraphs,
       subscriptions: true,
       audit,
       documents,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DoctorFetch, PatientFetch } from "../operations.ts";
 import { createTestGateway, type TestGateway, type World } from "../testing/index.ts";
+import { type RunningGateway, startGateway } from "./server.ts";
 import { signViewerContext, viewerContextHeader } from "./viewer-context.ts";
 
 let harness: TestGateway;
@@ -151,6 +152,88 @@ describe("gateway", () => {
     );
     const good = await ask({ [viewerContextHeader]: signed });
     expect(good.status).toBe(200);
+  });
+});
+
+describe("subgraphs in the gateway's process", () => {
+  let local: RunningGateway;
+
+  beforeAll(async () => {
+    local = await startGateway(harness.common, {
+      db: harness.db,
+      supergraphSdl: harness.supergraphSdl,
+      localSubgraphs: Object.fromEntries(
+        harness.subgraphs.map((subgraph) => [subgraph.name, subgraph.execute]),
+      ),
+      subscriptions: false,
+      audit: harness.audit,
+      port: 0,
+    });
+  });
+
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  const ask = async (url: string, query: string, token: string, address: string, requestId: string) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${token}`,
+        "x-request-id": requestId,
+      },
+      body: JSON.stringify({ query, variables: { address } }),
+    });
+    const body = (await response.json()) as {
+      data?: unknown;
+      errors?: { path?: unknown; extensions?: unknown }[];
+    };
+    const audited = await harness.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${harness.db.gateway}.audit_log WHERE request_id = $1`,
+      [requestId],
+    );
+    return {
+      status: response.status,
+      data: body.data,
+      errors: body.errors?.map((error) => [error.path, error.extensions]),
+      audited: audited[0]!.n,
+    };
+  };
+
+  test("behavior: same answers, refusals and audit entries as over HTTP", async () => {
+    const cases = [
+      [PatientFetch, world.patient, world.patient.address],
+      [PatientFetch, world.grantedDoctor, world.patient.address],
+      [PatientFetch, world.insurer, world.patient.address],
+      [PatientFetch, world.revokedDoctor, world.patient.address],
+      [DoctorFetch, world.grantedDoctor, world.grantedDoctor.address],
+    ] as const;
+    for (const [index, [query, viewer, address]] of cases.entries()) {
+      const overHttp = await ask(harness.gateway.graphqlUrl, query, viewer.token, address, `http-${index}`);
+      const inProcess = await ask(local.graphqlUrl, query, viewer.token, address, `local-${index}`);
+      expect(inProcess).toEqual(overHttp);
+    }
+  });
+
+  test("error: a subgraph asked in process still needs the gateway's signed viewer context", async () => {
+    const identity = harness.subgraphs.find((subgraph) => subgraph.name === "identity")!;
+    const body = { query: "{ doctors { edges { node { address } } } }" };
+    const missing = await identity.execute({ header: undefined, body });
+    expect(missing).toMatchObject({
+      status: 401,
+      result: { errors: [{ extensions: { code: "UNAUTHENTICATED" } }] },
+    });
+    const otherRequest = await signViewerContext(
+      harness.common.options.subgraphSecret,
+      { viewer: { kind: "anonymous" }, requestId: "direct" },
+      { query: "{ doctors { edges { node { verified } } } }" },
+    );
+    const replayed = await identity.execute({ header: otherRequest, body });
+    expect(replayed).toMatchObject({
+      status: 403,
+      result: { errors: [{ extensions: { code: "FORBIDDEN" } }] },
+    });
   });
 });
 

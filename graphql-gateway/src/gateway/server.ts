@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
-import type { GraphQLDataSourceProcessOptions } from "@apollo/gateway/dist/datasources/types.js";
+import {
+  ApolloGateway,
+  type GraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+  RemoteGraphQLDataSource,
+} from "@apollo/gateway";
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import type { FetcherResponse } from "@apollo/utils.fetcher";
 import type { Common, HealthCheck } from "@carechain/common";
@@ -29,6 +33,7 @@ import {
 } from "../http.ts";
 import { gatewayMetrics, operationLabel } from "../metrics.ts";
 import type { GatewayOptions } from "../options.ts";
+import type { SubgraphRequest, SubgraphResponse } from "../subgraphs/server.ts";
 import { EventHub, startEventFeed } from "./event-feed.ts";
 import { limitsPlugin, requestPrecheck } from "./limits.ts";
 import { clientAddress, type LimitName, RateLimiter } from "./rate-limit.ts";
@@ -58,6 +63,37 @@ export type RunningGateway = {
 
 const graphqlPath = "/graphql";
 
+/** The viewer context of one subgraph fetch, signed for its query and variables (none outside a request). */
+function viewerContextFor(
+  secret: string,
+  options: GraphQLDataSourceProcessOptions<GatewayContext>,
+): Promise<string> | undefined {
+  const context = options.context as Partial<GatewayContext> | undefined;
+  if (!context?.viewer || !context.requestId) return undefined;
+  return signViewerContext(secret, { viewer: context.viewer, requestId: context.requestId }, options.request);
+}
+
+/**
+ * A subgraph's refusal (an HTTP error: a request it refused before execution) as our error code and
+ * message, not its URL and body as Apollo's default gives.
+ */
+function subgraphRefusal(status: number, body: unknown): GraphQLError {
+  const first =
+    typeof body === "object" && Array.isArray((body as { errors?: unknown })?.errors)
+      ? (body as { errors: { message?: unknown; extensions?: { code?: unknown } }[] }).errors[0]
+      : undefined;
+  const code =
+    typeof first?.extensions?.code === "string"
+      ? first.extensions.code
+      : status === 401
+        ? "UNAUTHENTICATED"
+        : status === 403
+          ? "FORBIDDEN"
+          : "INTERNAL_SERVER_ERROR";
+  const message = typeof first?.message === "string" ? first.message : `Subgraph answered ${status}.`;
+  return new GraphQLError(message, { extensions: { code } });
+}
+
 /** Sends a viewer context with every subgraph fetch, signed for that fetch's query and variables. */
 class ViewerContextDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
@@ -68,36 +104,34 @@ class ViewerContextDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    const context = options.context as Partial<GatewayContext> | undefined;
-    if (!context?.viewer || !context.requestId) return;
-    const token = await signViewerContext(
-      this.secret,
-      { viewer: context.viewer, requestId: context.requestId },
-      options.request,
-    );
-    options.request.http?.headers.set(viewerContextHeader, token);
+    const token = await viewerContextFor(this.secret, options);
+    if (token) options.request.http?.headers.set(viewerContextHeader, token);
   }
 
-  /**
-   * A subgraph that answers with an HTTP error (a request it refused before execution) gives our error
-   * code and message, not its URL and body as the default does.
-   */
   override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
-    const body = (await this.parseBody(response).catch(() => undefined)) as
-      | { errors?: { message?: unknown; extensions?: { code?: unknown } }[] }
-      | undefined;
-    const first = typeof body === "object" && Array.isArray(body?.errors) ? body.errors[0] : undefined;
-    const code =
-      typeof first?.extensions?.code === "string"
-        ? first.extensions.code
-        : response.status === 401
-          ? "UNAUTHENTICATED"
-          : response.status === 403
-            ? "FORBIDDEN"
-            : "INTERNAL_SERVER_ERROR";
-    const message =
-      typeof first?.message === "string" ? first.message : `Subgraph answered ${response.status}.`;
-    return new GraphQLError(message, { extensions: { code } });
+    return subgraphRefusal(response.status, await this.parseBody(response).catch(() => undefined));
+  }
+}
+
+/** A subgraph served by this process: asked without HTTP and JSON, with the same signed viewer context. */
+export type LocalSubgraph = (request: SubgraphRequest) => Promise<SubgraphResponse>;
+
+type SubgraphAnswer = ReturnType<GraphQLDataSource<GatewayContext>["process"]>;
+
+class InProcessDataSource implements GraphQLDataSource<GatewayContext> {
+  constructor(
+    private readonly execute: LocalSubgraph,
+    private readonly secret: string,
+  ) {}
+
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): SubgraphAnswer {
+    const { query, operationName, variables, extensions } = options.request;
+    const { status, result } = await this.execute({
+      header: await viewerContextFor(this.secret, options),
+      body: { query, operationName, variables, extensions } as SubgraphRequest["body"],
+    });
+    if (status < 200 || status > 299) throw subgraphRefusal(status, result);
+    return result as Awaited<SubgraphAnswer>;
   }
 }
 
@@ -115,6 +149,8 @@ export async function startGateway(
     supergraphSdl: string;
     /** Subgraph URLs by name, overriding the supergraph's and the options'. */
     subgraphUrls?: Record<string, string>;
+    /** Subgraphs running in this process, by name: asked in process instead of over HTTP. */
+    localSubgraphs?: Record<string, LocalSubgraph>;
     /** Serve subscriptions (graphql-ws), fed by the projector's committed event feed. */
     subscriptions: boolean;
     /** The audit log of subscription deliveries (a new one when not given; stopped with the gateway). */
@@ -153,8 +189,12 @@ export async function startGateway(
   const urls = { ...options.subgraphUrls, ...deps.subgraphUrls };
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
-    buildService: ({ name, url }) =>
-      new ViewerContextDataSource({ url: urls[name] ?? url }, options.subgraphSecret),
+    buildService: ({ name, url }) => {
+      const local = deps.localSubgraphs?.[name];
+      return local
+        ? new InProcessDataSource(local, options.subgraphSecret)
+        : new ViewerContextDataSource({ url: urls[name] ?? url }, options.subgraphSecret);
+    },
   });
 
   const operationNames = new Set<string>();

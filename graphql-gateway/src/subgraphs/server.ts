@@ -5,7 +5,7 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import type { Logger, Metrics } from "@carechain/common";
-import type { DocumentNode, GraphQLFormattedError } from "graphql";
+import type { DocumentNode, FormattedExecutionResult, GraphQLFormattedError } from "graphql";
 import type { AuditSink } from "../audit/audit-log.ts";
 import { auditPlugin } from "../audit/audit-plugin.ts";
 import type { Viewer } from "../auth/viewer.ts";
@@ -59,7 +59,23 @@ export type SubgraphDefinition<TLoaders = unknown> = {
  */
 const maxSubgraphBodyBytes = 4 * 1024 * 1024;
 
-export type RunningSubgraph = { name: string; url: string; server: Server; close: () => Promise<void> };
+/** A subgraph request as the gateway sends it: the signed viewer context header and the JSON body. */
+export type SubgraphRequest = { header: string | undefined; body: SubgraphRequestBody };
+
+/** A subgraph's answer: the HTTP status it would have sent (2xx, or a refusal) and the GraphQL result. */
+export type SubgraphResponse = { status: number; result: FormattedExecutionResult };
+
+export type RunningSubgraph = {
+  name: string;
+  url: string;
+  server: Server;
+  /**
+   * The same request as `POST url`, answered in this process without HTTP or JSON: the gateway uses it
+   * when the subgraph runs beside it. Same viewer context check, policy, audit and limits.
+   */
+  execute: (request: SubgraphRequest) => Promise<SubgraphResponse>;
+  close: () => Promise<void>;
+};
 
 export async function startSubgraphServer<TLoaders>(options: {
   definition: SubgraphDefinition<TLoaders>;
@@ -94,6 +110,34 @@ export async function startSubgraphServer<TLoaders>(options: {
   });
   await apollo.start();
 
+  /** The viewer the gateway signed for this very request (counted either way), or a GatewayError. */
+  async function verified(header: string | string[] | undefined, body: SubgraphRequestBody) {
+    const viewerContext = await verifyViewerContext(
+      options.secret,
+      Array.isArray(header) ? header[0] : header,
+      body,
+    ).catch((error: unknown) => {
+      if (error instanceof GatewayError)
+        counter.inc({ subgraph: definition.name, outcome: error.code.toLowerCase() });
+      throw error;
+    });
+    counter.inc({ subgraph: definition.name, outcome: "accepted" });
+    return async (): Promise<SubgraphContext<TLoaders>> => ({
+      viewer: viewerContext.viewer,
+      requestId: viewerContext.requestId,
+      db,
+      limits: options.limits,
+      loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
+      policy: new RequestPolicy({
+        db,
+        viewer: viewerContext.viewer,
+        requestId: viewerContext.requestId,
+        audit: options.audit,
+        channel: "query",
+      }),
+    });
+  }
+
   const router = createRouter();
   router.all("/health", (_req, res) => sendJson(res, 200, { ok: true, subgraph: definition.name }));
   // The gateway POSTs; the viewer context is checked against the body, so nothing else is taken.
@@ -101,37 +145,43 @@ export async function startSubgraphServer<TLoaders>(options: {
     const header = req.headers[viewerContextHeader];
     // Without a header nothing is read: the refusal below needs no body.
     const body = header ? await readJsonBody(req, maxSubgraphBodyBytes) : undefined;
-    const viewerContext = await verifyViewerContext(
-      options.secret,
-      Array.isArray(header) ? header[0] : header,
-      (body ?? {}) as SubgraphRequestBody,
-    ).catch((error: unknown) => {
-      if (error instanceof GatewayError)
-        counter.inc({ subgraph: definition.name, outcome: error.code.toLowerCase() });
-      throw error;
-    });
-    counter.inc({ subgraph: definition.name, outcome: "accepted" });
-    await executeGraphQL(
-      apollo,
-      req,
-      res,
-      async () => ({
-        viewer: viewerContext.viewer,
-        requestId: viewerContext.requestId,
-        db,
-        limits: options.limits,
-        loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
-        policy: new RequestPolicy({
-          db,
-          viewer: viewerContext.viewer,
-          requestId: viewerContext.requestId,
-          audit: options.audit,
-          channel: "query",
-        }),
-      }),
-      { body, precheck },
-    );
+    const context = await verified(header, (body ?? {}) as SubgraphRequestBody);
+    await executeGraphQL(apollo, req, res, context, { body, precheck });
   });
+
+  async function execute({ header, body }: SubgraphRequest): Promise<SubgraphResponse> {
+    const refused = (status: number, message: string, extensions: Record<string, unknown>) => ({
+      status,
+      result: { errors: [{ message, extensions }] },
+    });
+    let context: () => Promise<SubgraphContext<TLoaders>>;
+    try {
+      context = await verified(header, body);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      return refused(error.status, error.shortMessage, { code: error.code });
+    }
+    const refusal = precheck({ body, search: "" });
+    if (refusal) {
+      const { http, ...extensions } = refusal.extensions as { http?: { status?: number } };
+      return refused(http?.status ?? 400, refusal.message, extensions);
+    }
+    const { query, operationName, variables, extensions } = body as {
+      query?: string;
+      operationName?: string;
+      variables?: Record<string, unknown>;
+      extensions?: Record<string, unknown>;
+    };
+    const response = await apollo.executeOperation(
+      { query, operationName, variables, extensions },
+      { contextValue: await context() },
+    );
+    // Incremental delivery is not enabled on subgraphs (the audit plugin refuses it too).
+    if (response.body.kind !== "single")
+      throw new GatewayError("INTERNAL_SERVER_ERROR", "Subgraphs answer in one part.");
+    return { status: response.http.status ?? 200, result: response.body.singleResult };
+  }
+
   const server = createServer((req, res) => {
     void dispatch(router, req, res, { log, shape: "graphql", notFound: "Not found: use /graphql." });
   });
@@ -142,6 +192,7 @@ export async function startSubgraphServer<TLoaders>(options: {
     name: definition.name,
     url: `${base}/graphql`,
     server,
+    execute,
     close() {
       closing ??= closeServer(server).then(() => apollo.stop());
       return closing;

@@ -93,6 +93,15 @@ export async function dispatch(
  * Hands one HTTP request to Apollo Server (what `startStandaloneServer` does, without Express), so that
  * the same Node server can also answer sign-in, health, metrics and WebSocket upgrades.
  */
+/** A precheck's refusal as the answer to send: its HTTP status (400 unless it says) and a GraphQL error body. */
+export function refusalAnswer(refusal: GraphQLError): {
+  status: number;
+  result: { errors: { message: string; extensions: Record<string, unknown> }[] };
+} {
+  const { http, ...extensions } = refusal.extensions as { http?: { status?: number } };
+  return { status: http?.status ?? 400, result: { errors: [{ message: refusal.message, extensions }] } };
+}
+
 export async function executeGraphQL<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   req: IncomingMessage,
@@ -124,8 +133,8 @@ export async function executeGraphQL<TContext extends BaseContext>(
   }
   const refusal = options.precheck?.({ body, search: url.search });
   if (refusal) {
-    const { http, ...extensions } = refusal.extensions as { http?: { status?: number } };
-    return sendJson(res, http?.status ?? 400, { errors: [{ message: refusal.message, extensions }] });
+    const { status, result } = refusalAnswer(refusal);
+    return sendJson(res, status, result);
   }
   const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: url.search, body };
   const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });

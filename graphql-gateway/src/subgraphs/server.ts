@@ -24,6 +24,7 @@ import {
   executeGraphQL,
   listen,
   readJsonBody,
+  refusalAnswer,
   sendJson,
 } from "../http.ts";
 import { gatewayMetrics } from "../metrics.ts";
@@ -150,22 +151,18 @@ export async function startSubgraphServer<TLoaders>(options: {
   });
 
   async function execute({ header, body }: SubgraphRequest): Promise<SubgraphResponse> {
-    const refused = (status: number, message: string, extensions: Record<string, unknown>) => ({
-      status,
-      result: { errors: [{ message, extensions }] },
-    });
     let context: () => Promise<SubgraphContext<TLoaders>>;
     try {
       context = await verified(header, body);
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      return refused(error.status, error.shortMessage, { code: error.code });
+      return {
+        status: error.status,
+        result: { errors: [{ message: error.shortMessage, extensions: { code: error.code } }] },
+      };
     }
     const refusal = precheck({ body, search: "" });
-    if (refusal) {
-      const { http, ...extensions } = refusal.extensions as { http?: { status?: number } };
-      return refused(http?.status ?? 400, refusal.message, extensions);
-    }
+    if (refusal) return refusalAnswer(refusal);
     const { query, operationName, variables, extensions } = body as {
       query?: string;
       operationName?: string;

@@ -1,6 +1,10 @@
 /**
- * npm run documents -- upload --patient 0x… --file report.pdf [--reader 0xaddr:0xpublickey]…
+ * npm run documents -- upload --patient 0x… --file report.pdf [--reader 0xaddress]…
+ * npm run documents -- fetch --patient 0x… --record 0x<record id> --out report.pdf
  * npm run documents -- fetch --hash 0x… --out report.pdf
+ *
+ * Readers' public keys are their registered `encryptionKey`s, looked up through the gateway (identity).
+ * `fetch --record` checks the bytes against the record's content hash; `--hash` against the one given.
  *
  * Environment (read here, at the entry point): CARECHAIN_GATEWAY_URL (default http://127.0.0.1:4000),
  * CARECHAIN_TOKEN (a gateway access token, from Sign-In with Ethereum), CARECHAIN_ADDRESS (the signed-in
@@ -13,7 +17,7 @@ import { stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ConfigError, parseConfig, runMain } from "@carechain/common";
 import { z } from "zod";
-import { type DocumentReader, DocumentsClient, type Progress } from "./client/client.ts";
+import { DocumentsClient, type Progress } from "./client/client.ts";
 import { encryptionPublicKey } from "./crypto/wrap.ts";
 
 const address = z
@@ -67,6 +71,7 @@ runMain(async (ctx) => {
       file: { type: "string" },
       reader: { type: "string", multiple: true },
       hash: { type: "string" },
+      record: { type: "string" },
       out: { type: "string" },
     },
   });
@@ -82,15 +87,20 @@ runMain(async (ctx) => {
 
   if (command === "upload") {
     if (!values.file || !values.patient) throw new ConfigError("upload needs --patient and --file.");
-    const readers: DocumentReader[] = [
-      { address: env.CARECHAIN_ADDRESS, publicKey: encryptionPublicKey(secretKey) },
-    ];
-    for (const entry of values.reader ?? []) {
-      const [readerAddress = "", publicKey = ""] = entry.split(":");
-      if (!address.safeParse(readerAddress).success || !key32.safeParse(publicKey).success)
-        throw new ConfigError(`--reader ${entry}: expected 0xaddress:0xpublickey (0x + 64 hex characters).`);
-      readers.push({ address: readerAddress, publicKey: bytes(publicKey) });
-    }
+    for (const entry of values.reader ?? [])
+      if (!address.safeParse(entry).success)
+        throw new ConfigError(`--reader ${entry}: expected an account address (0x + 40 hex characters).`);
+    // This account and the patient always; every reader's key as registered on chain, not as typed here.
+    const readers = await client.readerKeys([
+      env.CARECHAIN_ADDRESS,
+      values.patient,
+      ...(values.reader ?? []),
+    ]);
+    const own = readers.find((reader) => reader.address === env.CARECHAIN_ADDRESS.toLowerCase());
+    if (!own || Buffer.compare(Buffer.from(own.publicKey), Buffer.from(encryptionPublicKey(secretKey))) !== 0)
+      throw new ConfigError(
+        "CARECHAIN_ENCRYPTION_SECRET is not the secret of this account's registered encryptionKey.",
+      );
     const { size } = await stat(values.file);
     const bar = progressBar("upload");
     const result = await client.upload({
@@ -105,19 +115,22 @@ runMain(async (ctx) => {
     return 0;
   }
   if (command === "fetch") {
-    if (!values.hash || !values.out)
-      throw new ConfigError("fetch needs --hash (the on-chain content hash) and --out.");
+    const byRecord = values.record !== undefined && values.patient !== undefined;
+    if ((!byRecord && !values.hash) || !values.out)
+      throw new ConfigError("fetch needs --patient and --record (or --hash, a content hash) and --out.");
     const bar = progressBar("download");
     await client.downloadTo({
-      contentHash: values.hash,
+      ...(byRecord ? { patient: values.patient!, recordId: values.record! } : { contentHash: values.hash! }),
       path: values.out,
       onProgress: (progress) => bar.update(progress),
     });
     bar.done();
-    process.stdout.write(`${JSON.stringify({ contentHash: values.hash, out: values.out })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ record: values.record, contentHash: values.hash, out: values.out })}\n`,
+    );
     return 0;
   }
   throw new ConfigError(
-    "Usage: documents upload --patient 0x… --file PATH [--reader 0xaddr:0xkey]… | fetch --hash 0x… --out PATH",
+    "Usage: documents upload --patient 0x… --file PATH [--reader 0xaddress]… | fetch (--patient 0x… --record 0x… | --hash 0x…) --out PATH",
   );
 });

@@ -1,4 +1,4 @@
-import { NonRetryableError } from "@carechain/common";
+import { NonRetryableError, RetryableError } from "@carechain/common";
 
 /**
  * Ciphertext that does not match its expected hash, or a chunk that fails authentication: the document was
@@ -19,3 +19,9 @@ export class DocumentsRequestError extends NonRetryableError {
     super(`${code}: ${message}`);
   }
 }
+
+/** A reader has no registered X25519 `encryptionKey` this viewer may see (or ours is not our secret's). */
+export class NoEncryptionKeyError extends NonRetryableError {}
+
+/** The record was written on chain but the gateway has not indexed it yet: waiting longer can help. */
+export class RecordNotVisibleError extends RetryableError {}

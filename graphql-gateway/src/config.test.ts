@@ -67,6 +67,84 @@ describe("optionsFromEnv", () => {
   });
 });
 
+describe("optionsFromEnv: the document store", () => {
+  test("default: no store, no document endpoints; DOCUMENTS_DIR turns on the filesystem store", () => {
+    expect(optionsFromEnv(minimal).documents).toBeUndefined();
+    expect(optionsFromEnv({ ...minimal, DOCUMENTS_DIR: "/var/lib/carechain/documents" }).documents).toEqual({
+      maxBytes: 256 * 1024 * 1024,
+      store: { kind: "fs", dir: "/var/lib/carechain/documents" },
+    });
+    // docker-compose.yml passes the S3 variables through as "" when they are not set: the same as unset.
+    const compose = { S3_BUCKET: "", S3_ENDPOINT: "", S3_REGION: "", S3_PREFIX: "", S3_ACCESS_KEY_ID: "" };
+    expect(
+      optionsFromEnv({ ...minimal, ...compose, DOCUMENTS_DIR: "/data/documents" }).documents?.store,
+    ).toEqual({
+      kind: "fs",
+      dir: "/data/documents",
+    });
+  });
+
+  test("args: S3_* switch the same gateway to an S3-compatible store, whatever DOCUMENTS_DIR says", () => {
+    const options = optionsFromEnv({
+      ...minimal,
+      DOCUMENTS_DIR: "/var/lib/carechain/documents",
+      DOCUMENTS_MAX_BYTES: "1048576",
+      S3_BUCKET: "carechain-documents",
+      S3_ENDPOINT: "http://minio:9000",
+      S3_PREFIX: "documents/",
+      S3_ACCESS_KEY_ID: "minio",
+      S3_SECRET_ACCESS_KEY: "minio-secret",
+    });
+    expect(options.documents).toEqual({
+      maxBytes: 1048576,
+      store: {
+        kind: "s3",
+        bucket: "carechain-documents",
+        endpoint: "http://minio:9000",
+        region: "us-east-1",
+        prefix: "documents/",
+        forcePathStyle: true,
+        credentials: { accessKeyId: "minio", secretAccessKey: "minio-secret" },
+      },
+    });
+    // AWS itself: no endpoint, virtual-hosted style, the SDK's credential chain.
+    expect(
+      optionsFromEnv({ ...minimal, S3_BUCKET: "records.example", S3_REGION: "eu-central-1" }).documents,
+    ).toEqual({
+      maxBytes: 256 * 1024 * 1024,
+      store: {
+        kind: "s3",
+        bucket: "records.example",
+        endpoint: undefined,
+        region: "eu-central-1",
+        prefix: "",
+        forcePathStyle: false,
+      },
+    });
+  });
+
+  test("error: half a key pair, a bad bucket or prefix, and S3 settings without a bucket say what to fix", () => {
+    const messageOf = (env: Record<string, string>) => {
+      try {
+        optionsFromEnv({ ...minimal, ...env });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).message;
+      }
+      throw new Error("accepted");
+    };
+    expect(messageOf({ S3_BUCKET: "docs-bucket", S3_ACCESS_KEY_ID: "minio" })).toMatch(
+      /S3_SECRET_ACCESS_KEY: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither/,
+    );
+    expect(messageOf({ S3_BUCKET: "Docs_Bucket" })).toMatch(/S3_BUCKET: an S3 bucket name/);
+    expect(messageOf({ S3_BUCKET: "docs-bucket", S3_PREFIX: "documents" })).toMatch(/S3_PREFIX/);
+    expect(messageOf({ S3_BUCKET: "docs-bucket", S3_ENDPOINT: "minio:9000" })).toMatch(/S3_ENDPOINT/);
+    expect(messageOf({ S3_ENDPOINT: "http://minio:9000" })).toMatch(
+      /S3_ENDPOINT: has no effect without S3_BUCKET/,
+    );
+  });
+});
+
 describe("gatewayEnvironment", () => {
   test("default", () => {
     expect(gatewayEnvironment({ ...minimal, GATEWAY_PORT: 0, SUBGRAPH_HOST: undefined })).toEqual({

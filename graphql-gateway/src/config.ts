@@ -4,6 +4,7 @@ import { buildEnv, type EnvValues, type LogLevel, parseConfig, portVar, sharedEn
 import { z } from "zod";
 import { defaultRateLimits, formatRate, parseRate, type Rate } from "./gateway/rate-limit.ts";
 import {
+  defaultAnswerCache,
   defaultLimits,
   defaultMaxDocumentBytes,
   defaultMetricsPort,
@@ -27,9 +28,11 @@ const rate = (fallback: Rate) =>
     });
 const schemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "a lower-case PostgreSQL schema name");
 const url = z.url();
+/** Compose passes `${S3_BUCKET:-}` as "": the same as not set. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema);
 
-/** The gateway's environment (main.ts): the one declaration of every variable it reads. */
-export const gatewayEnvSchema = z.object({
+const gatewayEnvFields = z.object({
   DATABASE_URL: sharedEnv.DATABASE_URL,
   GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
   GATEWAY_PORT: portVar(4000),
@@ -76,13 +79,64 @@ export const gatewayEnvSchema = z.object({
   MAX_SUBSCRIPTIONS_PER_ACCOUNT: positive(defaultRateLimits.maxSubscriptionsPerAccount),
   AUDIT_FLUSH_MS: z.coerce.number().int().min(0).default(0),
   AUDIT_BATCH_ROWS: positive(500),
-  /** Encrypted record documents: blobs in this directory (the endpoints are off when unset). */
+  /** Answers kept until the projections change (0: off); only where the subgraphs run beside the gateway. */
+  ANSWER_CACHE_ENTRIES: z.coerce.number().int().min(0).default(defaultAnswerCache.maxEntries),
+  ANSWER_CACHE_MAX_BYTES: positive(defaultAnswerCache.maxBytes),
+  /** How far the database's clock may be from the gateway's: no answer is kept this close to an expiry. */
+  ANSWER_CACHE_CLOCK_MARGIN_MS: z.coerce.number().int().min(0).default(defaultAnswerCache.clockMarginMs),
+  /**
+   * Encrypted record documents: blobs in this directory (npm start: <data folder>/documents). S3_BUCKET
+   * switches the same gateway to an S3-compatible store instead; with neither, the endpoints are off.
+   */
   DOCUMENTS_DIR: z.string().min(1).optional(),
   DOCUMENTS_MAX_BYTES: positive(defaultMaxDocumentBytes),
+  S3_BUCKET: unsetIfEmpty(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        "an S3 bucket name: 3-63 lower-case letters, digits, '.', '-'",
+      )
+      .optional(),
+  ),
+  /** An S3-compatible server (MinIO, Ceph, …); AWS's own endpoint for S3_REGION when unset. */
+  S3_ENDPOINT: unsetIfEmpty(
+    z.url({ protocol: /^https?$/, error: "an http(s) URL, e.g. http://minio:9000" }).optional(),
+  ),
+  S3_REGION: unsetIfEmpty(z.string().min(1).default("us-east-1")),
+  S3_PREFIX: unsetIfEmpty(
+    z
+      .string()
+      .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, "empty, or key segments each ending in '/' (documents/)")
+      .default(""),
+  ),
+  /** Path-style addressing (http://host/bucket/key): on by default with S3_ENDPOINT, as most servers need. */
+  S3_FORCE_PATH_STYLE: unsetIfEmpty(z.enum(["true", "false"], { message: "true or false" }).optional()),
+  /** Static keys (both or neither); without them the AWS SDK's default credential chain is used. */
+  S3_ACCESS_KEY_ID: unsetIfEmpty(z.string().min(1).optional()),
+  S3_SECRET_ACCESS_KEY: unsetIfEmpty(z.string().min(1).optional()),
   LOG_LEVEL: sharedEnv.LOG_LEVEL,
   /** Operator server (/metrics, detailed /health): loopback unless set; never the public port. */
   METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   METRICS_PORT: portVar(defaultMetricsPort),
+});
+
+/** The gateway's environment (main.ts): the one declaration of every variable it reads. */
+export const gatewayEnvSchema = gatewayEnvFields.superRefine((env, ctx) => {
+  if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY))
+    ctx.addIssue({
+      code: "custom",
+      path: [env.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"],
+      message: "set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (AWS credential chain)",
+    });
+  if (!env.S3_BUCKET)
+    for (const name of ["S3_ENDPOINT", "S3_PREFIX", "S3_FORCE_PATH_STYLE", "S3_ACCESS_KEY_ID"] as const)
+      if (env[name])
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "has no effect without S3_BUCKET: set S3_BUCKET to use an S3-compatible store",
+        });
 });
 
 /** The gateway's environment from typed values, validated here (for whoever starts it: npm start, the load tests). */
@@ -146,11 +200,44 @@ export function optionsFromEnv(
         maxSubscriptionsPerAccount: config.MAX_SUBSCRIPTIONS_PER_ACCOUNT,
       },
     },
-    ...(config.DOCUMENTS_DIR
-      ? { documents: { dir: config.DOCUMENTS_DIR, maxBytes: config.DOCUMENTS_MAX_BYTES } }
-      : {}),
+    ...documentsOptions(config),
     audit: { flushIntervalMs: config.AUDIT_FLUSH_MS, maxBatchRows: config.AUDIT_BATCH_ROWS },
+    answerCache: {
+      maxEntries: config.ANSWER_CACHE_ENTRIES,
+      maxBytes: config.ANSWER_CACHE_MAX_BYTES,
+      clockMarginMs: config.ANSWER_CACHE_CLOCK_MARGIN_MS,
+    },
     metrics: { host: config.METRICS_HOST, port: config.METRICS_PORT },
     logLevel: config.LOG_LEVEL,
   };
+}
+
+/** S3_BUCKET switches the store to S3 (whatever DOCUMENTS_DIR says); DOCUMENTS_DIR alone, the filesystem. */
+function documentsOptions(config: z.infer<typeof gatewayEnvSchema>): Pick<GatewayOptions, "documents"> {
+  const maxBytes = config.DOCUMENTS_MAX_BYTES;
+  if (config.S3_BUCKET) {
+    const credentials =
+      config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY }
+        : undefined;
+    return {
+      documents: {
+        maxBytes,
+        store: {
+          kind: "s3",
+          bucket: config.S3_BUCKET,
+          endpoint: config.S3_ENDPOINT,
+          region: config.S3_REGION,
+          prefix: config.S3_PREFIX,
+          forcePathStyle: config.S3_FORCE_PATH_STYLE
+            ? config.S3_FORCE_PATH_STYLE === "true"
+            : Boolean(config.S3_ENDPOINT),
+          ...(credentials ? { credentials } : {}),
+        },
+      },
+    };
+  }
+  if (config.DOCUMENTS_DIR)
+    return { documents: { maxBytes, store: { kind: "fs", dir: config.DOCUMENTS_DIR } } };
+  return {};
 }

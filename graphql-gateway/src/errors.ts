@@ -9,6 +9,10 @@ const statusOf = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   NO_KEY: 404,
+  /** An events cursor that is not one of ours (malformed, or tampered with). */
+  INVALID_CURSOR: 400,
+  /** An events cursor from a feed generation that a rebuild replaced: restart without one. */
+  CURSOR_EXPIRED: 410,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,

@@ -5,6 +5,7 @@ import type { Logger } from "@carechain/common";
 import FindMyWay from "find-my-way";
 import type { GraphQLError } from "graphql";
 import { GatewayError, SignInError } from "./errors.ts";
+import type { AnswerHooks, PreparedAnswer } from "./gateway/answer-cache.ts";
 
 /**
  * Reads a JSON body of at most `limit` bytes (a larger Content-Length is refused before reading);
@@ -89,10 +90,6 @@ export async function dispatch(
   }
 }
 
-/**
- * Hands one HTTP request to Apollo Server (what `startStandaloneServer` does, without Express), so that
- * the same Node server can also answer sign-in, health, metrics and WebSocket upgrades.
- */
 /** A precheck's refusal as the answer to send: its HTTP status (400 unless it says) and a GraphQL error body. */
 export function refusalAnswer(refusal: GraphQLError): {
   status: number;
@@ -102,6 +99,10 @@ export function refusalAnswer(refusal: GraphQLError): {
   return { status: http?.status ?? 400, result: { errors: [{ message: refusal.message, extensions }] } };
 }
 
+/**
+ * Hands one HTTP request to Apollo Server (what `startStandaloneServer` does, without Express), so that
+ * the same Node server can also answer sign-in, health, metrics and WebSocket upgrades.
+ */
 export async function executeGraphQL<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   req: IncomingMessage,
@@ -114,6 +115,8 @@ export async function executeGraphQL<TContext extends BaseContext>(
     body?: unknown;
     /** Refuses a request before Apollo Server parses and validates it (limits.ts `requestPrecheck`). */
     precheck?: (request: { body: unknown; search: string }) => GraphQLError | null;
+    /** The answer cache of this request (gateway/answer-cache.ts): asked before executing, told after. */
+    answers?: AnswerHooks;
   } = {},
 ): Promise<void> {
   const headers = new HeaderMap();
@@ -136,16 +139,29 @@ export async function executeGraphQL<TContext extends BaseContext>(
     const { status, result } = refusalAnswer(refusal);
     return sendJson(res, status, result);
   }
-  const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: url.search, body };
-  const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
-  for (const [key, value] of response.headers) res.setHeader(key, value);
-  res.statusCode = response.status ?? 200;
-  if (response.body.kind === "complete") {
-    res.end(response.body.string);
+  const cached = method === "POST" ? await options.answers?.lookup(body) : undefined;
+  if (cached) {
+    for (const [key, value] of cached.headers) res.setHeader(key, value);
+    res.statusCode = cached.status;
+    res.end(cached.body);
     return;
   }
-  for await (const chunk of response.body.asyncIterator) res.write(chunk);
-  res.end();
+  let answer: PreparedAnswer | undefined;
+  try {
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: url.search, body };
+    const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === "complete") {
+      res.end(response.body.string);
+      answer = { status: res.statusCode, headers: [...response.headers], body: response.body.string };
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  } finally {
+    options.answers?.settle(answer);
+  }
 }
 
 export async function listen(server: Server, port: number, host: string): Promise<string> {

@@ -14,11 +14,12 @@ import {
   runMain,
   startHealthServer,
 } from "@carechain/common";
-import { FsBlobStore } from "@carechain/documents";
+import { type BlobStore, openBlobStore } from "@carechain/documents";
 import { createAuditLog } from "./audit/audit-log.ts";
 import { optionsFromEnv } from "./config.ts";
 import { migrateGatewaySchema } from "./database/migrate.ts";
 import { createDatabase } from "./database/pool.ts";
+import { type AnswerCache, createAnswerCache } from "./gateway/answer-cache.ts";
 import { type LocalSubgraph, startGateway } from "./gateway/server.ts";
 import { gatewayMetrics } from "./metrics.ts";
 import type { GatewayOptions, SubgraphName } from "./options.ts";
@@ -61,9 +62,17 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
   };
   let subgraphUrls: Record<string, string> = {};
   let localSubgraphs: Record<string, LocalSubgraph> = {};
+  let answers: AnswerCache | undefined;
   if (mode !== "gateway") {
     const names: SubgraphName[] = mode === "all" ? ["identity", "records", "vitals"] : [mode];
-    const running = await startSubgraphs(common, { db, audit, names });
+    // Beside the gateway, the subgraphs' audit entries reach the answer cache too (gateway/answer-cache.ts).
+    answers =
+      mode === "all" ? createAnswerCache({ db, audit, settings: options.answerCache, metrics }) : undefined;
+    const running = await startSubgraphs(common, {
+      db,
+      audit: answers ? answers.capturingSink(audit) : audit,
+      names,
+    });
     subgraphUrls = running.urls;
     // Beside the gateway ("all"), asked in process; still served on their ports for other gateways.
     localSubgraphs = Object.fromEntries(
@@ -73,9 +82,19 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
   }
   if (mode === "all" || mode === "gateway") {
     const supergraphSdl = await readSupergraph(options.supergraphPath);
-    const documents = options.documents
-      ? { store: new FsBlobStore(options.documents.dir), maxBytes: options.documents.maxBytes }
-      : undefined;
+    let documents: { store: BlobStore; maxBytes: number } | undefined;
+    if (options.documents) {
+      const opened = await openBlobStore(options.documents.store);
+      shutdown.add("document store", async () => opened.close());
+      documents = { store: opened.store, maxBytes: options.documents.maxBytes };
+      checks.documents = async () => {
+        await opened.check();
+        return { ok: true };
+      };
+      common.logger.info({ store: opened.description }, "documents: endpoints on");
+    } else {
+      common.logger.warn("documents: endpoints off (set DOCUMENTS_DIR, or S3_BUCKET for an S3 store)");
+    }
     const gateway = await startGateway(common, {
       db,
       supergraphSdl,
@@ -84,6 +103,7 @@ async function run(mode: Mode, common: Common<GatewayOptions>): Promise<void> {
       subscriptions: true,
       audit,
       documents,
+      answers,
     });
     shutdown.add("gateway", () => gateway.stop());
     Object.assign(checks, gateway.checks);

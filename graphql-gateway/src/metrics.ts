@@ -16,6 +16,7 @@ export type GatewayMetrics = {
   signIns: Counter<"result">;
   subgraphRequests: Counter<"subgraph" | "outcome">;
   eventsReceived: Counter<"type">;
+  answerCache: Counter<"result">;
 };
 
 const cache = new WeakMap<Metrics, GatewayMetrics>();
@@ -63,6 +64,11 @@ export function gatewayMetrics(metrics: Metrics): GatewayMetrics {
         "carechain_gateway_events_received_total",
         "Event envelopes read from the projector's committed event feed for subscriptions.",
         ["type"],
+      ),
+      answerCache: metrics.counter(
+        "carechain_gateway_answer_cache_total",
+        "Requests by what the answer cache did: hit, miss (executed), stored, bypass (not cacheable).",
+        ["result"],
       ),
     };
     cache.set(metrics, instruments);

@@ -2,6 +2,7 @@
  * Everything the gateway and its subgraphs need, parsed once from the environment in `main.ts` and passed
  * down in the `Common` context. Nothing below the entry point reads `process.env`.
  */
+import type { BlobStoreConfig } from "@carechain/documents";
 import { defaultRateLimits, type RateLimits } from "./gateway/rate-limit.ts";
 
 export type SubgraphName = "identity" | "records" | "vitals";
@@ -41,14 +42,24 @@ export type GatewayOptions = {
   supergraphPath: string;
   limits: Limits;
   audit: { flushIntervalMs: number; maxBatchRows: number };
-  /** Encrypted record documents on the local filesystem (DOCUMENTS_DIR); off when absent. */
-  documents?: { dir: string; maxBytes: number };
+  /** Answers kept until the projections change (gateway/answer-cache.ts); maxEntries 0: off. */
+  answerCache: AnswerCacheOptions;
+  /** Encrypted record documents: a directory (DOCUMENTS_DIR) or an S3 bucket (S3_*); off when absent. */
+  documents?: { store: BlobStoreConfig; maxBytes: number };
   /**
    * The operator server: `/metrics` and the detailed `/health`, never on the public port (METRICS_HOST,
    * 127.0.0.1 by default; METRICS_PORT, 0: any free port). Set by main.ts for every process; absent where a
    * test starts the servers itself.
    */
   metrics?: { host: string; port: number };
+};
+
+export type AnswerCacheOptions = { maxEntries: number; maxBytes: number; clockMarginMs: number };
+
+export const defaultAnswerCache: AnswerCacheOptions = {
+  maxEntries: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  clockMarginMs: 1_000,
 };
 
 /** The operator server's default port (ingest has 9464, the projector 9465). */

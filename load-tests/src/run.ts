@@ -28,6 +28,30 @@ import { type PreparedSystem, prepareSystem } from "./system.ts";
 import { type Endpoints, findEndpoints } from "./target.ts";
 import { type K6Data, prepareViewers, writeK6Data } from "./viewers.ts";
 
+/**
+ * What the gateway's answer cache did during the run (its Prometheus counters): how many requests were
+ * answered from it, executed, or not cacheable.
+ */
+async function answerCacheFigures(metricsUrl: string): Promise<string> {
+  let text: string;
+  try {
+    text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
+  } catch (error) {
+    return `unavailable (${metricsUrl}): ${describeFailure(error)}`;
+  }
+  const count = (result: string) =>
+    Number(
+      new RegExp(`^carechain_gateway_answer_cache_total\\{[^}]*result="${result}"[^}]*\\} (\\S+)$`, "m").exec(
+        text,
+      )?.[1] ?? 0,
+    );
+  const [hit, miss, bypass] = [count("hit"), count("miss"), count("bypass")];
+  const all = hit + miss + bypass;
+  return all === 0
+    ? `off (no answer cache counts at ${metricsUrl})`
+    : `${hit} hits (${((100 * hit) / all).toFixed(1)} %), ${miss} executed, ${bypass} not cacheable`;
+}
+
 async function main(ctx: MainContext): Promise<number> {
   const env = loadEnv(ctx.env);
   const args = runArgs(ctx.argv);
@@ -125,6 +149,8 @@ async function main(ctx: MainContext): Promise<number> {
     say,
   });
   facts.push(["k6 run", seconds(result.ms)], ["load average at the end", load()]);
+  const gateway = system?.system.services.find((service) => service.name === "gateway");
+  if (gateway) facts.push(["answer cache", await answerCacheFigures(`${gateway.healthUrl}/metrics`)]);
 
   const report = buildReport(result.summary);
   const table = formatTable(report);

@@ -70,7 +70,7 @@ export const DATA_SOURCES = [
 export type ContractName = (typeof DATA_SOURCES)[number]["contract"];
 
 /** Placeholder addresses for builds without a deployment (local dev, CI before anything is deployed). */
-const PLACEHOLDER_ADDRESSES: Record<ContractName, `0x${string}`> = {
+export const PLACEHOLDER_ADDRESSES: Record<ContractName, `0x${string}`> = {
   IdentityRegistry: "0x0000000000000000000000000000000000000001",
   ConsentManager: "0x0000000000000000000000000000000000000002",
   RecordRegistry: "0x0000000000000000000000000000000000000003",

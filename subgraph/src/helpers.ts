@@ -1,7 +1,7 @@
 // Shared helpers for the CareChain mappings (AssemblyScript, not TypeScript: excluded from Biome and tsc).
 import { BigInt, Bytes, ethereum } from "@graphprotocol/graph-ts";
 
-/** Id of an append-only event entity: transaction hash ++ log index (i32, big-endian). */
+/** Id of an append-only event entity: transaction hash ++ log index (4 bytes little-endian: concatI32). */
 export function eventId(event: ethereum.Event): Bytes {
   return event.transaction.hash.concatI32(event.logIndex.toI32());
 }

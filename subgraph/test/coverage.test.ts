@@ -73,6 +73,12 @@ const TABLES: Record<string, TableMapping> = {
       "projector bookkeeping: before-images to undo retracted events (graph-node reverts reorged blocks)",
   },
   dead_letters: { entity: null, reason: "projector bookkeeping: Kafka messages it could not apply" },
+  read_version: {
+    entity: null,
+    reason:
+      "the gateway's answer-cache version, bumped by triggers on every change readers see (graph-node " +
+      "serves queries at a block of its own)",
+  },
   event_feed: {
     entity: null,
     reason: "the projector's committed events in commit order, for the gateway's live deliveries",
@@ -128,6 +134,12 @@ function readManifest(): { dataSources: ManifestDataSource[] } {
   return parse(readFileSync(defaultManifestFile, "utf8"));
 }
 
+/** A JSON ABI (an array of items with a `type`), bare or as Foundry / Hardhat artifacts hold it (`abi`). */
+function isAbi(json: unknown): boolean {
+  const items = Array.isArray(json) ? json : (json as { abi?: unknown } | null)?.abi;
+  return Array.isArray(items) && items.length > 0 && items.every((item) => typeof item?.type === "string");
+}
+
 interface ManifestDataSource {
   name: string;
   mapping: {
@@ -181,11 +193,23 @@ describe("events -> handlers", () => {
         if (ignored.has(entry.name)) continue;
         const file = path.join(dir, entry.name);
         if (entry.isDirectory()) walk(file);
-        else if (entry.name.endsWith(".json") && entry.name !== "package.json") copies.push(file);
+        else if (entry.name.endsWith(".json") && isAbi(JSON.parse(readFileSync(file, "utf8"))))
+          copies.push(file);
       }
     };
     walk(subgraphDir);
     expect(copies).toEqual([]);
+  });
+
+  test("behavior: an ABI copy is told apart from other JSON (gnd's tests/*.json, package.json)", () => {
+    expect(isAbi(JSON.parse(readFileSync(path.join(defaultAbiDir, "ConsentManager.json"), "utf8")))).toBe(
+      true,
+    );
+    expect(isAbi({ abi: [{ type: "event", name: "E", inputs: [] }] })).toBe(true);
+    expect(isAbi(JSON.parse(readFileSync(path.join(subgraphDir, "tests", "consent.json"), "utf8")))).toBe(
+      false,
+    );
+    expect(isAbi(JSON.parse(readFileSync(path.join(subgraphDir, "package.json"), "utf8")))).toBe(false);
   });
 
   test("behavior: the manifest's entities exist, and every entity is written by some data source", () => {

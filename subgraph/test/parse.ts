@@ -189,6 +189,8 @@ export interface GqlField {
   list: boolean;
   nonNull: boolean;
   derived: boolean;
+  /** The `field` argument of @derivedFrom (null when not derived, or when the argument is missing). */
+  derivedFrom: string | null;
 }
 
 export interface GqlType {
@@ -242,6 +244,7 @@ export function parseSchema(sdl: string): GqlSchema {
         list: typeText.startsWith("["),
         nonNull: typeText.endsWith("!"),
         derived: /@derivedFrom\b/.test(field[3]!),
+        derivedFrom: /@derivedFrom\s*\(\s*field\s*:\s*"(\w+)"\s*\)/.exec(field[3]!)?.[1] ?? null,
       });
     }
     types.set(name, {
@@ -257,3 +260,49 @@ export function parseSchema(sdl: string): GqlSchema {
 
 export const camelCase = (snake: string): string =>
   snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * graph-node's rule for @derivedFrom (graph/src/schema/input/mod.rs, validate_derived_from), checked without
+ * graph-node: on every entity type, a derived field names a `field` of its base type (an entity or an
+ * interface), and that field's type is the entity type itself, or an interface the entity implements that
+ * ALSO declares the derived field (or the field is `id`). graph-cli does not check this; graph-node refuses
+ * the deployment. The messages are graph-node's.
+ */
+export function derivedFromProblems(schema: GqlSchema): string[] {
+  const problems: string[] = [];
+  for (const type of schema.types.values()) {
+    if (type.kind !== "entity") continue;
+    for (const field of type.fields.values()) {
+      if (!field.derived) continue;
+      const where = `Field \`${field.name}\` in type \`${type.name}\` has invalid @derivedFrom`;
+      if (field.derivedFrom === null) {
+        problems.push(`${where}: the @derivedFrom directive must have a \`field\` argument`);
+        continue;
+      }
+      const target = schema.types.get(field.base);
+      if (!target) {
+        problems.push(`${where}: type must be an existing entity or interface`);
+        continue;
+      }
+      const targetField = target.fields.get(field.derivedFrom);
+      if (!targetField) {
+        problems.push(`${where}: field \`${field.derivedFrom}\` does not exist on type \`${field.base}\``);
+        continue;
+      }
+      const interfaces = type.interfaces.filter((name) => schema.types.get(name)?.fields.has(field.name));
+      if (
+        targetField.base === type.name ||
+        targetField.name === "id" ||
+        interfaces.includes(targetField.base)
+      ) {
+        continue;
+      }
+      const signatures = (name: string) => [name, `${name}!`, `[${name}!]`, `[${name}!]!`];
+      const valid = [type.name, ...interfaces].flatMap(signatures).join(", ");
+      problems.push(
+        `${where}: field \`${targetField.name}\` on type \`${field.base}\` must have one of the following types: ${valid}`,
+      );
+    }
+  }
+  return problems;
+}

@@ -71,6 +71,11 @@ export interface ServiceInputs {
   gateway: GatewayMode;
   /** More gateway settings (the load tests' rate limits and token lifetime). */
   gatewaySettings?: GatewaySettings;
+  /**
+   * The gateway's embedded document store (`<data folder>/documents`); S3_BUCKET in the environment (or
+   * in gatewaySettings) switches it to an S3-compatible store instead.
+   */
+  documentsDir: string;
 }
 
 export type GatewayMode = "split" | "single";
@@ -108,6 +113,7 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
       IDENTITY_URL: subgraphUrl(ports.identity),
       RECORDS_URL: subgraphUrl(ports.records),
       VITALS_URL: subgraphUrl(ports.vitals),
+      DOCUMENTS_DIR: inputs.documentsDir,
       ...inputs.gatewaySettings,
       ...metrics,
     });

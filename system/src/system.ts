@@ -249,6 +249,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       logLevel: config.logLevel,
       gateway: options.gateway ?? "split",
       gatewaySettings: options.gatewaySettings,
+      documentsDir: join(dataDir, "documents"),
     });
     supervisor = createSupervisor({
       dataDir,
@@ -275,6 +276,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
           rpcUrl: servers.rpcUrl,
           deployment,
           adminKey: config.deployerKey,
+          gatewayUrl: `http://${HOST}:${ports.gateway}`,
           log: (line) => log.info(`  demo: ${line}`),
           signal,
         }),

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -7,11 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { sha256 } from "@noble/hashes/sha2";
-import { bytesToHex } from "@noble/hashes/utils";
+import type { CareChainClient, RecordTypeCode } from "@carechain/contracts";
+import { type Hex, stringToHex, zeroHash } from "viem";
 import { type ByteSource, decryptStream, encryptStream, generateDocumentKey } from "../crypto/stream.ts";
-import { unwrapKey, wrapKey } from "../crypto/wrap.ts";
-import { DocumentsRequestError, IntegrityError } from "../errors.ts";
+import { encryptionPublicKey, unwrapKey, wrapKey } from "../crypto/wrap.ts";
+import {
+  DocumentsRequestError,
+  IntegrityError,
+  NoEncryptionKeyError,
+  RecordNotVisibleError,
+} from "../errors.ts";
 
 /** A reader of a document: its address and the X25519 `encryptionKey` it registered on chain. */
 export type DocumentReader = { address: string; publicKey: Uint8Array };
@@ -19,6 +24,35 @@ export type DocumentReader = { address: string; publicKey: Uint8Array };
 export type Progress = { bytes: number; total: number | undefined };
 
 export const wrappedKeyHeader = "x-carechain-wrapped-key";
+
+/** A record as the gateway shows it (the fields the document flow needs). */
+export type RecordSummary = {
+  id: string;
+  author: string;
+  contentHash: string;
+  version: number;
+  document: { contentHash: string; size: number } | null;
+};
+
+/** How the record is written on chain: by the author itself, or signed by it (EIP-712) and relayed. */
+export type RecordWriter =
+  | { author: CareChainClient; relayer?: undefined }
+  | {
+      author: CareChainClient;
+      /** A registered hospital that submits the author's signed authorization (addRecordBySig). */
+      relayer: CareChainClient;
+    };
+
+type GraphQLAnswer<T> = { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] };
+
+const recordPageQuery = `query DocumentRecordPage($patient: Address!, $after: String) {
+  patient(address: $patient) {
+    records(first: 100, after: $after, includeSuperseded: true) {
+      edges { node { id author contentHash version document { contentHash size } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`;
 
 type ListedDocument = {
   contentHash: string;
@@ -135,7 +169,7 @@ export class DocumentsClient {
     onProgress?: (progress: Progress) => void;
   }): Promise<{ contentHash: string; pointer: string; size: number }> {
     const documentKey = generateDocumentKey();
-    const hasher = sha256.create();
+    const hasher = createHash("sha256");
     let bytes = 0;
     const total = options.size;
     const onProgress = options.onProgress;
@@ -157,7 +191,7 @@ export class DocumentsClient {
       hashed(encryptStream(counted(options.source), documentKey)),
     );
     const result = response as { contentHash: string; pointer: string; size: number };
-    const contentHash = `0x${bytesToHex(hasher.digest())}`;
+    const contentHash = `0x${hasher.digest("hex")}`;
     if (result.contentHash !== contentHash)
       throw new IntegrityError("The gateway stored a different ciphertext than the one sent.", {
         details: `sent ${contentHash}, stored ${result.contentHash}`,
@@ -194,11 +228,12 @@ export class DocumentsClient {
   }
 
   /**
-   * Downloads the ciphertext of `contentHash` (the record's on-chain hash), spooling it to a temporary
-   * file while hashing, and refuses it with IntegrityError unless its SHA-256 is `contentHash`; only then
-   * unwraps the key and returns the plaintext as a stream (decrypted chunk by chunk, each authenticated).
+   * The low-level read: downloads the ciphertext of `contentHash`, spooling it to a temporary file while
+   * hashing, and refuses it with IntegrityError unless its SHA-256 is `contentHash`; only then unwraps the
+   * key and returns the plaintext as a stream (decrypted chunk by chunk, each authenticated). The caller
+   * vouches for `contentHash`: `download` takes it from the record instead.
    */
-  async download(options: {
+  async downloadByHash(options: {
     contentHash: string;
     onProgress?: (progress: Progress) => void;
   }): Promise<AsyncIterable<Uint8Array>> {
@@ -211,7 +246,7 @@ export class DocumentsClient {
     }
     const total = Number(response.headers.get("content-length")) || undefined;
     const spool = join(this.options.tempDir ?? tmpdir(), `carechain-document-${randomUUID()}`);
-    const hasher = sha256.create();
+    const hasher = createHash("sha256");
     let bytes = 0;
     const onProgress = options.onProgress;
     try {
@@ -227,7 +262,7 @@ export class DocumentsClient {
         },
         createWriteStream(spool, { flags: "wx", mode: 0o600 }),
       );
-      const actual = `0x${bytesToHex(hasher.digest())}`;
+      const actual = `0x${hasher.digest("hex")}`;
       if (actual !== contentHash)
         throw new IntegrityError("The downloaded document does not match its on-chain content hash.", {
           details: `expected ${contentHash}, got ${actual}`,
@@ -252,13 +287,207 @@ export class DocumentsClient {
     }
   }
 
-  /** Downloads, verifies and decrypts into a file (written under a temporary name, renamed when complete). */
-  async downloadTo(options: {
-    contentHash: string;
-    path: string;
+  /** A GraphQL request to the gateway as this account; GraphQL errors are returned, HTTP ones thrown. */
+  async graphql<T>(query: string, variables: Record<string, unknown>): Promise<GraphQLAnswer<T>> {
+    const response = await this.request("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLAnswer<T>;
+  }
+
+  /**
+   * Each account's registered X25519 `encryptionKey`, as the identity projections hold it (a patient's,
+   * a doctor's or an organization's), never as a caller says. NoEncryptionKeyError names the accounts
+   * without one this viewer may see.
+   */
+  async readerKeys(addresses: readonly string[]): Promise<DocumentReader[]> {
+    const unique = [...new Set(addresses.map((address) => address.toLowerCase()))];
+    if (unique.length === 0) return [];
+    const fields = unique
+      .map(
+        (_, i) => `p${i}: patient(address: $a${i}) { encryptionKey }
+        d${i}: doctor(address: $a${i}) { encryptionKey }
+        o${i}: organization(address: $a${i}) { encryptionKey }`,
+      )
+      .join("\n");
+    const declared = unique.map((_, i) => `$a${i}: Address!`).join(", ");
+    const answer = await this.graphql<Record<string, { encryptionKey: string } | null>>(
+      `query DocumentReaderKeys(${declared}) { ${fields} }`,
+      Object.fromEntries(unique.map((address, i) => [`a${i}`, address])),
+    );
+    const data = answer.data ?? {};
+    const missing: string[] = [];
+    const readers = unique.flatMap((address, i) => {
+      const key = (data[`p${i}`] ?? data[`d${i}`] ?? data[`o${i}`])?.encryptionKey;
+      if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) {
+        missing.push(address);
+        return [];
+      }
+      return [{ address, publicKey: Uint8Array.from(Buffer.from(key.slice(2), "hex")) }];
+    });
+    if (missing.length > 0)
+      throw new NoEncryptionKeyError("No registered encryption key visible for some readers.", {
+        details: missing.join(", "),
+      });
+    return readers;
+  }
+
+  /** The record `recordId` of `patient` as the gateway shows it (any version), or undefined. */
+  async findRecord(patient: string, recordId: string): Promise<RecordSummary | undefined> {
+    const wanted = recordId.toLowerCase();
+    let after: string | null = null;
+    for (;;) {
+      type Page = {
+        patient: {
+          records: {
+            edges: { node: RecordSummary }[];
+            pageInfo: { hasNextPage: boolean; endCursor: string | null };
+          } | null;
+        } | null;
+      };
+      const answer: GraphQLAnswer<Page> = await this.graphql<Page>(recordPageQuery, {
+        patient: patient.toLowerCase(),
+        after,
+      });
+      const records = answer.data?.patient?.records;
+      if (!records) {
+        const error = answer.errors?.[0];
+        const code = error?.extensions?.code ?? "FORBIDDEN";
+        throw new DocumentsRequestError(code === "FORBIDDEN" ? 403 : 400, code, error?.message ?? "");
+      }
+      const found = records.edges.find((edge) => edge.node.id.toLowerCase() === wanted);
+      if (found) return found.node;
+      if (!records.pageInfo.hasNextPage || !records.pageInfo.endCursor) return undefined;
+      after = records.pageInfo.endCursor;
+    }
+  }
+
+  /**
+   * The one call that adds a document to a patient's record: looks up the readers' keys (this account,
+   * the patient, and `readers`) in the identity projections, encrypts and uploads the document, writes
+   * the record on chain with the document's hash (`addRecord`, `amendRecord` when `previousRecordId` is
+   * given, or the author's EIP-712 authorization relayed by `write.relayer`), and returns once the record
+   * with its document is visible through the gateway (RecordNotVisibleError after `visibleWithinMs`).
+   */
+  async addRecordWithDocument(options: {
+    patient: string;
+    recordType: RecordTypeCode;
+    source: ByteSource | Readable;
+    write: RecordWriter;
+    /** More readers besides this account and the patient (e.g. the patient's current grantees). */
+    readers?: readonly string[];
+    recordId?: Hex;
+    previousRecordId?: Hex;
+    size?: number;
     onProgress?: (progress: Progress) => void;
-  }): Promise<void> {
-    const plain = await this.download(options);
+    visibleWithinMs?: number;
+  }): Promise<{ recordId: Hex; contentHash: Hex; size: number; transactionHash: Hex }> {
+    const author = options.write.author.account?.toLowerCase();
+    if (author !== this.address)
+      throw new TypeError("The record's author must be this client's account (the uploader).");
+    const readers = await this.readerKeys([this.address, options.patient, ...(options.readers ?? [])]);
+    // A registered key that is not ours would make the document unreadable to its own author.
+    const own = readers.find((reader) => reader.address === this.address)!;
+    if (Buffer.compare(Buffer.from(own.publicKey), Buffer.from(encryptionPublicKey(this.options.secretKey))))
+      throw new NoEncryptionKeyError(
+        "This account's registered encryptionKey is not the one of its secret key.",
+        {
+          details: this.address,
+        },
+      );
+    const uploaded = await this.upload({
+      patient: options.patient,
+      source: options.source,
+      readers,
+      size: options.size,
+      onProgress: options.onProgress,
+    });
+    const contentHash = uploaded.contentHash as Hex;
+    // The pointer names the blob by its hash only: no personal data on chain.
+    const storagePointer = stringToHex(uploaded.pointer);
+    const patient = options.patient as Hex;
+    const { author: authorClient, relayer } = options.write;
+    let written: { recordId: Hex; hash: Hex };
+    if (relayer) {
+      const signed = await authorClient.signRecordAuthorization({
+        patient,
+        recordId: options.recordId,
+        recordType: options.recordType,
+        contentHash,
+        storagePointer,
+        previousRecordId: options.previousRecordId ?? zeroHash,
+      });
+      const result = await relayer.addRecordBySig(signed);
+      written = { recordId: signed.authorization.recordId, hash: result.hash };
+    } else if (options.previousRecordId) {
+      const result = await authorClient.amendRecord({
+        previousRecordId: options.previousRecordId,
+        recordId: options.recordId,
+        contentHash,
+        storagePointer,
+      });
+      written = { recordId: result.recordId, hash: result.hash };
+    } else {
+      const result = await authorClient.addRecord({
+        patient,
+        recordId: options.recordId,
+        recordType: options.recordType,
+        contentHash,
+        storagePointer,
+      });
+      written = { recordId: result.recordId, hash: result.hash };
+    }
+    const deadline = Date.now() + (options.visibleWithinMs ?? 60_000);
+    for (;;) {
+      const record = await this.findRecord(options.patient, written.recordId);
+      if (record?.document?.contentHash === contentHash) break;
+      if (Date.now() > deadline)
+        throw new RecordNotVisibleError("The record is on chain but not yet visible through the gateway.", {
+          details: `record ${written.recordId}, transaction ${written.hash}`,
+        });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return { recordId: written.recordId, contentHash, size: uploaded.size, transactionHash: written.hash };
+  }
+
+  /**
+   * Reads the document of a record: the content hash comes from the record, on chain when `chain` is
+   * given (RecordRegistry.recordOf), else as the gateway indexed it; bytes with another hash are refused
+   * (IntegrityError) before anything is decrypted with this account's key.
+   */
+  async download(options: {
+    patient: string;
+    recordId: string;
+    chain?: Pick<CareChainClient, "read">;
+    onProgress?: (progress: Progress) => void;
+  }): Promise<AsyncIterable<Uint8Array>> {
+    let contentHash: string;
+    if (options.chain) {
+      const [patient, , , hash] = await options.chain.read.recordRegistry.read.recordOf([
+        options.recordId as Hex,
+      ]);
+      if (patient.toLowerCase() !== options.patient.toLowerCase())
+        throw new DocumentsRequestError(404, "NOT_FOUND", "No such record of this patient on chain.");
+      contentHash = hash;
+    } else {
+      const record = await this.findRecord(options.patient, options.recordId);
+      if (!record) throw new DocumentsRequestError(404, "NOT_FOUND", "No such record of this patient.");
+      contentHash = record.contentHash;
+    }
+    return this.downloadByHash({ contentHash, onProgress: options.onProgress });
+  }
+
+  /** Downloads (by record, or by a hash the caller vouches for), verifies and decrypts into a file (written under a temporary name, renamed when complete). */
+  async downloadTo(
+    options: ({ contentHash: string } | { patient: string; recordId: string }) & {
+      path: string;
+      onProgress?: (progress: Progress) => void;
+    },
+  ): Promise<void> {
+    const plain =
+      "contentHash" in options ? await this.downloadByHash(options) : await this.download(options);
     const partial = `${options.path}.partial-${randomUUID()}`;
     try {
       await pipeline(Readable.from(plain), createWriteStream(partial, { flags: "wx", mode: 0o600 }));
@@ -270,11 +499,14 @@ export class DocumentsClient {
   }
 
   /**
-   * After granting `grantee` read access: wraps the key of each of this patient's documents for the
-   * grantee (downloading this account's own wrapped keys, unwrapping them here, rewrapping, uploading).
-   * Returns the content hashes shared. Documents without a key for this account are skipped.
+   * After granting `grantee` (an address, or a reader with its key) read access: wraps the key of each of
+   * this patient's documents for the grantee (downloading this account's own wrapped keys, unwrapping them
+   * here, rewrapping, uploading). Returns the content hashes shared. Documents without a key for this
+   * account are skipped.
    */
-  async shareDocumentsWith(grantee: DocumentReader): Promise<string[]> {
+  async shareDocumentsWith(grantee: string | DocumentReader): Promise<string[]> {
+    // An address: its key as the identity projections hold it (a reader given with its key is trusted).
+    const [reader] = typeof grantee === "string" ? await this.readerKeys([grantee]) : [grantee];
     const shared: string[] = [];
     for (const document of await this.list(this.address)) {
       if (!document.wrappedKey) continue;
@@ -285,7 +517,7 @@ export class DocumentsClient {
         contentHash: document.contentHash,
       });
       try {
-        await this.addKeys(document.contentHash, documentKey, [grantee]);
+        await this.addKeys(document.contentHash, documentKey, [reader!]);
       } finally {
         documentKey.fill(0);
       }

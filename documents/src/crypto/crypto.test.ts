@@ -1,8 +1,16 @@
 import { randomBytes } from "node:crypto";
+import { gcm } from "@noble/ciphers/aes";
 import { describe, expect, test } from "vitest";
 import { IntegrityError } from "../errors.ts";
 import { decryptStream, encryptStream, generateDocumentKey, headerSize, tagSize } from "./stream.ts";
-import { generateEncryptionKeyPair, unwrapKey, wrapKey, wrappedKeySize } from "./wrap.ts";
+import {
+  deriveEncryptionKeyPair,
+  encryptionPublicKey,
+  generateEncryptionKeyPair,
+  unwrapKey,
+  wrapKey,
+  wrappedKeySize,
+} from "./wrap.ts";
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -91,7 +99,47 @@ describe("document stream encryption", () => {
   });
 });
 
+describe("document stream encryption: the format", () => {
+  test("behavior: chunks are plain AES-256-GCM (nonce prefix | index, aad header | index | final): another implementation reads and writes them", async () => {
+    const key = generateDocumentKey();
+    const plain = randomBytes(1500);
+    const [head, first, last] = await collect(encryptStream([plain], key, { chunkSize: 1024 }));
+    const nonce = (index: number) => {
+      const n = new Uint8Array(12);
+      n.set(head!.subarray(9, 17), 0);
+      new DataView(n.buffer).setUint32(8, index);
+      return n;
+    };
+    const aad = (index: number, final: boolean) => {
+      const a = new Uint8Array(headerSize + 5);
+      a.set(head!, 0);
+      new DataView(a.buffer).setUint32(headerSize, index);
+      a[headerSize + 4] = final ? 1 : 0;
+      return a;
+    };
+    // @noble/ciphers' gcm (the implementation documents were first written with) opens what is sealed here…
+    expect(Buffer.from(gcm(key, nonce(0), aad(0, false)).decrypt(first!))).toEqual(plain.subarray(0, 1024));
+    expect(Buffer.from(gcm(key, nonce(1), aad(1, true)).decrypt(last!))).toEqual(plain.subarray(1024));
+    // …and what it sealed is read here.
+    const noble = [
+      head!,
+      gcm(key, nonce(0), aad(0, false)).encrypt(plain.subarray(0, 1024)),
+      gcm(key, nonce(1), aad(1, true)).encrypt(plain.subarray(1024)),
+    ];
+    expect(Buffer.from(concat(await collect(decryptStream(noble, key))))).toEqual(plain);
+  });
+});
+
 describe("document key wrapping", () => {
+  test("args: a key pair derived from a seed is stable, an X25519 pair, and not the seed", () => {
+    const seed = new Uint8Array(32).fill(7);
+    const pair = deriveEncryptionKeyPair(seed);
+    expect(deriveEncryptionKeyPair(seed)).toEqual(pair);
+    expect(encryptionPublicKey(pair.secretKey)).toEqual(pair.publicKey);
+    expect(Buffer.from(pair.secretKey)).not.toEqual(Buffer.from(seed));
+    expect(() => deriveEncryptionKeyPair(new Uint8Array(31))).toThrow(TypeError);
+  });
+
   test("default", () => {
     const documentKey = generateDocumentKey();
     const pair = generateEncryptionKeyPair();

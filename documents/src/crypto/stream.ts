@@ -1,4 +1,4 @@
-import { gcm } from "@noble/ciphers/aes";
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { randomBytes } from "@noble/ciphers/webcrypto";
 import { IntegrityError } from "../errors.ts";
 
@@ -52,6 +52,23 @@ function chunkAad(head: Uint8Array, index: number, final: boolean): Uint8Array {
   return aad;
 }
 
+// AES-256-GCM of the chunks through node:crypto (OpenSSL, AES-NI): @noble/ciphers' gcm is pure JavaScript,
+// measured at 4.5 MB/s against 110 MB/s here on a loaded 2-core machine, which made a 64 MiB document take
+// minutes. Same algorithm and layout (ciphertext | 16-byte tag), so documents written either way read alike.
+function sealChunk(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array): Uint8Array {
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: tagSize });
+  cipher.setAAD(aad);
+  return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+}
+
+function openChunk(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+  if (sealed.length < tagSize) throw new RangeError("A sealed chunk is shorter than its tag.");
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: tagSize });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - tagSize));
+  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - tagSize)), decipher.final()]);
+}
+
 /** Collects bytes from a source and yields them in pieces of exactly `size` bytes (the rest at the end). */
 class ChunkBuffer {
   private parts: Uint8Array[] = [];
@@ -103,7 +120,7 @@ export async function* encryptStream(
   let index = 0;
   const seal = (plain: Uint8Array, final: boolean) => {
     if (index >= maxChunks) throw new RangeError("Document too large for its chunk size.");
-    const sealed = gcm(key, chunkNonce(noncePrefix, index), chunkAad(head, index, final)).encrypt(plain);
+    const sealed = sealChunk(key, chunkNonce(noncePrefix, index), chunkAad(head, index, final), plain);
     index++;
     return sealed;
   };
@@ -125,7 +142,7 @@ export async function* decryptStream(source: ByteSource, key: Uint8Array): Async
   let index = 0;
   const open = (sealed: Uint8Array, final: boolean) => {
     try {
-      const plain = gcm(key, chunkNonce(noncePrefix!, index), chunkAad(head!, index, final)).decrypt(sealed);
+      const plain = openChunk(key, chunkNonce(noncePrefix!, index), chunkAad(head!, index, final), sealed);
       index++;
       return plain;
     } catch (error) {

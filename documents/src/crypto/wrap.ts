@@ -25,6 +25,17 @@ export function generateEncryptionKeyPair(): EncryptionKeyPair {
   return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
 }
 
+/**
+ * An X25519 key pair derived from a 32-byte seed (HKDF-SHA256, its own info string, so the seed's other
+ * uses are unaffected). For accounts whose keys are public anyway (the demo's anvil accounts): a real
+ * account keeps a random secret (generateEncryptionKeyPair), not one its wallet key can recompute.
+ */
+export function deriveEncryptionKeyPair(seed: Uint8Array): EncryptionKeyPair {
+  if (seed.length !== 32) throw new TypeError("The seed of an encryption key has 32 bytes.");
+  const secretKey = hkdf(sha256, seed, undefined, "carechain/documents/encryption-key/v1", 32);
+  return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
+}
+
 export function encryptionPublicKey(secretKey: Uint8Array): Uint8Array {
   return x25519.getPublicKey(secretKey);
 }

@@ -1,11 +1,9 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { sha256 } from "@noble/hashes/sha2";
-import { bytesToHex } from "@noble/hashes/utils";
 import type { ByteSource } from "../crypto/stream.ts";
 import { BlobNotFoundError } from "../errors.ts";
 import { type BlobStore, normalizeBlobHash } from "./blob-store.ts";
@@ -37,7 +35,7 @@ export class FsBlobStore implements BlobStore {
   async put(source: ByteSource | Readable): Promise<{ hash: string; size: number }> {
     await this.init();
     const temporary = join(this.tmp, randomUUID());
-    const hasher = sha256.create();
+    const hasher = createHash("sha256");
     let size = 0;
     try {
       await pipeline(
@@ -57,7 +55,7 @@ export class FsBlobStore implements BlobStore {
       } finally {
         await handle.close();
       }
-      const hash = bytesToHex(hasher.digest());
+      const hash = hasher.digest("hex");
       await rename(temporary, join(this.blobs, hash));
       return { hash, size };
     } catch (error) {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
@@ -10,8 +10,6 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { sha256 } from "@noble/hashes/sha2";
-import { bytesToHex } from "@noble/hashes/utils";
 import type { ByteSource } from "../crypto/stream.ts";
 import { BlobNotFoundError } from "../errors.ts";
 import { type BlobStore, normalizeBlobHash } from "./blob-store.ts";
@@ -45,7 +43,7 @@ export class S3BlobStore implements BlobStore {
   async put(source: ByteSource | Readable): Promise<{ hash: string; size: number }> {
     const { client, bucket } = this.options;
     const temporary = `${this.prefix}tmp/${randomUUID()}`;
-    const hasher = sha256.create();
+    const hasher = createHash("sha256");
     let size = 0;
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });
     const upload = new Upload({
@@ -82,7 +80,7 @@ export class S3BlobStore implements BlobStore {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: temporary })).catch(() => {});
       throw sourceError ?? error;
     }
-    const hash = bytesToHex(hasher.digest());
+    const hash = hasher.digest("hex");
     try {
       await client.send(
         new CopyObjectCommand({

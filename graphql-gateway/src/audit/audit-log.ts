@@ -12,7 +12,7 @@ export type AuditEntry = {
   viewer: string;
   patient: string;
   what: ReadKind;
-  rule: "grant" | "emergency" | "alert-recipient";
+  rule: "grant" | "emergency" | "alert-recipient" | "party";
   /** rule = grant: the grant's scopes and start, which identify the grant used. */
   grantScopes: number | null;
   grantGrantedAt: Date | null;

@@ -10,9 +10,13 @@ import {
   FsBlobStore,
   generateEncryptionKeyPair,
   IntegrityError,
+  openBlobStore,
+  S3BlobStore,
 } from "@carechain/documents";
+import S3rver from "s3rver";
 import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { optionsFromEnv } from "../config.ts";
 import { type RunningGateway, startGateway } from "../gateway/server.ts";
 import { Scope } from "../policy/index.ts";
 import {
@@ -134,9 +138,9 @@ describe("documents", () => {
     expect(await store.has(contentHash)).toBe(true);
     // A granted doctor reads it, checked against the hash that would be on chain, and the read is audited.
     const doctor = await client(world.grantedDoctor);
-    expect(await text(await doctor.download({ contentHash }))).toBe(documentText(1));
+    expect(await text(await doctor.downloadByHash({ contentHash }))).toBe(documentText(1));
     const patient = await client(world.patient);
-    expect(await text(await patient.download({ contentHash }))).toBe(documentText(1));
+    expect(await text(await patient.downloadByHash({ contentHash }))).toBe(documentText(1));
     const [row] = await harness.db.query<{ size: string; author: string }>(
       `SELECT size, author FROM ${harness.db.gateway}.documents WHERE content_hash = $1`,
       [contentHash],
@@ -177,7 +181,7 @@ describe("documents", () => {
         })(),
         readers: [await reader(world.patient)],
       });
-      for await (const part of await patient.download({ contentHash })) {
+      for await (const part of await patient.downloadByHash({ contentHash })) {
         plainBytes += part.length;
         if (plainBytes % (8 * MiB) === 0) sample();
       }
@@ -191,10 +195,14 @@ describe("documents", () => {
         `rss growth ${rssGrowth.toFixed(1)} MiB, heap+buffers growth ${allocatedGrowth.toFixed(1)} MiB`,
     );
     expect(plainBytes).toBe(size);
-    // Client and gateway share this process, so its memory includes both pipelines and whatever garbage the
-    // collector has not yet reclaimed (27-32 MiB in most runs, 160 MiB once under load): a figure to
-    // print, not a bound to assert here. The single-pipeline bound (< 32 MiB) is asserted in
-    // documents/src/storage/storage.test.ts.
+    // Client and gateway share this process, so these figures include both pipelines and the garbage the
+    // collector has not reclaimed yet: 64 KiB buffers are freed only at a GC, which V8 schedules by
+    // allocation (external memory) rather than by time, so the growth plateaus at tens of MiB whatever the
+    // size (a slow consumer over fetch: 73 MiB growth for 128 MiB and for 512 MiB alike, at most 5.3 MiB
+    // in flight). The 160 MiB seen once under load was that headroom (then with pure-JavaScript AES-GCM,
+    // 85 s for this test), not a body held whole. The bound is asserted where the gateway is a process of
+    // its own (system/src/documents.test.ts: its peak RSS grows by < 48 MiB); the single pipeline's here
+    // in documents/src/storage/storage.test.ts.
   });
 
   test("error: a non-grantee and a revoked grantee get FORBIDDEN and no key", async () => {
@@ -218,7 +226,7 @@ describe("documents", () => {
         expect(response.body.includes(Buffer.from("wrappedKey"))).toBe(false);
       }
       const viewerClient = await client(viewer);
-      await expect(viewerClient.download({ contentHash })).rejects.toMatchObject({
+      await expect(viewerClient.downloadByHash({ contentHash })).rejects.toMatchObject({
         status: 403,
         code: "FORBIDDEN",
       });
@@ -231,10 +239,10 @@ describe("documents", () => {
     const { contentHash } = await uploadAsPatient(3);
     const insurer = await client(world.insurer);
     // Granted (READ_RECORDS) but no key yet: ciphertext only, no key.
-    await expect(insurer.download({ contentHash })).rejects.toMatchObject({ code: "NO_KEY" });
+    await expect(insurer.downloadByHash({ contentHash })).rejects.toMatchObject({ code: "NO_KEY" });
     const shared = await (await client(world.patient)).shareDocumentsWith(await reader(world.insurer));
     expect(shared).toContain(contentHash);
-    expect(await text(await insurer.download({ contentHash }))).toBe(documentText(3));
+    expect(await text(await insurer.downloadByHash({ contentHash }))).toBe(documentText(3));
   });
 
   test("behavior: a granted doctor attaches a document; only patient or author add keys", async () => {
@@ -244,7 +252,7 @@ describe("documents", () => {
       source: [Buffer.from(`${marker} discharge letter`)],
       readers: [await reader(world.grantedDoctor), await reader(world.patient)],
     });
-    expect(await text(await (await client(world.patient)).download({ contentHash }))).toBe(
+    expect(await text(await (await client(world.patient)).downloadByHash({ contentHash }))).toBe(
       `${marker} discharge letter`,
     );
     const response = await fetch(`${gateway.url}/documents/${contentHash}/keys`, {
@@ -389,7 +397,7 @@ describe("documents", () => {
     blob[blob.length - 5]! ^= 1;
     await writeFile(path, blob);
     const patient = await client(world.patient);
-    await expect(patient.download({ contentHash })).rejects.toBeInstanceOf(IntegrityError);
+    await expect(patient.downloadByHash({ contentHash })).rejects.toBeInstanceOf(IntegrityError);
   });
 
   test("behavior: Record.document shows the metadata in GraphQL, under the record's access", async () => {
@@ -433,6 +441,63 @@ describe("documents", () => {
       const blob = await readFile(join(storeDir, "blobs", name));
       expect(blob.includes(Buffer.from(marker)), name).toBe(false);
       expect(blob.includes(Buffer.from("glucose")), name).toBe(false);
+    }
+  });
+});
+
+describe("documents in an S3-compatible store", () => {
+  test("args: S3_* settings switch the same gateway to S3 (the real S3 API of s3rver): upload, verified download", async () => {
+    const s3rver = new S3rver({
+      address: "127.0.0.1",
+      port: 0,
+      silent: true,
+      directory: join(storeDir, "s3rver"),
+      configureBuckets: [{ name: "carechain-gateway" }],
+    });
+    const { port } = await s3rver.run();
+    let s3Gateway: RunningGateway | undefined;
+    let opened: Awaited<ReturnType<typeof openBlobStore>> | undefined;
+    try {
+      // What main.ts does with the environment: parse it (gatewayEnvSchema), open the store it names.
+      const { documents } = optionsFromEnv({
+        DATABASE_URL: "postgres://unused@127.0.0.1/unused",
+        JWT_SECRET: "0123456789abcdef0123456789abcdef",
+        DOCUMENTS_DIR: join(storeDir, "not-used"),
+        S3_BUCKET: "carechain-gateway",
+        S3_ENDPOINT: `http://127.0.0.1:${port}`,
+        S3_PREFIX: "documents/",
+        S3_ACCESS_KEY_ID: "S3RVER",
+        S3_SECRET_ACCESS_KEY: "S3RVER",
+      });
+      opened = await openBlobStore(documents!.store);
+      expect(opened.store).toBeInstanceOf(S3BlobStore);
+      s3Gateway = await startGateway(harness.common, {
+        db: harness.db,
+        supergraphSdl: harness.supergraphSdl,
+        subscriptions: false,
+        audit: harness.audit,
+        documents: { store: opened.store, maxBytes: documents!.maxBytes },
+        port: 0,
+      });
+      const patient = new DocumentsClient({
+        gatewayUrl: s3Gateway.url,
+        token: world.patient.token,
+        address: world.patient.address,
+        secretKey: (await keyPair(world.patient)).secretKey,
+      });
+      const { contentHash } = await patient.upload({
+        patient: world.patient.address,
+        source: [Buffer.from(documentText(7))],
+        readers: [await reader(world.patient)],
+      });
+      const stored: string[] = [];
+      for await (const hash of opened.store.list()) stored.push(hash);
+      expect(stored).toContain(contentHash.slice(2));
+      expect(await text(await patient.downloadByHash({ contentHash }))).toBe(documentText(7));
+    } finally {
+      await s3Gateway?.stop();
+      opened?.close();
+      await s3rver.close();
     }
   });
 });

@@ -2,27 +2,28 @@ import type { Logger } from "@carechain/common";
 import { type EventEnvelope, eventFeedChannel, parseEnvelope, sleep } from "@carechain/common";
 import type pg from "pg";
 import type { Database } from "../database/pool.ts";
+import { type FeedItem, feedOriginSql } from "../events/feed-log.ts";
+import { sourceOf } from "../events/schema.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 
-/** Live event types the subscriptions serve. */
-export type LiveEvent = EventEnvelope<"VitalsAlert"> | EventEnvelope<"RecordAdded">;
-const liveTypes: readonly LiveEvent["type"][] = ["VitalsAlert", "RecordAdded"];
+/** The envelope types the subscriptions serve: every public event type's source (events/schema.ts). */
+const liveTypes: readonly string[] = [...new Set(Object.values(sourceOf))];
 
-/** In-process fan-out of the feed's events to the open subscriptions. */
+/** In-process fan-out of the feed's events (with their place in it) to the open subscriptions. */
 export class EventHub {
-  private readonly listeners = new Set<(event: LiveEvent) => void>();
+  private readonly listeners = new Set<(item: FeedItem) => void>();
 
   get size(): number {
     return this.listeners.size;
   }
 
-  subscribe(listener: (event: LiveEvent) => void): () => void {
+  subscribe(listener: (item: FeedItem) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  publish(event: LiveEvent): void {
-    for (const listener of this.listeners) listener(event);
+  publish(item: FeedItem): void {
+    for (const listener of this.listeners) listener(item);
   }
 }
 
@@ -84,9 +85,11 @@ export function startEventFeed(options: {
       cursor = BigInt(row?.last ?? 0);
       markReady();
     }
-    const rows = await db.query<{ seq: string; envelope: unknown }>(
-      `SELECT seq::text AS seq, CASE WHEN type = ANY($2::text[]) THEN envelope END AS envelope
-         FROM ${db.projection}.event_feed WHERE seq > $1 ORDER BY seq LIMIT $3`,
+    // The origin (the generation: feed-log.ts) in the same statement, so that each item names its own.
+    const rows = await db.query<{ origin: string; seq: string; envelope: unknown }>(
+      `WITH origin AS (${feedOriginSql(db)})
+       SELECT o.origin, f.seq::text AS seq, CASE WHEN f.type = ANY($2::text[]) THEN f.envelope END AS envelope
+         FROM ${db.projection}.event_feed f, origin o WHERE f.seq > $1 ORDER BY f.seq LIMIT $3`,
       [cursor.toString(), liveTypes, batchSize],
     );
     if (rows.length === 0) {
@@ -114,7 +117,7 @@ export function startEventFeed(options: {
         continue;
       }
       metrics.eventsReceived.inc({ type: event.type });
-      hub.publish(event as LiveEvent);
+      hub.publish({ seq: BigInt(row.seq), origin: row.origin, envelope: event });
     }
     return rows.length;
   }

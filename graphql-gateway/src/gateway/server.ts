@@ -10,7 +10,7 @@ import {
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import type { FetcherResponse } from "@apollo/utils.fetcher";
 import type { Common, HealthCheck } from "@carechain/common";
-import type { GraphQLFormattedError } from "graphql";
+import type { GraphQLFormattedError, OperationTypeNode } from "graphql";
 import type { Address } from "viem";
 import { type AuditLog, createAuditLog, requestIdFrom } from "../audit/audit-log.ts";
 import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
@@ -21,6 +21,7 @@ import { migrateGatewaySchema } from "../database/migrate.ts";
 import type { Database } from "../database/pool.ts";
 import { addDocumentRoutes, type DocumentsConfig } from "../documents/routes.ts";
 import { GatewayError, SignInError, UnauthenticatedError } from "../errors.ts";
+import { addFhirRoutes } from "../fhir/routes.ts";
 import { GraphQLError } from "../graphql.ts";
 import {
   closeServer,
@@ -34,14 +35,24 @@ import {
 import { gatewayMetrics, operationLabel } from "../metrics.ts";
 import type { GatewayOptions } from "../options.ts";
 import type { SubgraphRequest, SubgraphResponse } from "../subgraphs/server.ts";
+import type { AnswerCache, AnswerHooks } from "./answer-cache.ts";
 import { EventHub, startEventFeed } from "./event-feed.ts";
 import { limitsPlugin, requestPrecheck } from "./limits.ts";
 import { clientAddress, type LimitName, RateLimiter } from "./rate-limit.ts";
 import { createSubscriptionSchema, startSubscriptionServer } from "./subscriptions.ts";
 import { signViewerContext, viewerContextHeader } from "./viewer-context.ts";
 
-/** What the gateway knows about each request: who asks and the request id. */
-export type GatewayContext = BaseContext & { viewer: Viewer; requestId: string };
+/** What the gateway knows about each request: who asks, the request id, and (once known) the operation's kind. */
+export type GatewayContext = BaseContext & {
+  viewer: Viewer;
+  requestId: string;
+  /**
+   * What the execution found out, for the answer cache (an object: Apollo Server runs each request with a
+   * shallow copy of the context): the operation's kind, and whether a subgraph read data outside the
+   * versioned projections.
+   */
+  outcome: { operationType?: OperationTypeNode; unversioned: boolean };
+};
 
 export type RunningGateway = {
   /** http://host:port */
@@ -126,10 +137,11 @@ class InProcessDataSource implements GraphQLDataSource<GatewayContext> {
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): SubgraphAnswer {
     const { query, operationName, variables, extensions } = options.request;
-    const { status, result } = await this.execute({
+    const { status, result, unversioned } = await this.execute({
       header: await viewerContextFor(this.secret, options),
       body: { query, operationName, variables, extensions } as SubgraphRequest["body"],
     });
+    if (unversioned && options.context) (options.context as GatewayContext).outcome.unversioned = true;
     if (status < 200 || status > 299) throw subgraphRefusal(status, result);
     return result as Awaited<SubgraphAnswer>;
   }
@@ -157,6 +169,11 @@ export async function startGateway(
     audit?: AuditLog;
     /** Encrypted record documents (`/documents`); off when not given. */
     documents?: DocumentsConfig;
+    /**
+     * Answers kept until the projections change (gateway/answer-cache.ts). Only when every subgraph runs in
+     * this process and audits into the cache's `capturingSink`.
+     */
+    answers?: AnswerCache;
     port?: number;
   },
 ): Promise<RunningGateway> {
@@ -187,10 +204,13 @@ export async function startGateway(
   cleanup.unref();
 
   const urls = { ...options.subgraphUrls, ...deps.subgraphUrls };
+  // The answer cache sees the audit entries and the data versions of subgraphs in this process only.
+  let everySubgraphLocal = true;
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     buildService: ({ name, url }) => {
       const local = deps.localSubgraphs?.[name];
+      if (!local) everySubgraphLocal = false;
       return local
         ? new InProcessDataSource(local, options.subgraphSecret)
         : new ViewerContextDataSource({ url: urls[name] ?? url }, options.subgraphSecret);
@@ -202,6 +222,9 @@ export async function startGateway(
     async requestDidStart() {
       const started = performance.now();
       return {
+        async didResolveOperation({ operation, contextValue }) {
+          contextValue.outcome.operationType = operation?.operation;
+        },
         async didEncounterErrors(requestContext) {
           for (const error of requestContext.errors) {
             metrics.errors.inc({ code: String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR") });
@@ -227,6 +250,8 @@ export async function startGateway(
     formatError: (formatted, error) => formatGatewayError(formatted, error, common.logger),
   });
   await apollo.start();
+  const answers = everySubgraphLocal ? deps.answers : undefined;
+  if (deps.answers && !answers) logger.warn("answer cache off: not every subgraph runs in this process");
 
   /**
    * The account the bearer token names, verified once per request (for the per-account limits and the
@@ -249,16 +274,43 @@ export async function startGateway(
     }
   }
 
-  async function contextFor(
-    req: IncomingMessage,
-    res: ServerResponse,
-    account: Address | null,
-  ): Promise<GatewayContext> {
-    // The client's id, when short and plain (it reaches the audit log); otherwise one of ours.
+  /** The client's id, when short and plain (it reaches the audit log); otherwise one of ours. */
+  function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
     const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
     res.setHeader("x-request-id", requestId);
+    return requestId;
+  }
+
+  async function contextFor(requestId: string, account: Address | null): Promise<GatewayContext> {
     const viewer: Viewer = account ? await loadViewer(db, account) : anonymousViewer;
-    return { viewer, requestId };
+    return { viewer, requestId, outcome: { unversioned: false } };
+  }
+
+  /** The answer cache's hooks for one request, counting the requests it answers as Apollo's do. */
+  function answerHooks(
+    account: Address | null,
+    requestId: string,
+    context: () => GatewayContext | undefined,
+  ): AnswerHooks | undefined {
+    if (!answers || !account) return undefined;
+    const hooks = answers.forRequest(account, requestId, () => {
+      const outcome = context()?.outcome;
+      return outcome?.operationType === "query" && !outcome.unversioned;
+    });
+    return {
+      async lookup(body) {
+        const started = performance.now();
+        const answer = await hooks.lookup(body);
+        if (answer) {
+          const name = (body as { operationName?: string }).operationName;
+          const operation = operationLabel(name, operationNames);
+          metrics.duration.observe({ operation }, (performance.now() - started) / 1000);
+          metrics.requests.inc({ operation, status: String(answer.status) });
+        }
+        return answer;
+      },
+      settle: hooks.settle,
+    };
   }
 
   const limiter = new RateLimiter(options.limits.rates, common.metrics);
@@ -275,10 +327,22 @@ export async function startGateway(
       ["graphql_account", account],
     ];
     if (!limiter.admitHttp(res, checks, "requests")) return;
-    await executeGraphQL(apollo, req, res, () => contextFor(req, res, account), {
-      maxBodyBytes: options.limits.maxBodyBytes,
-      precheck,
-    });
+    const requestId = requestIdOf(req, res);
+    let context: GatewayContext | undefined;
+    await executeGraphQL(
+      apollo,
+      req,
+      res,
+      async () => {
+        context = await contextFor(requestId, account);
+        return context;
+      },
+      {
+        maxBodyBytes: options.limits.maxBodyBytes,
+        precheck,
+        answers: answerHooks(account, requestId, () => context),
+      },
+    );
   });
   router.on("POST", "/auth/nonce", async (req, res) => {
     if (!limiter.admitHttp(res, [["nonce_address", clientAddress(req)]], "sign-in nonces", "rest")) return;
@@ -311,10 +375,19 @@ export async function startGateway(
   router.all("/healthz", health);
   if (deps.documents) {
     const context = async (req: IncomingMessage, res: ServerResponse) =>
-      contextFor(req, res, await authenticate(req, res));
+      contextFor(requestIdOf(req, res), await authenticate(req, res));
     addDocumentRoutes(router, { db, audit, config: deps.documents, context });
   }
-  const notFound = `Not found: use /graphql, /auth/nonce, /auth/verify${deps.documents ? ", /documents" : ""}.`;
+  // FHIR R4 (fhir/routes.ts): the same sign-in, policy and audit log as GraphQL; rate-limited per address.
+  addFhirRoutes(router, {
+    db,
+    audit,
+    log: logger,
+    context: async (req, res) => contextFor(requestIdOf(req, res), await authenticate(req, res)),
+    admit: (req, res) =>
+      limiter.admitHttp(res, [["graphql_address", clientAddress(req)]], "requests", "rest"),
+  });
+  const notFound = `Not found: use /graphql, /auth/nonce, /auth/verify, /fhir/R4${deps.documents ? ", /documents" : ""}.`;
 
   const server = createServer((req, res) => {
     res.setHeader("access-control-allow-origin", "*");

@@ -8,11 +8,14 @@ import { type AuditSink, requestIdFrom } from "../audit/audit-log.ts";
 import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
 import { loadViewer, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
+import { type EventsArgs, subscribeEvents } from "../events/api.ts";
+import { admitEvent } from "../events/delivery.ts";
+import type { FeedItem } from "../events/feed-log.ts";
 import { buildSchema, GraphQLError, isObjectType, Kind, parse } from "../graphql.ts";
 import type { GatewayMetrics } from "../metrics.ts";
-import { RequestPolicy } from "../policy/index.ts";
+import { type LogPosition, RequestPolicy } from "../policy/index.ts";
 import { scalarResolvers } from "../subgraphs/scalars.ts";
-import type { EventHub, LiveEvent } from "./event-feed.ts";
+import type { EventHub } from "./event-feed.ts";
 import { eventStream } from "./event-stream.ts";
 import { alertEvent, recordEvent } from "./live-events.ts";
 import { clientAddress, type RateLimiter, tooManyRequestsCloseCode } from "./rate-limit.ts";
@@ -20,9 +23,9 @@ import { clientAddress, type RateLimiter, tooManyRequestsCloseCode } from "./rat
 type SubscriptionContext = { viewer: Viewer; requestId: string };
 
 /**
- * The WebSocket schema: the composed supergraph's (its Subscription type comes from the records and vitals
- * subgraphs), with the two subscriptions served here from the event feed, each filtered by the same policy
- * as queries. Only subscription operations run on it (see startSubscriptionServer).
+ * The WebSocket schema: the composed supergraph's (its Subscription type comes from the subgraphs), with
+ * the subscriptions served here from the event feed (alertRaised, recordAdded, and the resumable `events`),
+ * each decided by the one delivery decision (events/delivery.ts) over the same policy as queries. Only subscription operations run on it (see startSubscriptionServer).
  */
 export function createSubscriptionSchema(deps: {
   supergraphSdl: string;
@@ -47,47 +50,36 @@ export function createSubscriptionSchema(deps: {
     throw new Error("subscription schema has no Subscription type");
   const fields = subscription.getFields();
 
-  /** A fresh policy (fresh facts): as of now, or as of `event`'s place in the log. */
-  const policyFor = (ctx: SubscriptionContext, event?: LiveEvent) =>
+  /** A fresh policy (fresh facts): as of now, or as of `asOf`, a place in the log. */
+  const policyFor = (ctx: SubscriptionContext, asOf?: LogPosition) =>
     new RequestPolicy({
       db: deps.db,
       viewer: ctx.viewer,
       requestId: ctx.requestId,
       audit: deps.audit,
       channel: "subscription",
-      ...(event ? { asOf: { blockNumber: event.blockNumber, logIndex: event.logIndex } } : {}),
+      ...(asOf ? { asOf } : {}),
     });
 
   const field = (name: "alertRaised" | "recordAdded") => {
     const gauge = deps.metrics.subscriptions;
+    const type = name === "alertRaised" ? "VitalsAlert" : "RecordAdded";
     return {
       subscribe: (_: unknown, args: { patient?: string | null }, ctx: SubscriptionContext) => {
         gauge.inc({ field: name });
         return eventStream({
-          subscribe: (listener: (event: LiveEvent) => void) => deps.hub.subscribe(listener),
-          accept: async (event) => {
+          // Only this field's type queues (the hub carries every delivered type: readings are many).
+          subscribe: (listener: (item: FeedItem) => void) =>
+            deps.hub.subscribe((item) => {
+              if (item.envelope.type === type) listener(item);
+            }),
+          accept: async ({ envelope: event }) => {
+            if (event.type !== type) return null;
             if (args.patient && event.payload.patient !== args.patient) return null;
-            // Delivered only when the viewer may read it both as of the event's place in the log (a
-            // revocation before it stops it; a grant after it does not reach back) and now (a revocation
-            // since then stops it too). The feed hands over events only once the projector has committed
-            // them and everything before them, so the history the first decision reads is complete.
-            const policy = policyFor(ctx);
-            const then = policyFor(ctx, event);
-            if (name === "alertRaised" && event.type === "VitalsAlert") {
-              const decision = await policy.canReadAlert(event.payload);
-              if (!decision.allowed || !(await then.canReadAlert(event.payload)).allowed) return null;
-              policy.recordRead(event.payload.patient, "alerts", decision);
-              await policy.settled(); // not delivered unaudited: a failed audit write drops it
-              return { alertRaised: alertEvent(event) };
-            }
-            if (name === "recordAdded" && event.type === "RecordAdded") {
-              const decision = await policy.canRead(event.payload.patient, "records");
-              if (!decision.allowed || !(await then.canRead(event.payload.patient, "records")).allowed)
-                return null;
-              policy.recordRead(event.payload.patient, "records", decision);
-              await policy.settled();
-              return { recordAdded: recordEvent(event) };
-            }
+            // The one delivery decision (events/delivery.ts): as of the event and now, audited.
+            if (!(await admitEvent((asOf) => policyFor(ctx, asOf), event))) return null;
+            if (event.type === "VitalsAlert") return { alertRaised: alertEvent(event) };
+            if (event.type === "RecordAdded") return { recordAdded: recordEvent(event) };
             return null;
           },
           onEnd: () => gauge.dec({ field: name }),
@@ -96,6 +88,20 @@ export function createSubscriptionSchema(deps: {
       },
     } satisfies Partial<GraphQLFieldConfig<unknown, SubscriptionContext>>;
   };
+  // The events subscription: resumable with a cursor (replays what was missed, then live).
+  const events = {
+    subscribe: async (_: unknown, args: EventsArgs, ctx: SubscriptionContext) => {
+      const iterator = await subscribeEvents(
+        { db: deps.db, logger: deps.logger, subscribe: (listener) => deps.hub.subscribe(listener) },
+        policyFor(ctx),
+        args,
+        () => deps.metrics.subscriptions.dec({ field: "events" }),
+      );
+      deps.metrics.subscriptions.inc({ field: "events" });
+      return iterator;
+    },
+  } satisfies Partial<GraphQLFieldConfig<unknown, SubscriptionContext>>;
+  if (fields.events) Object.assign(fields.events, events);
   Object.assign(fields.alertRaised!, field("alertRaised"));
   Object.assign(fields.recordAdded!, field("recordAdded"));
   return schema;

@@ -45,7 +45,8 @@ describe("viewer context on the running subgraphs", () => {
   let world: World;
 
   beforeAll(async () => {
-    harness = await createTestGateway();
+    // The subgraphs over HTTP, where a header can be captured.
+    harness = await createTestGateway({ answerCache: false });
     world = await harness.createWorld();
   });
 

@@ -9,6 +9,7 @@ import {
   type AccessFacts,
   type Allowed,
   canRead,
+  canReadAccessEvent,
   canReadAlert,
   canReadOwn,
   canWrite,
@@ -19,6 +20,7 @@ import {
 } from "./rules.ts";
 
 export { activeGrantSql, openEmergencySql } from "./active-access.ts";
+export type { LogPosition } from "./facts.ts";
 export * from "./rules.ts";
 
 /**
@@ -62,6 +64,10 @@ export class RequestPolicy {
     return this.options.viewer;
   }
 
+  get requestId(): string {
+    return this.options.requestId;
+  }
+
   private now(): Date {
     return this.options.now?.() ?? new Date();
   }
@@ -95,6 +101,26 @@ export class RequestPolicy {
     if (this.options.viewer.kind !== "account") return { allowed: false };
     const patient = normalizeAddress(alert.patient);
     return canReadAlert(this.options.viewer, { ...alert, patient }, await this.factsOf(patient), this.now());
+  }
+
+  /** An event about an access: the patient's, and the named party's (rules.ts `canReadAccessEvent`). */
+  canReadAccessEvent(event: { patient: string; party: string }): Decision {
+    return canReadAccessEvent(this.options.viewer, {
+      patient: normalizeAddress(event.patient),
+      party: normalizeAddress(event.party),
+    });
+  }
+
+  /**
+   * A sibling policy for one delivered event: the same viewer, audit and channel, with facts of its own,
+   * as of `asOf` (or now) and audited under `requestId` (or this request's id).
+   */
+  derive(options: { asOf?: LogPosition; requestId?: string }): RequestPolicy {
+    return new RequestPolicy({
+      ...this.options,
+      asOf: options.asOf,
+      requestId: options.requestId ?? this.options.requestId,
+    });
   }
 
   /** May the viewer write for `patient` (records, documents): the contract's WRITE_RECORDS rule. */

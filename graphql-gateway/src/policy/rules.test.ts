@@ -1,6 +1,14 @@
 import { describe, expect, test } from "vitest";
 import type { Viewer } from "../auth/viewer.ts";
-import { type AccessFacts, canRead, canReadAlert, canReadOwn, noFacts, type ReadKind } from "./rules.ts";
+import {
+  type AccessFacts,
+  canRead,
+  canReadAccessEvent,
+  canReadAlert,
+  canReadOwn,
+  noFacts,
+  type ReadKind,
+} from "./rules.ts";
 
 const patient = "0x00000000000000000000000000000000000000a1";
 const other = "0x00000000000000000000000000000000000000b2";
@@ -139,5 +147,19 @@ describe("canReadOwn", () => {
     expect(canReadOwn(viewer, other)).toBe(true);
     expect(canReadOwn(viewer, patient)).toBe(false);
     expect(canReadOwn({ kind: "anonymous" }, patient)).toBe(false);
+  });
+});
+
+describe("canReadAccessEvent", () => {
+  test("default: the patient and the party the event names, no one else", () => {
+    const event = { patient, party: other };
+    expect(canReadAccessEvent(account(patient), event)).toMatchObject({
+      allowed: true,
+      rule: { kind: "self" },
+    });
+    expect(canReadAccessEvent(viewer, event)).toMatchObject({ allowed: true, rule: { kind: "party" } });
+    const third = account("0x00000000000000000000000000000000000000c3");
+    expect(canReadAccessEvent(third, event)).toEqual({ allowed: false });
+    expect(canReadAccessEvent({ kind: "anonymous" } as Viewer, event)).toEqual({ allowed: false });
   });
 });

@@ -23,7 +23,8 @@ export type AccessRule =
   | { kind: "self" }
   | { kind: "grant"; scopes: number; grantedAt: Date; expiresAt: Date | null }
   | { kind: "emergency"; openedAt: Date; expiresAt: Date }
-  | { kind: "alert-recipient" };
+  | { kind: "alert-recipient" }
+  | { kind: "party" };
 
 export type Allowed = {
   allowed: true;
@@ -109,6 +110,20 @@ export function canReadAlert(
   ) {
     return { allowed: true, rule: { kind: "alert-recipient" }, recipientOnly: true };
   }
+  return denied;
+}
+
+/**
+ * An event about an access (a grant given, changed or revoked; an emergency access opened): the patient's,
+ * and the party it names (the grantee, the doctor) learns of its own access, which tells it nothing of the
+ * patient's data. Decided on the event alone: a revoked grantee is told of its revocation.
+ */
+export function canReadAccessEvent(viewer: Viewer, event: { patient: string; party: string }): Decision {
+  if (viewer.kind !== "account") return denied;
+  if (viewer.address === event.patient.toLowerCase())
+    return { allowed: true, rule: { kind: "self" }, recipientOnly: false };
+  if (viewer.address === event.party.toLowerCase())
+    return { allowed: true, rule: { kind: "party" }, recipientOnly: false };
   return denied;
 }
 

@@ -39,6 +39,12 @@ export type SubgraphContext<TLoaders = unknown> = BaseContext & {
   policy: RequestPolicy;
   limits: Limits;
   loaders: TLoaders;
+  /**
+   * What the execution found out, for whoever asked (an object: Apollo Server runs each request with a
+   * shallow copy of the context). `unversioned`: a resolver read data the projections' read version does
+   * not cover (the audit log), so the answer may change without them and the answer cache must not keep it.
+   */
+  outcome: { unversioned: boolean };
 };
 
 /**
@@ -63,8 +69,11 @@ const maxSubgraphBodyBytes = 4 * 1024 * 1024;
 /** A subgraph request as the gateway sends it: the signed viewer context header and the JSON body. */
 export type SubgraphRequest = { header: string | undefined; body: SubgraphRequestBody };
 
-/** A subgraph's answer: the HTTP status it would have sent (2xx, or a refusal) and the GraphQL result. */
-export type SubgraphResponse = { status: number; result: FormattedExecutionResult };
+/**
+ * A subgraph's answer: the HTTP status it would have sent (2xx, or a refusal), the GraphQL result, and
+ * whether it read data outside the versioned projections (`SubgraphContext.unversioned`).
+ */
+export type SubgraphResponse = { status: number; result: FormattedExecutionResult; unversioned?: boolean };
 
 export type RunningSubgraph = {
   name: string;
@@ -129,6 +138,7 @@ export async function startSubgraphServer<TLoaders>(options: {
       db,
       limits: options.limits,
       loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
+      outcome: { unversioned: false },
       policy: new RequestPolicy({
         db,
         viewer: viewerContext.viewer,
@@ -169,14 +179,19 @@ export async function startSubgraphServer<TLoaders>(options: {
       variables?: Record<string, unknown>;
       extensions?: Record<string, unknown>;
     };
+    const contextValue = await context();
     const response = await apollo.executeOperation(
       { query, operationName, variables, extensions },
-      { contextValue: await context() },
+      { contextValue },
     );
     // Incremental delivery is not enabled on subgraphs (the audit plugin refuses it too).
     if (response.body.kind !== "single")
       throw new GatewayError("INTERNAL_SERVER_ERROR", "Subgraphs answer in one part.");
-    return { status: response.http.status ?? 200, result: response.body.singleResult };
+    return {
+      status: response.http.status ?? 200,
+      result: response.body.singleResult,
+      unversioned: contextValue.outcome.unversioned,
+    };
   }
 
   const server = createServer((req, res) => {

@@ -316,6 +316,7 @@ export class Fixtures {
     systolic: number;
     diastolic: number;
     recipients: Address[];
+    device?: Address;
     block?: number;
   }): Promise<AlertFixture> {
     const recipients = options.recipients.map(lower);
@@ -323,7 +324,7 @@ export class Fixtures {
       "VitalsAlert",
       {
         patient: lower(options.patient),
-        device: defaultDevice,
+        device: lower(options.device ?? defaultDevice),
         measuredAt: String(seconds(options.measuredAt)),
         systolic: options.systolic,
         diastolic: options.diastolic,

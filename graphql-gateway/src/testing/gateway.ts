@@ -12,10 +12,17 @@ import type { PrivateKeyAccount } from "viem";
 import { type AuditLog, createAuditLog } from "../audit/audit-log.ts";
 import { signIn } from "../client/sign-in.ts";
 import type { Database } from "../database/pool.ts";
+import { createAnswerCache } from "../gateway/answer-cache.ts";
 import { composeSupergraph } from "../gateway/compose.ts";
 import { type RunningGateway, startGateway } from "../gateway/server.ts";
 import { gatewayMetrics } from "../metrics.ts";
-import { defaultLimits, type GatewayOptions, type Limits } from "../options.ts";
+import {
+  type AnswerCacheOptions,
+  defaultAnswerCache,
+  defaultLimits,
+  type GatewayOptions,
+  type Limits,
+} from "../options.ts";
 import {
   ourSubgraphs,
   type RunningSubgraph,
@@ -75,6 +82,11 @@ export async function createTestGateway(
     subscriptions?: boolean;
     limits?: Partial<Limits>;
     audit?: { flushIntervalMs?: number; maxBatchRows?: number };
+    /**
+     * As `npm start` runs them (default): the subgraphs asked in process, answers kept by the answer cache
+     * (these settings). false: asked over HTTP, nothing kept. With `extraSubgraphs`, always false.
+     */
+    answerCache?: Partial<AnswerCacheOptions> | false;
     /** Logs to stderr at this level (silent by default). */
     logLevel?: LogLevel;
   } = {},
@@ -104,6 +116,7 @@ export async function createTestGateway(
         flushIntervalMs: options.audit?.flushIntervalMs ?? 0,
         maxBatchRows: options.audit?.maxBatchRows ?? 500,
       },
+      answerCache: { ...defaultAnswerCache, ...options.answerCache },
     };
     const common = createCommon("gateway-test", gatewayOptions, {
       logger: options.logLevel
@@ -117,7 +130,16 @@ export async function createTestGateway(
       owner: "all",
       ...gatewayOptions.audit,
     });
-    const running = await startSubgraphs(common, { db, audit, extra: options.extraSubgraphs ?? [] });
+    const metrics = gatewayMetrics(common.metrics);
+    const answers =
+      options.answerCache === false || options.extraSubgraphs?.length
+        ? undefined
+        : createAnswerCache({ db, audit, settings: gatewayOptions.answerCache, metrics });
+    const running = await startSubgraphs(common, {
+      db,
+      audit: answers ? answers.capturingSink(audit) : audit,
+      extra: options.extraSubgraphs ?? [],
+    });
     const definitions = [...Object.values(ourSubgraphs), ...(options.extraSubgraphs ?? [])];
     const supergraphSdl = composeSupergraph(
       definitions.map((definition) => ({
@@ -131,6 +153,10 @@ export async function createTestGateway(
       supergraphSdl,
       subscriptions: options.subscriptions ?? false,
       audit,
+      ...(answers && {
+        answers,
+        localSubgraphs: Object.fromEntries(running.subgraphs.map((s) => [s.name, s.execute])),
+      }),
     });
 
     const harness: TestGateway = {

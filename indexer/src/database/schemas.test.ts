@@ -42,6 +42,7 @@ describe("schemas", () => {
         "grants",
         "organizations",
         "patients",
+        "read_version",
         "records",
         "vital_readings",
         "vitals_ranges",

@@ -1,8 +1,10 @@
 import { DoctorFetch, PatientFetch } from "@carechain/gateway/operations";
 import { anvilAccounts } from "@carechain/stack";
 import { describe, expect, test } from "vitest";
+import { demoAccounts } from "../demo/accounts.ts";
+import { demoRecords } from "../demo/scenario.ts";
 import { UsageError } from "../errors.ts";
-import { keyFor, parseQueryArgs } from "./query.ts";
+import { keyFor, parseQueryArgs, type QueryArgs } from "./query.ts";
 
 describe("parseQueryArgs", () => {
   test("default: a named operation with its variables", () => {
@@ -15,7 +17,9 @@ describe("parseQueryArgs", () => {
       variables: { address: "0xabc", records: 5 },
       gateway: undefined,
     });
-    expect(parseQueryArgs(["DoctorFetch", "--as=3", "--address=0xdef"]).query).toBe(DoctorFetch);
+    expect((parseQueryArgs(["DoctorFetch", "--as=3", "--address=0xdef"]) as QueryArgs).query).toBe(
+      DoctorFetch,
+    );
   });
 
   test("args: a query of one's own with JSON variables and a gateway URL", () => {
@@ -40,6 +44,45 @@ describe("parseQueryArgs", () => {
     );
     expect(() => parseQueryArgs(["--as", "alice", "PatientFetch", "--records", "many"])).toThrow(
       /whole number/,
+    );
+  });
+});
+
+describe("parseQueryArgs: DocumentFetch", () => {
+  test("args: a demo record by name, or a record id with its patient, and an output file", () => {
+    expect(parseQueryArgs(["--as", "dr-house", "DocumentFetch", "--record", "consultation"])).toEqual({
+      as: "dr-house",
+      patient: demoAccounts.alice.address,
+      recordId: demoRecords.consultation.id,
+      out: undefined,
+      gateway: undefined,
+    });
+    const id = `0x${"ab".repeat(32)}`;
+    expect(
+      parseQueryArgs([
+        "--as",
+        "alice",
+        "DocumentFetch",
+        "--record",
+        id,
+        "--patient",
+        demoAccounts.alice.address,
+        "--out",
+        "note.txt",
+      ]),
+    ).toMatchObject({ recordId: id, patient: demoAccounts.alice.address, out: "note.txt" });
+  });
+
+  test("error: no record, a bad id, no patient for an id, document options on a GraphQL operation", () => {
+    expect(() => parseQueryArgs(["--as", "alice", "DocumentFetch"])).toThrow(/needs --record/);
+    expect(() => parseQueryArgs(["--as", "alice", "DocumentFetch", "--record", "x-ray"])).toThrow(
+      /a demo record \(consultation, /,
+    );
+    expect(() =>
+      parseQueryArgs(["--as", "alice", "DocumentFetch", "--record", `0x${"ab".repeat(32)}`]),
+    ).toThrow(/--patient/);
+    expect(() => parseQueryArgs(["--as", "alice", "Me", "--record", "consultation"])).toThrow(
+      /--record is for DocumentFetch/,
     );
   });
 });

@@ -1,8 +1,9 @@
 // The demo's accounts: anvil's ten well-known test accounts (derived from the mnemonic "test test ... junk"),
 // so their keys are known to every developer and the demo is the same on every machine. Never use these
 // keys on a real network.
+import { deriveEncryptionKeyPair, type EncryptionKeyPair } from "@carechain/documents";
 import { anvilAccounts } from "@carechain/stack";
-import type { Address, Hex } from "viem";
+import { type Address, type Hex, hexToBytes } from "viem";
 
 export type DemoRole =
   | "admin"
@@ -57,4 +58,13 @@ export const demoAccountList: readonly DemoAccount[] = Object.values(demoAccount
 export function findDemoAccount(nameOrIndex: string): DemoAccount | undefined {
   const wanted = nameOrIndex.trim().toLowerCase();
   return demoAccountList.find((a) => a.name === wanted || String(a.anvilIndex) === wanted);
+}
+
+/**
+ * The X25519 key pair whose public half an account registers as its `encryptionKey`, derived from its
+ * private key, so that `npm run query` can decrypt documents as any demo account (or a 0x key given to it).
+ * Only sensible because these keys are public anyway: a real account keeps a random secret.
+ */
+export function demoEncryptionKeyPair(account: Pick<DemoAccount, "privateKey">): EncryptionKeyPair {
+  return deriveEncryptionKeyPair(hexToBytes(account.privateKey));
 }

@@ -14,19 +14,28 @@ import {
   type Deployment,
   hashText,
   organizationKinds,
+  type RecordTypeCode,
   recordTypes,
   scopes,
   vitalsMonitorAbi,
 } from "@carechain/contracts";
-import { createPublicClient, createWalletClient, type Hex, http, type PublicClient } from "viem";
+import { DocumentsClient, DocumentsRequestError } from "@carechain/documents";
+import { signIn } from "@carechain/gateway/client";
+import { createPublicClient, createWalletClient, type Hex, http, type PublicClient, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { type DemoAccount, demoAccounts } from "./accounts.ts";
+import { type DemoAccount, demoAccounts, demoEncryptionKeyPair } from "./accounts.ts";
+import { type DemoDocumentName, demoDocuments } from "./documents.ts";
 
 export interface SeedDemoOptions {
   rpcUrl: string;
   deployment: Deployment;
   /** The deployer's key: the IdentityRegistry admin, who makes st-mary a registrar. */
   adminKey: Hex;
+  /**
+   * The running gateway: the records then carry real encrypted documents (uploaded through it, keys wrapped
+   * for the patient, the author and the readers below). Without it, stand-in hashes (the chain alone).
+   */
+  gatewayUrl?: string;
   log?: (message: string) => void;
   signal?: AbortSignal;
 }
@@ -46,6 +55,15 @@ export const demoId = (label: string): Hex => hashText(`carechain-demo:${label}`
 const pointer = (label: string): Hex => hashText(`carechain-demo:pointer:${label}`);
 
 const DAY = 24 * 60 * 60;
+
+/** The demo's records: their ids (deterministic) and patients, for `npm run query -- … DocumentFetch`. */
+export const demoRecords = {
+  consultation: { id: demoId("alice:consultation"), patient: demoAccounts.alice },
+  consultationAmended: { id: demoId("alice:consultation:v2"), patient: demoAccounts.alice },
+  labResult: { id: demoId("alice:lab-result"), patient: demoAccounts.alice },
+  upload: { id: demoId("alice:upload"), patient: demoAccounts.alice },
+  prescription: { id: demoId("bob:prescription"), patient: demoAccounts.bob },
+} as const satisfies Record<DemoDocumentName, { id: Hex; patient: DemoAccount }>;
 
 export async function seedDemo(options: SeedDemoOptions): Promise<DemoResult> {
   const started = Date.now();
@@ -98,18 +116,116 @@ export async function seedDemo(options: SeedDemoOptions): Promise<DemoResult> {
   /** One sender's steps in order (one nonce sequence); different senders in parallel. */
   const inParallel = (...sequences: (() => Promise<void>)[]) => Promise.all(sequences.map((s) => s()));
 
-  const ids = {
-    consultation: demoId("alice:consultation"),
-    consultationAmended: demoId("alice:consultation:v2"),
-    labResult: demoId("alice:lab-result"),
-    upload: demoId("alice:upload"),
-    prescription: demoId("bob:prescription"),
-  };
+  const ids = Object.fromEntries(
+    Object.entries(demoRecords).map(([name, record]) => [name, record.id]),
+  ) as DemoResult["records"];
 
-  // 1. Everyone registers (hashes of off-chain profiles and encryption keys only).
+  // Records carry real encrypted documents when the gateway is given: the author's client encrypts,
+  // uploads, writes the record with the document's hash and waits until the gateway shows it.
+  const gatewayUrl = options.gatewayUrl;
+  const documentClients = new Map<string, Promise<DocumentsClient>>();
+  const documentsAs = (who: DemoAccount) => {
+    let client = documentClients.get(who.name);
+    if (!client) {
+      client = signIn({ url: gatewayUrl!, account: privateKeyToAccount(who.privateKey) }).then(
+        ({ token }) =>
+          new DocumentsClient({
+            gatewayUrl: gatewayUrl!,
+            token,
+            address: who.address,
+            secretKey: demoEncryptionKeyPair(who).secretKey,
+          }),
+      );
+      documentClients.set(who.name, client);
+    }
+    return client;
+  };
+  /**
+   * Until the gateway has indexed what the author's upload needs (its grant, every reader's registered
+   * key): the keys it shows must be the demo's, or a document would be wrapped for a stale one.
+   */
+  const readersIndexed = async (author: DemoAccount, patientOf: DemoAccount, readers: DemoAccount[]) => {
+    const client = await documentsAs(author);
+    const expected = [author, patientOf, ...readers];
+    for (const deadline = Date.now() + 60_000; ; ) {
+      options.signal?.throwIfAborted();
+      const keys = await client.readerKeys(expected.map((who) => who.address)).catch(() => []);
+      const shown = new Map(keys.map((key) => [key.address, toHex(key.publicKey)]));
+      const allowed = await client
+        .findRecord(patientOf.address, demoId("probe"))
+        .then(() => true)
+        .catch((error: unknown) => !(error instanceof DocumentsRequestError));
+      if (
+        allowed &&
+        expected.every((who) => shown.get(who.address.toLowerCase()) === profile(who).encryptionKey)
+      )
+        return;
+      if (Date.now() > deadline)
+        throw new Error(`the gateway did not index ${author.name}'s access and keys within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  /** One record: with a real document through the gateway, or a stand-in hash without one. */
+  const writeRecord = (p: {
+    label: string;
+    id: Hex;
+    name: DemoDocumentName;
+    author: DemoAccount;
+    authorClient: CareChainClient;
+    patient: DemoAccount;
+    recordType: RecordTypeCode;
+    readers: DemoAccount[];
+    previousRecordId?: Hex;
+    relayer?: CareChainClient;
+  }) =>
+    step(
+      p.label,
+      () => recordExists(p.id),
+      async () => {
+        if (gatewayUrl) {
+          await readersIndexed(p.author, p.patient, p.readers);
+          return (await documentsAs(p.author)).addRecordWithDocument({
+            patient: p.patient.address,
+            recordType: p.recordType,
+            recordId: p.id,
+            previousRecordId: p.previousRecordId,
+            source: [Buffer.from(demoDocuments[p.name])],
+            readers: p.readers.map((who) => who.address),
+            write: p.relayer ? { author: p.authorClient, relayer: p.relayer } : { author: p.authorClient },
+          });
+        }
+        const stand = {
+          contentHash: hashText(`carechain-demo:content:${p.name}`),
+          storagePointer: pointer(p.name),
+        };
+        if (p.relayer)
+          return p.relayer.addRecordBySig(
+            await p.authorClient.signRecordAuthorization({
+              patient: p.patient.address,
+              recordId: p.id,
+              recordType: p.recordType,
+              ...stand,
+            }),
+          );
+        if (p.previousRecordId)
+          return p.authorClient.amendRecord({
+            previousRecordId: p.previousRecordId,
+            recordId: p.id,
+            ...stand,
+          });
+        return p.authorClient.addRecord({
+          patient: p.patient.address,
+          recordId: p.id,
+          recordType: p.recordType,
+          ...stand,
+        });
+      },
+    );
+
+  // 1. Everyone registers (hashes of off-chain profiles, and X25519 public keys for document keys).
   const profile = (who: DemoAccount) => ({
     profileHash: hashText(`carechain-demo:profile:${who.name}`),
-    encryptionKey: hashText(`carechain-demo:encryption-key:${who.name}`),
+    encryptionKey: toHex(demoEncryptionKeyPair(who).publicKey),
   });
   const organization = (who: DemoAccount, client: CareChainClient, kind: "hospital" | "insurer") => () =>
     step(
@@ -141,6 +257,31 @@ export async function seedDemo(options: SeedDemoOptions): Promise<DemoResult> {
     doctor(a.drGrey, c.drGrey),
     patient(a.alice, c.alice),
     patient(a.bob, c.bob),
+  );
+
+  // A chain seeded before the demo had real encryption keys gets them now (documents need them).
+  await inParallel(
+    ...(
+      [
+        [a.stMary, c.stMary],
+        [a.cityClinic, c.cityClinic],
+        [a.acme, c.acme],
+        [a.drHouse, c.drHouse],
+        [a.drGrey, c.drGrey],
+        [a.alice, c.alice],
+        [a.bob, c.bob],
+      ] as const
+    ).map(
+      ([who, client]) =>
+        () =>
+          step(
+            `${who.name} registered its document encryption key`,
+            async () =>
+              (await read.identityRegistry.read.encryptionKeyOf([who.address])) ===
+              profile(who).encryptionKey,
+            () => client.updateProfile(profile(who)),
+          ),
+    ),
   );
 
   // 2. The admin makes st-mary a registrar; st-mary verifies both doctors.
@@ -191,18 +332,16 @@ export async function seedDemo(options: SeedDemoOptions): Promise<DemoResult> {
         async () => (await read.vitalsMonitor.read.alertRecipientsOf([a.alice.address])).length > 0,
         () => c.alice.setAlertRecipients({ recipients: [a.drHouse.address, a.stMary.address] }),
       );
-      await step(
-        "alice uploaded a record of her own",
-        () => recordExists(ids.upload),
-        () =>
-          c.alice.addRecord({
-            patient: a.alice.address,
-            recordId: ids.upload,
-            recordType: recordTypes.patientUpload,
-            contentHash: hashText("carechain-demo:content:alice:upload"),
-            storagePointer: pointer("alice:upload"),
-          }),
-      );
+      await writeRecord({
+        label: "alice uploaded a record of her own (an encrypted document)",
+        id: ids.upload,
+        name: "upload",
+        author: a.alice,
+        authorClient: c.alice,
+        patient: a.alice,
+        recordType: recordTypes.patientUpload,
+        readers: [a.drHouse, a.acme],
+      });
     },
     async () => {
       await step(
@@ -222,29 +361,27 @@ export async function seedDemo(options: SeedDemoOptions): Promise<DemoResult> {
   //    (EIP-712 meta-transaction), a prescription for bob; dr-house sets alice's vitals range.
   await inParallel(
     async () => {
-      await step(
-        "dr-house wrote a consultation note for alice",
-        () => recordExists(ids.consultation),
-        () =>
-          c.drHouse.addRecord({
-            patient: a.alice.address,
-            recordId: ids.consultation,
-            recordType: recordTypes.consultationNote,
-            contentHash: hashText("carechain-demo:content:alice:consultation"),
-            storagePointer: pointer("alice:consultation"),
-          }),
-      );
-      await step(
-        "dr-house amended it (version 2)",
-        () => recordExists(ids.consultationAmended),
-        () =>
-          c.drHouse.amendRecord({
-            previousRecordId: ids.consultation,
-            recordId: ids.consultationAmended,
-            contentHash: hashText("carechain-demo:content:alice:consultation:v2"),
-            storagePointer: pointer("alice:consultation:v2"),
-          }),
-      );
+      await writeRecord({
+        label: "dr-house wrote a consultation note for alice (an encrypted document)",
+        id: ids.consultation,
+        name: "consultation",
+        author: a.drHouse,
+        authorClient: c.drHouse,
+        patient: a.alice,
+        recordType: recordTypes.consultationNote,
+        readers: [a.acme, a.drGrey],
+      });
+      await writeRecord({
+        label: "dr-house amended it (version 2)",
+        id: ids.consultationAmended,
+        name: "consultationAmended",
+        author: a.drHouse,
+        authorClient: c.drHouse,
+        patient: a.alice,
+        recordType: recordTypes.consultationNote,
+        readers: [a.acme, a.drGrey],
+        previousRecordId: ids.consultation,
+      });
       await step(
         "dr-house set alice's blood-pressure range (systolic 90-140, diastolic 60-90)",
         async () => (await read.vitalsMonitor.read.rangeOf([a.alice.address]))[1] !== 0,
@@ -257,34 +394,29 @@ export async function seedDemo(options: SeedDemoOptions): Promise<DemoResult> {
             diastolicMax: 90,
           }),
       );
-      await step(
-        "dr-house signed a lab result (EIP-712), st-mary relayed it (addRecordBySig)",
-        () => recordExists(ids.labResult),
-        async () => {
-          const signed = await c.drHouse.signRecordAuthorization({
-            patient: a.alice.address,
-            recordId: ids.labResult,
-            recordType: recordTypes.labResult,
-            contentHash: hashText("carechain-demo:content:alice:lab-result"),
-            storagePointer: pointer("alice:lab-result"),
-          });
-          return c.stMary.addRecordBySig(signed);
-        },
-      );
+      await writeRecord({
+        label: "dr-house signed a lab result (EIP-712), st-mary relayed it (addRecordBySig)",
+        id: ids.labResult,
+        name: "labResult",
+        author: a.drHouse,
+        authorClient: c.drHouse,
+        patient: a.alice,
+        recordType: recordTypes.labResult,
+        readers: [a.acme],
+        relayer: c.stMary,
+      });
     },
     () =>
-      step(
-        "dr-grey wrote a prescription for bob",
-        () => recordExists(ids.prescription),
-        () =>
-          c.drGrey.addRecord({
-            patient: a.bob.address,
-            recordId: ids.prescription,
-            recordType: recordTypes.prescription,
-            contentHash: hashText("carechain-demo:content:bob:prescription"),
-            storagePointer: pointer("bob:prescription"),
-          }),
-      ),
+      writeRecord({
+        label: "dr-grey wrote a prescription for bob",
+        id: ids.prescription,
+        name: "prescription",
+        author: a.drGrey,
+        authorClient: c.drGrey,
+        patient: a.bob,
+        recordType: recordTypes.prescription,
+        readers: [],
+      }),
   );
 
   // 5. The cuff sends a morning of readings, every 15 minutes; two are out of range and raise alerts.

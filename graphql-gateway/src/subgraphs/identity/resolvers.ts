@@ -1,5 +1,6 @@
 import type { Viewer } from "../../auth/viewer.ts";
 import { forbidden } from "../../errors.ts";
+import { type EventsArgs, eventsPage } from "../../events/api.ts";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../../loaders/cursor.ts";
 import { createIdentityLoaders, type IdentityLoaders } from "../../loaders/identity.ts";
 import { type DoctorRow, doctorColumns, type OrganizationRow, type PatientRow } from "../../loaders/rows.ts";
@@ -37,12 +38,16 @@ const accessRules: Record<string, string> = {
   grant: "GRANT",
   emergency: "EMERGENCY",
   "alert-recipient": "ALERT_RECIPIENT",
+  party: "PARTY",
 };
 
 export const identityResolvers = {
   ...scalarResolvers,
   Query: {
     me: (_: unknown, __: unknown, ctx: Ctx) => ctx.viewer,
+    // The pull API over the committed event feed (events/api.ts), with the subscriptions' decision.
+    events: (_: unknown, args: EventsArgs & { first?: number | null }, ctx: Ctx) =>
+      eventsPage({ db: ctx.db, policy: ctx.policy, maxPageSize: ctx.limits.maxPageSize }, args),
     patient: async (_: unknown, args: { address: string }, ctx: Ctx) => {
       await ctx.policy.authorize(args.address, "profile");
       return ctx.loaders.patient.load(args.address);
@@ -154,6 +159,8 @@ export const identityResolvers = {
       ctx: Ctx,
     ) => {
       await ctx.policy.authorize(parent.address, "accessLog");
+      // The audit log grows with every read, outside the projections' read version.
+      ctx.outcome.unversioned = true;
       const first = pageSize(args.first, ctx.limits.maxPageSize);
       const after = args.after ? decodeCursor(args.after, parent.address, 1) : null;
       const rows = await ctx.db.query<{

@@ -1,0 +1,58 @@
+import type { EventEnvelope } from "@carechain/common";
+import type { LogPosition, ReadKind, RequestPolicy } from "../policy/index.ts";
+
+/**
+ * A policy per decision: `policyAt()` as of now, `policyAt(position)` as of that place in the log. Fresh
+ * each call (fresh facts), so that each delivered event is decided, and audited, on its own.
+ */
+export type PolicyAt = (asOf?: LogPosition) => RequestPolicy;
+
+/**
+ * THE delivery decision, for every channel that hands events out (the alertRaised and recordAdded
+ * subscriptions, the events query and subscription, and the webhooks to come): may the viewer receive
+ * `event`? Only when the policy allows it both as of the event's place in the log (a revocation before it
+ * stops it; a grant after it does not reach back) and now (a revocation since then stops it too). Allowed
+ * means audited: resolves true only once the patient's access log holds the read; a failed audit write
+ * rejects (AuditUnavailableError), and the event must then be withheld. Events of other types: false.
+ *
+ * The feed hands over events only once the projector has committed them and everything before them, so
+ * the grant history the as-of decision reads is complete up to the event.
+ */
+export async function admitEvent(policyAt: PolicyAt, event: EventEnvelope): Promise<boolean> {
+  const now = policyAt();
+  const position = { blockNumber: event.blockNumber, logIndex: event.logIndex };
+  let what: ReadKind;
+  let decision: Awaited<ReturnType<RequestPolicy["canRead"]>>;
+  switch (event.type) {
+    case "VitalsAlert": {
+      what = "alerts";
+      decision = await now.canReadAlert(event.payload);
+      if (decision.allowed && !(await policyAt(position).canReadAlert(event.payload)).allowed) return false;
+      break;
+    }
+    case "RecordAdded":
+    case "VitalsReported": {
+      what = event.type === "RecordAdded" ? "records" : "vitals";
+      decision = await now.canRead(event.payload.patient, what);
+      if (decision.allowed && !(await policyAt(position).canRead(event.payload.patient, what)).allowed)
+        return false;
+      break;
+    }
+    case "AccessGranted":
+    case "AccessChanged":
+    case "AccessRevoked":
+    case "EmergencyAccessOpened": {
+      // About an access, told to the patient and to the party it names: no patient data to decide on.
+      what = "grants";
+      const party = "grantee" in event.payload ? event.payload.grantee : event.payload.doctor;
+      decision = now.canReadAccessEvent({ patient: event.payload.patient, party });
+      break;
+    }
+    default:
+      return false;
+  }
+  if (!decision.allowed) return false;
+  now.recordRead(event.payload.patient, what, decision);
+  await now.settled();
+  return true;
+}

@@ -1,0 +1,235 @@
+import type { AuditEntry, AuditSink } from "../audit/audit-log.ts";
+import type { Database } from "../database/pool.ts";
+import { AuditUnavailableError } from "../errors.ts";
+import type { GatewayMetrics } from "../metrics.ts";
+import type { AnswerCacheOptions } from "../options.ts";
+import { ReadFreshness, type ReadState } from "./read-freshness.ts";
+
+/** A complete answer as it went out: status, headers (without the request id) and the body's JSON text. */
+export type PreparedAnswer = { status: number; headers: [string, string][]; body: string };
+
+type Entry = { stateKey: string; answer: PreparedAnswer; audits: readonly AuditEntry[] };
+
+/** The audit entries of one execution; `spoiled` when entries of others may be among them or missing. */
+type Capture = { entries: AuditEntry[]; spoiled: boolean };
+
+/** What one request does with the cache: look up before executing, offer its answer after. */
+export type AnswerHooks = {
+  /** The stored answer for this body, its reads audited again for this request; undefined: execute it. */
+  lookup(body: unknown): Promise<PreparedAnswer | undefined>;
+  /**
+   * Called once the request is answered (or failed), with Apollo Server's answer when it was complete:
+   * kept when it answered a query with data and no errors but refusals.
+   */
+  settle(answer: PreparedAnswer | undefined): void;
+};
+
+export type AnswerCacheResult = "hit" | "miss" | "stored" | "bypass";
+
+/**
+ * Answers that cannot go stale: each is kept under the read state it was computed in (the projections'
+ * version, bumped in the transaction of every change, and the next access expiry) and served only while
+ * the state read AFTER the request arrived is still that one. So an answer is never served after a
+ * revocation, a new write, a retraction or an expiry (judged with `clockMarginMs` to spare): the next
+ * request executes again, through the same policy. The reads an answer made are audited again for every
+ * request it is served to, and the answer is held until they are stored, as on execution.
+ *
+ * Only possible where the subgraphs run in this process: the audit entries of an execution are captured
+ * from their audit sink (`capturingSink`) by request id.
+ */
+export class AnswerCache {
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+  private stateKey: string | undefined;
+  private readonly captures = new Map<string, Capture>();
+
+  constructor(
+    private readonly options: {
+      freshness: ReadFreshness;
+      /** Where the reads of an answer served again are audited. */
+      audit: AuditSink;
+      maxEntries: number;
+      maxBytes: number;
+      clockMarginMs: number;
+      now?: () => number;
+      onResult?: (result: AnswerCacheResult) => void;
+    },
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The sink to give the subgraphs beside the gateway: every entry also reaches its request's capture. An
+   * entry under an id no capture has (a request that is not kept, an id derived from a request's) may belong
+   * to any running one: none of them is kept then, so no kept answer can miss a read.
+   */
+  capturingSink(inner: AuditSink): AuditSink {
+    return {
+      record: (entry) => {
+        const capture = this.captures.get(entry.requestId);
+        if (capture) capture.entries.push(entry);
+        else for (const running of this.captures.values()) running.spoiled = true;
+        return inner.record(entry);
+      },
+    };
+  }
+
+  /**
+   * The hooks of one request by `account` (signed in), whose reads are audited under `requestId`;
+   * `isQuery` says, once executed, whether the operation was a query (only those are kept).
+   */
+  forRequest(account: string, requestId: string, isQuery: () => boolean): AnswerHooks {
+    let key: string | undefined;
+    let state: ReadState | null = null;
+    let capture: Capture | undefined;
+    return {
+      lookup: async (body) => {
+        key = keyOf(account, body);
+        if (key === undefined) return this.result("bypass");
+        state = await this.options.freshness.current().catch(() => null);
+        if (!state || !this.usable(state)) return this.result("bypass");
+        if (state.key !== this.stateKey) {
+          // Nothing kept under another state can be served again.
+          this.entries.clear();
+          this.bytes = 0;
+          this.stateKey = state.key;
+        }
+        const entry = this.entries.get(key);
+        if (entry?.stateKey === state.key) {
+          this.entries.delete(key);
+          this.entries.set(key, entry); // most recently used last
+          this.options.onResult?.("hit");
+          try {
+            await this.audit(entry.audits, requestId);
+          } catch (error) {
+            return refusal(error);
+          }
+          return entry.answer;
+        }
+        capture = this.capture(requestId);
+        return this.result("miss");
+      },
+      settle: (answer) => {
+        if (!capture) return;
+        this.captures.delete(requestId);
+        if (!answer) return;
+        if (capture.spoiled || !isQuery() || !key || !state || state.key !== this.stateKey) return;
+        if (!this.usable(state) || answer.status !== 200 || !isDecided(answer.body)) return;
+        this.store(key, { stateKey: state.key, answer, audits: capture.entries });
+        this.options.onResult?.("stored");
+      },
+    };
+  }
+
+  private result(result: AnswerCacheResult): undefined {
+    this.options.onResult?.(result);
+    return undefined;
+  }
+
+  /** No expiry from a margin before now to a margin after it: answers computed now stay true until then. */
+  private usable(state: ReadState): boolean {
+    const now = this.options.now?.() ?? Date.now();
+    return state.nextExpiry === null || now + this.options.clockMarginMs < state.nextExpiry;
+  }
+
+  private capture(requestId: string): Capture | undefined {
+    const running = this.captures.get(requestId);
+    if (running) {
+      // A second request under the same id (a client's x-request-id) mixes its entries in: neither is kept.
+      running.spoiled = true;
+      return undefined;
+    }
+    const capture: Capture = { entries: [], spoiled: false };
+    this.captures.set(requestId, capture);
+    return capture;
+  }
+
+  /** The reads of a stored answer, audited for this request; rejects when one cannot be stored. */
+  private async audit(entries: readonly AuditEntry[], requestId: string): Promise<void> {
+    if (entries.length === 0) return;
+    const readAt = new Date(this.options.now?.() ?? Date.now());
+    await Promise.all(entries.map((entry) => this.options.audit.record({ ...entry, requestId, readAt })));
+  }
+
+  private store(key: string, entry: Entry): void {
+    const size = key.length + entry.answer.body.length;
+    if (size > this.options.maxBytes) return;
+    const previous = this.entries.get(key);
+    if (previous) {
+      this.entries.delete(key);
+      this.bytes -= key.length + previous.answer.body.length;
+    }
+    this.entries.set(key, entry);
+    this.bytes += size;
+    // Least recently used first out.
+    for (const [oldest, old] of this.entries) {
+      if (this.entries.size <= this.options.maxEntries && this.bytes <= this.options.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= oldest.length + old.answer.body.length;
+    }
+  }
+}
+
+/**
+ * The key of a POST body: who asks and exactly what (text, operation, variables). Undefined for what is
+ * not kept: no query text, or extensions (persisted-query hashes, client directives) that may change the
+ * answer.
+ */
+function keyOf(account: string, body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const { query, operationName, variables, extensions, ...rest } = body as Record<string, unknown>;
+  if (typeof query !== "string" || extensions !== undefined || Object.keys(rest).length > 0) return undefined;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== "string")
+    return undefined;
+  return JSON.stringify([account.toLowerCase(), operationName ?? null, query, variables ?? null]);
+}
+
+/** The answer to a stored answer's request whose reads could not be audited: refused, as on execution. */
+function refusal(error: unknown): PreparedAnswer {
+  const refused =
+    error instanceof AuditUnavailableError ? error : new AuditUnavailableError({ cause: error });
+  const body = {
+    data: null,
+    errors: [{ message: refused.shortMessage, extensions: { code: refused.code } }],
+  };
+  return {
+    status: 200,
+    headers: [["content-type", "application/json; charset=utf-8"]],
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * Whether an answer is whole as of its state: data, and no errors but refusals (FORBIDDEN is the policy's
+ * decision on the same facts, so the same request gets it again; any other error may not recur).
+ */
+function isDecided(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as { errors?: { extensions?: { code?: unknown } }[]; data?: unknown };
+    if (parsed.data === undefined || parsed.data === null) return false;
+    return (parsed.errors ?? []).every((error) => error.extensions?.code === "FORBIDDEN");
+  } catch {
+    return false;
+  }
+}
+
+/** The answer cache of a gateway whose subgraphs run beside it, or undefined when the settings turn it off. */
+export function createAnswerCache(options: {
+  db: Database;
+  audit: AuditSink;
+  settings: AnswerCacheOptions;
+  metrics: GatewayMetrics;
+}): AnswerCache | undefined {
+  const { maxEntries, maxBytes, clockMarginMs } = options.settings;
+  if (maxEntries === 0) return undefined;
+  return new AnswerCache({
+    freshness: new ReadFreshness(options.db, { clockMarginMs }),
+    audit: options.audit,
+    maxEntries,
+    maxBytes,
+    clockMarginMs,
+    onResult: (result) => options.metrics.answerCache.inc({ result }),
+  });
+}

@@ -119,12 +119,7 @@ export async function executeGraphQL<TContext extends BaseContext>(
     answers?: AnswerHooks;
   } = {},
 ): Promise<void> {
-  const headers = new HeaderMap();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
-  }
   const method = (req.method ?? "GET").toUpperCase();
-  const url = new URL(req.url ?? "/", "http://localhost");
   let body: unknown = options.body;
   if (method === "POST" && !("body" in options)) {
     try {
@@ -134,11 +129,7 @@ export async function executeGraphQL<TContext extends BaseContext>(
       return sendJson(res, error.status, errorBody(error, "graphql"));
     }
   }
-  const refusal = options.precheck?.({ body, search: url.search });
-  if (refusal) {
-    const { status, result } = refusalAnswer(refusal);
-    return sendJson(res, status, result);
-  }
+  // Before the precheck: a kept answer is the answer to this very body, which passed it.
   const cached = method === "POST" ? await options.answers?.lookup(body) : undefined;
   if (cached) {
     for (const [key, value] of cached.headers) res.setHeader(key, value);
@@ -148,6 +139,16 @@ export async function executeGraphQL<TContext extends BaseContext>(
   }
   let answer: PreparedAnswer | undefined;
   try {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const refusal = options.precheck?.({ body, search: url.search });
+    if (refusal) {
+      const { status, result } = refusalAnswer(refusal);
+      return sendJson(res, status, result);
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+    }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: url.search, body };
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
     for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -160,6 +161,7 @@ export async function executeGraphQL<TContext extends BaseContext>(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   } finally {
+    // Told of every request it looked up, answered or not, so that nothing it holds for one is left.
     options.answers?.settle(answer);
   }
 }

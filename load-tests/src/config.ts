@@ -73,6 +73,8 @@ export function seedArgs(argv: string[]): SeedArgs {
 export type RunArgs = SeedArgs & {
   profile: "full" | "smoke";
   viewers: number;
+  /** `--answer-cache off`: the gateway executes every request (to compare with the cache on). */
+  answerCache: boolean;
   /** Passed to k6 as -e NAME=value. */
   vars: Record<string, string>;
 };
@@ -92,9 +94,13 @@ export function runArgs(argv: string[]): RunArgs {
     "ramp-stages": { type: "string" },
     "ramp-hold": { type: "string" },
     scenarios: { type: "string" },
+    "answer-cache": { type: "string", default: "on" },
   });
   if (values.profile !== "full" && values.profile !== "smoke") {
     throw new ConfigError(`--profile must be full or smoke (got ${values.profile})`);
+  }
+  if (values["answer-cache"] !== "on" && values["answer-cache"] !== "off") {
+    throw new ConfigError(`--answer-cache must be on or off (got ${values["answer-cache"]})`);
   }
   const vars: Record<string, string> = {};
   const pass = [
@@ -117,6 +123,7 @@ export function runArgs(argv: string[]): RunArgs {
     verify: !!values.verify,
     profile: values.profile as "full" | "smoke",
     viewers: number(z.coerce.number().int().min(1).max(5_000), values.viewers as string, "--viewers"),
+    answerCache: values["answer-cache"] === "on",
     vars,
   };
 }

@@ -97,6 +97,7 @@ async function main(ctx: MainContext): Promise<number> {
       scale: args.scale,
       seed: env.seed,
       mining: args.automine ? "automine" : "bulk",
+      answerCache: args.answerCache,
       verify: args.verify,
       workDir,
       say,

@@ -24,6 +24,8 @@ export type SystemOptions = {
   freshDeployment?: string;
   scale: number | PopulationSize;
   seed: string;
+  /** The gateway's answer cache (on by default, as `npm start` runs it); off to measure execution alone. */
+  answerCache?: boolean;
   mining: "bulk" | "automine";
   verify?: boolean;
   /** The services' logs (<workDir>/logs) and run state. */
@@ -110,7 +112,10 @@ export async function prepareSystem(options: SystemOptions): Promise<PreparedSys
     servers: endpoints,
     deployment: { kind: "file", file },
     gateway: "single",
-    gatewaySettings,
+    gatewaySettings: {
+      ...gatewaySettings,
+      ...(options.answerCache === false ? { ANSWER_CACHE_ENTRIES: 0 } : {}),
+    },
     log: { info: say, warn: say, error: say },
     onStage: say,
     signal: options.signal,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { Address } from "viem";
 import { UnauthenticatedError } from "../errors.ts";
+import { signHs256, verifyHs256 } from "./hs256.ts";
 import { isAddress, normalizeAddress } from "./viewer.ts";
 
 const audience = "carechain-gateway";
@@ -16,15 +16,14 @@ export async function issueAccessToken(options: {
 }): Promise<{ token: string; expiresAt: Date }> {
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const expiresAt = issuedAt + options.ttlSeconds;
-  const token = await new SignJWT({})
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(normalizeAddress(options.address))
-    .setIssuer(options.issuer)
-    .setAudience(audience)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(expiresAt)
-    .setJti(randomUUID())
-    .sign(secretKey(options.secret));
+  const token = signHs256(options.secret, {
+    sub: normalizeAddress(options.address),
+    iss: options.issuer,
+    aud: audience,
+    iat: issuedAt,
+    exp: expiresAt,
+    jti: randomUUID(),
+  });
   return { token, expiresAt: new Date(expiresAt * 1000) };
 }
 
@@ -34,20 +33,16 @@ export async function verifyAccessToken(options: {
   token: string;
   issuer: string;
 }): Promise<{ address: Address; expiresAt: Date }> {
-  try {
-    const { payload } = await jwtVerify(options.token, secretKey(options.secret), {
-      algorithms: ["HS256"],
-      audience,
-      issuer: options.issuer,
-      requiredClaims: ["sub", "exp"],
-    });
-    if (!isAddress(payload.sub)) throw new UnauthenticatedError("Token subject is not an address.");
-    return { address: normalizeAddress(payload.sub), expiresAt: new Date(payload.exp! * 1000) };
-  } catch (error) {
-    if (error instanceof UnauthenticatedError) throw error;
-    const reason = error instanceof joseErrors.JWTExpired ? "Token expired." : "Invalid token.";
-    throw new UnauthenticatedError(reason);
-  }
+  const claims = verifyHs256(options.secret, options.token);
+  const { sub, iss, aud, exp, nbf } = claims ?? {};
+  if (!claims || iss !== options.issuer || aud !== audience || typeof exp !== "number")
+    throw new UnauthenticatedError("Invalid token.");
+  const now = Math.floor(Date.now() / 1000);
+  if (exp <= now) throw new UnauthenticatedError("Token expired.");
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > now))
+    throw new UnauthenticatedError("Invalid token.");
+  if (!isAddress(sub)) throw new UnauthenticatedError("Token subject is not an address.");
+  return { address: normalizeAddress(sub), expiresAt: new Date(exp * 1000) };
 }
 
 /** `Authorization: Bearer <token>` → the token, or undefined. */
@@ -55,8 +50,4 @@ export function bearerToken(header: string | undefined | null): string | undefin
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   return match?.[1];
-}
-
-export function secretKey(secret: string): Uint8Array {
-  return new TextEncoder().encode(secret);
 }

@@ -13,16 +13,19 @@ export type ReadState = {
   nextExpiry: number | null;
 };
 
-type Row = { token: string; version: string; next_expiry: Date | null };
-
 /**
  * Reads the state for requests, one statement for many: a request waits for a read that STARTED after it
  * arrived (the one in flight may have missed a commit it must see), so concurrent requests share the next
  * read instead of one each. At most one read runs and one waits.
+ *
+ * A read asks for the version only (one row, a prepared statement). The next expiry is asked again only
+ * when the version changed or the one known is near: with the same version the expiries are the same rows,
+ * so the first one after a later moment is still the one known until that one is reached.
  */
 export class ReadFreshness {
   private inFlight: Promise<ReadState | null> | undefined;
   private next: Promise<ReadState | null> | undefined;
+  private known: { version: string; nextExpiry: number | null } | undefined;
 
   constructor(
     private readonly db: Database,
@@ -56,18 +59,33 @@ export class ReadFreshness {
   }
 
   private async read(): Promise<ReadState | null> {
-    const p = this.db.projection;
-    // Expiries in the margin before now still count: the database's clock may be behind ours.
-    const since = new Date((this.options.now?.() ?? Date.now()) - this.options.clockMarginMs);
-    const [row] = await this.db.query<Row>(
-      `SELECT v.token, v.version,
-              least((SELECT min(g.expires_at) FROM ${p}.grants g WHERE g.expires_at > $1),
-                    (SELECT min(e.expires_at) FROM ${p}.emergency_access e WHERE e.expires_at > $1)) AS next_expiry
-         FROM ${p}.read_version v`,
-      [since],
-    );
+    const now = this.options.now?.() ?? Date.now();
+    const { rows } = await this.db.pool.query<{ token: string; version: string }>({
+      name: `carechain-read-version:${this.db.projectionSchema}`,
+      text: `SELECT token, version FROM ${this.db.projection}.read_version`,
+    });
+    const row = rows[0];
     if (!row) return null;
-    const nextExpiry = row.next_expiry?.getTime() ?? null;
-    return { key: `${row.token}:${row.version}:${nextExpiry ?? "-"}`, nextExpiry };
+    const version = `${row.token}:${row.version}`;
+    const known = this.known;
+    if (
+      known?.version !== version ||
+      (known.nextExpiry !== null && now + this.options.clockMarginMs >= known.nextExpiry)
+    ) {
+      this.known = { version, nextExpiry: await this.nextExpiry(now) };
+    }
+    const { nextExpiry } = this.known!;
+    return { key: `${version}:${nextExpiry ?? "-"}`, nextExpiry };
+  }
+
+  /** The first grant or emergency access expiry after `now` − the clock margin (the database's clock may lag). */
+  private async nextExpiry(now: number): Promise<number | null> {
+    const p = this.db.projection;
+    const [row] = await this.db.query<{ next_expiry: Date | null }>(
+      `SELECT least((SELECT min(g.expires_at) FROM ${p}.grants g WHERE g.expires_at > $1),
+                    (SELECT min(e.expires_at) FROM ${p}.emergency_access e WHERE e.expires_at > $1)) AS next_expiry`,
+      [new Date(now - this.options.clockMarginMs)],
+    );
+    return row?.next_expiry?.getTime() ?? null;
   }
 }

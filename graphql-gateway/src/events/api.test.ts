@@ -1,7 +1,7 @@
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
-import { createTestGateway, lower, newAccount, type TestGateway } from "../testing/index.ts";
+import { createTestGateway, lower, newAccount, type TestGateway, until } from "../testing/index.ts";
 import { encodeEventCursor } from "./cursor.ts";
 
 // The pull API (Query.events) and the resumable subscription (Subscription.events) over the projector's
@@ -99,14 +99,6 @@ function subscribe(token: string, variables: Record<string, unknown>) {
       await client.dispose();
     },
   };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe("Query.events", () => {

@@ -2,7 +2,7 @@ import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { optionsFromEnv } from "../config.ts";
-import { createTestGateway, newAccount, type TestGateway, type World } from "../testing/index.ts";
+import { createTestGateway, newAccount, type TestGateway, until, type World } from "../testing/index.ts";
 import {
   addressKey,
   defaultRateLimits,
@@ -97,14 +97,6 @@ async function rateLimited(harness: TestGateway, limit: string): Promise<number>
   return Number(pattern.exec(text)?.[1] ?? 0);
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe("rate limits on the running gateway", () => {
   let harness: TestGateway;
   let world: World;
@@ -173,7 +165,7 @@ describe("rate limits on the running gateway", () => {
         );
       }
       const cap = defaultRateLimits.maxSubscriptionsPerSocket;
-      await until(() => errors.length >= 300 - cap, `${300 - cap} refusals`);
+      await until(() => errors.length >= 300 - cap, `${300 - cap} refusals`, 30_000);
       for (const refusal of errors) {
         expect(refusal[0]).toMatchObject({
           message: expect.stringMatching(/open subscriptions per connection/),

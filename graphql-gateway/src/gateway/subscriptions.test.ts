@@ -1,7 +1,7 @@
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
-import { createTestGateway, newAccount, type TestGateway, type World } from "../testing/index.ts";
+import { createTestGateway, newAccount, type TestGateway, until, type World } from "../testing/index.ts";
 
 let harness: TestGateway;
 let world: World;
@@ -47,14 +47,6 @@ function subscribe(token: string | null, query: string) {
       await client.dispose();
     },
   };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const alertQuery = `subscription { alertRaised { id patient systolic diastolic recipients measuredAt retracted } }`;

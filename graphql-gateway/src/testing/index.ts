@@ -14,3 +14,4 @@ export {
   type WorldViewer,
 } from "./fixtures.ts";
 export { createTestGateway, type GraphQLResponse, type TestGateway } from "./gateway.ts";
+export { until } from "./until.ts";

@@ -4,24 +4,13 @@
 // amendment of the latest version, readings from an authorized device, an alert right after its reading in
 // the same transaction), so every reference resolves on both sides.
 import type { EventEnvelope, EventName, EventPayload } from "@carechain/common";
-import { makeEnvelope } from "@carechain/indexer/testing";
+import { makeEnvelope, random as seededRandom } from "@carechain/indexer/testing";
 
 type Hex = `0x${string}`;
 
 /** Seconds between blocks. */
 const BLOCK_SECONDS = 600;
 const DAY = 24 * 3600;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GrantState {
   revoked: boolean;
@@ -43,7 +32,7 @@ export interface Sequence {
  * event but before `now`, and an open emergency access of a doctor whose verification was then revoked.
  */
 export function generateSequence(seed: number, now: number): Sequence {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const chance = (p: number) => random() < p;
   const hex = (bytes: number): Hex => {

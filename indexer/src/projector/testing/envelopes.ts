@@ -68,4 +68,6 @@ export function makeEnvelope<N extends EventName>(
   }) as EventEnvelope<N>;
 }
 
+// The package's test entry (`@carechain/indexer/testing`) also hands out the generators' PRNG.
+export { random } from "./random.ts";
 export { retractionOf };

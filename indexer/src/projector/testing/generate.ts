@@ -1,19 +1,8 @@
 import type { EventEnvelope, EventName, EventPayload } from "@carechain/common";
 import { address, hex32, makeEnvelope, retractionOf } from "./envelopes.ts";
+import { random } from "./random.ts";
 
 type Hex = `0x${string}`;
-
-/** A small deterministic PRNG (mulberry32): the same seed gives the same stream. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type GenerateOptions = {
   /** Share of steps that re-send an earlier message unchanged (default 0.05). */

@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { ConfigError, RetryableError } from "@carechain/common";
-import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { FsBlobStore } from "./fs-store.ts";
 import { type BlobStoreConfig, openBlobStore } from "./open.ts";
 import { S3BlobStore } from "./s3-store.ts";
+import { startS3Server } from "./testing.ts";
 
 let workDir: string;
-let s3rver: S3rver;
+let s3: Awaited<ReturnType<typeof startS3Server>>;
 let endpoint: string;
 const bucket = "carechain-open";
 
@@ -40,19 +40,12 @@ async function roundTrip(config: BlobStoreConfig): Promise<void> {
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "carechain-open-store-"));
-  s3rver = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    silent: true,
-    directory: join(workDir, "s3rver"),
-    configureBuckets: [{ name: bucket }],
-  });
-  const { port } = await s3rver.run();
-  endpoint = `http://127.0.0.1:${port}`;
+  s3 = await startS3Server({ directory: join(workDir, "s3rver"), buckets: [bucket] });
+  endpoint = s3.endpoint;
 });
 
 afterAll(async () => {
-  await s3rver?.close();
+  await s3?.close();
   await rm(workDir, { recursive: true, force: true });
 });
 

@@ -6,13 +6,13 @@ import { Readable } from "node:stream";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex } from "@noble/hashes/utils";
-import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decryptStream, encryptStream, generateDocumentKey } from "../crypto/stream.ts";
 import { BlobNotFoundError } from "../errors.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { FsBlobStore } from "./fs-store.ts";
 import { S3BlobStore } from "./s3-store.ts";
+import { startS3Server } from "./testing.ts";
 
 const MiB = 1024 * 1024;
 
@@ -36,22 +36,15 @@ async function* generated(size: number, chunk = 256 * 1024): AsyncGenerator<Uint
 }
 
 let workDir: string;
-let s3rver: S3rver;
+let s3rver: Awaited<ReturnType<typeof startS3Server>>;
 let s3: S3Client;
 const bucket = "carechain-documents";
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "carechain-documents-"));
-  s3rver = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    silent: true,
-    directory: join(workDir, "s3rver"),
-    configureBuckets: [{ name: bucket }],
-  });
-  const { port } = await s3rver.run();
+  s3rver = await startS3Server({ directory: join(workDir, "s3rver"), buckets: [bucket] });
   s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: s3rver.endpoint,
     region: "us-east-1",
     forcePathStyle: true,
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },

@@ -13,7 +13,7 @@ import {
   openBlobStore,
   S3BlobStore,
 } from "@carechain/documents";
-import S3rver from "s3rver";
+import { startS3Server } from "@carechain/documents/testing";
 import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { optionsFromEnv } from "../config.ts";
@@ -447,14 +447,10 @@ describe("documents", () => {
 
 describe("documents in an S3-compatible store", () => {
   test("args: S3_* settings switch the same gateway to S3 (the real S3 API of s3rver): upload, verified download", async () => {
-    const s3rver = new S3rver({
-      address: "127.0.0.1",
-      port: 0,
-      silent: true,
+    const s3rver = await startS3Server({
       directory: join(storeDir, "s3rver"),
-      configureBuckets: [{ name: "carechain-gateway" }],
+      buckets: ["carechain-gateway"],
     });
-    const { port } = await s3rver.run();
     let s3Gateway: RunningGateway | undefined;
     let opened: Awaited<ReturnType<typeof openBlobStore>> | undefined;
     try {
@@ -464,7 +460,7 @@ describe("documents in an S3-compatible store", () => {
         JWT_SECRET: "0123456789abcdef0123456789abcdef",
         DOCUMENTS_DIR: join(storeDir, "not-used"),
         S3_BUCKET: "carechain-gateway",
-        S3_ENDPOINT: `http://127.0.0.1:${port}`,
+        S3_ENDPOINT: s3rver.endpoint,
         S3_PREFIX: "documents/",
         S3_ACCESS_KEY_ID: "S3RVER",
         S3_SECRET_ACCESS_KEY: "S3RVER",

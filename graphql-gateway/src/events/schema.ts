@@ -1,4 +1,5 @@
 import type { EventEnvelope, EventName } from "@carechain/common";
+import { recordLinks } from "@carechain/common";
 import { z } from "zod";
 import { scopeNames } from "../subgraphs/shared.ts";
 
@@ -131,7 +132,6 @@ export type FeedEvent = {
   };
 }[EventType];
 
-const zeroHash = `0x${"0".repeat(64)}`;
 const seconds = (value: string | number) => new Date(Number(value) * 1000).toISOString();
 
 /** The public type of an envelope, or null for the events not delivered (registrations, devices, ...). */
@@ -184,8 +184,7 @@ export function toFeedEvent(envelope: EventEnvelope): FeedEvent | null {
           submitter: p.submitter,
           recordTypeCode: p.recordType,
           version: p.version,
-          rootRecordId: p.rootRecordId === zeroHash ? p.recordId : p.rootRecordId,
-          previousRecordId: p.previousRecordId === zeroHash ? null : p.previousRecordId,
+          ...recordLinks(p),
           contentHash: p.contentHash,
           storagePointer: p.storagePointer,
         },

@@ -1,8 +1,6 @@
-import type { EventEnvelope } from "@carechain/common";
+import { type EventEnvelope, recordLinks } from "@carechain/common";
 
 // What the subscriptions deliver (AlertEvent, RecordEvent in the subgraph schemas), from the feed's envelopes.
-
-const zeroHash = `0x${"0".repeat(64)}`;
 
 export function alertEvent(envelope: EventEnvelope<"VitalsAlert">) {
   const payload = envelope.payload;
@@ -32,8 +30,7 @@ export function recordEvent(envelope: EventEnvelope<"RecordAdded">) {
     contentHash: payload.contentHash,
     storagePointer: payload.storagePointer,
     version: payload.version,
-    rootRecordId: payload.rootRecordId === zeroHash ? payload.recordId : payload.rootRecordId,
-    previousRecordId: payload.previousRecordId === zeroHash ? null : payload.previousRecordId,
+    ...recordLinks(payload),
     blockNumber: envelope.blockNumber,
     addedAt: new Date(envelope.blockTimestamp * 1000),
     retracted: envelope.retracted,

@@ -1,5 +1,6 @@
+import { isZeroHash, recordLinks } from "@carechain/common";
 import type { Row, TableName } from "../tables.ts";
-import { blockTime, isZeroHash, type Projections } from "./values.ts";
+import { blockTime, type Projections } from "./values.ts";
 
 /**
  * Records: every version is a row. An amendment is a new row whose previous_record_id names the version it
@@ -15,7 +16,7 @@ export const recordProjections: Projections = {
     },
     apply: (e, rows) => {
       const p = e.payload;
-      const previous = isZeroHash(p.previousRecordId) ? null : p.previousRecordId;
+      const { rootRecordId, previousRecordId: previous } = recordLinks(p);
       rows.put("records", {
         record_id: p.recordId,
         patient: p.patient,
@@ -25,7 +26,7 @@ export const recordProjections: Projections = {
         content_hash: p.contentHash,
         storage_pointer: p.storagePointer,
         previous_record_id: previous,
-        root_record_id: isZeroHash(p.rootRecordId) ? p.recordId : p.rootRecordId,
+        root_record_id: rootRecordId,
         version: p.version,
         superseded_by: null,
         block_number: e.blockNumber,

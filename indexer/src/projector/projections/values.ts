@@ -28,7 +28,3 @@ export function expiry(seconds: number | string): string | null {
 export function blockTime(event: EventEnvelope): string {
   return time(event.blockTimestamp);
 }
-
-export function isZeroHash(value: string): boolean {
-  return /^0x0*$/.test(value);
-}

@@ -94,7 +94,9 @@ describe("ingest crash recovery (child process)", () => {
       if (line.msg === "health and metrics server listening") healthUrl = line.url ?? "";
     });
     try {
-      const committed = await readCommittedRaw(kafka, topics.events, expected);
+      // A whole restart (tsx, fencing the killed producer, a transaction per block): on a busy machine
+      // this takes far longer than one commit's markers, hence its own deadline.
+      const committed = await readCommittedRaw(kafka, topics.events, expected, { timeoutMs: 90_000 });
       expect(committed.length).toBe(expected);
       await expect.poll(() => healthUrl).not.toBe("");
       await expect.poll(async () => (await fetch(`${healthUrl}/health`)).status).toBe(200);
@@ -111,5 +113,5 @@ describe("ingest crash recovery (child process)", () => {
     expect(result.duplicates).toBe(0);
     expect(result.extra).toEqual([]);
     expect(result.keysOutOfOrder).toBe(0);
-  });
+  }, 180_000);
 });

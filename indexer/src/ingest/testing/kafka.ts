@@ -21,14 +21,16 @@ export async function readCommittedEnvelopes(
 
 /**
  * Every committed message of `topic`, with its value as text. A transaction's commit returns before its
- * markers are on every partition: with `atLeast`, reads again (for up to 15 s) until that many are visible.
+ * markers are on every partition: with `atLeast`, reads again (for up to `timeoutMs`) until that many are
+ * visible.
  */
 export async function readCommittedRaw(
   kafka: Kafka,
   topic: string,
   atLeast = 0,
+  { timeoutMs = 15_000 }: { timeoutMs?: number } = {},
 ): Promise<(CommittedMessage & { value: string })[]> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const messages = await readOnce(kafka, topic);
     if (messages.length >= atLeast || Date.now() > deadline) return messages;

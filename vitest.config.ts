@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: [
       "*/src/**/*.test.ts",
+      "examples/*/src/**/*.test.ts",
       "*/test/**/*.test.ts",
       "contracts/ts/**/*.test.ts",
       "scripts/**/*.test.ts",

@@ -159,3 +159,32 @@ describe("gatewayEnvironment", () => {
     expect(() => gatewayEnvironment({ ...minimal, GATEWAY_PORT: 70_000 })).toThrow(/GATEWAY_PORT/);
   });
 });
+
+describe("optionsFromEnv: webhooks", () => {
+  test("default: private URLs refused, 25 subscriptions per organization", () => {
+    expect(optionsFromEnv(minimal).webhooks).toEqual({ allowPrivateUrls: false, maxSubscriptions: 25 });
+    // Compose passes unset variables through as "": the defaults.
+    expect(
+      optionsFromEnv({ ...minimal, WEBHOOK_ALLOW_PRIVATE_URLS: "", WEBHOOK_MAX_SUBSCRIPTIONS: "" }).webhooks,
+    ).toEqual({ allowPrivateUrls: false, maxSubscriptions: 25 });
+  });
+
+  test("args: WEBHOOK_ALLOW_PRIVATE_URLS and WEBHOOK_MAX_SUBSCRIPTIONS", () => {
+    expect(
+      optionsFromEnv({ ...minimal, WEBHOOK_ALLOW_PRIVATE_URLS: "true", WEBHOOK_MAX_SUBSCRIPTIONS: "100" })
+        .webhooks,
+    ).toEqual({ allowPrivateUrls: true, maxSubscriptions: 100 });
+    expect(gatewayEnvironment({ ...minimal, WEBHOOK_ALLOW_PRIVATE_URLS: "true" })).toMatchObject({
+      WEBHOOK_ALLOW_PRIVATE_URLS: "true",
+    });
+  });
+
+  test("error: anything but true or false, a limit below 1", () => {
+    expect(() => optionsFromEnv({ ...minimal, WEBHOOK_ALLOW_PRIVATE_URLS: "yes" })).toThrow(
+      /WEBHOOK_ALLOW_PRIVATE_URLS: true or false/,
+    );
+    expect(() => optionsFromEnv({ ...minimal, WEBHOOK_MAX_SUBSCRIPTIONS: "0" })).toThrow(
+      /WEBHOOK_MAX_SUBSCRIPTIONS/,
+    );
+  });
+});

@@ -9,6 +9,7 @@ import {
   defaultMaxDocumentBytes,
   defaultMetricsPort,
   defaultSubgraphPorts,
+  defaultWebhooks,
   type GatewayOptions,
 } from "./options.ts";
 
@@ -84,6 +85,17 @@ const gatewayEnvFields = z.object({
   ANSWER_CACHE_MAX_BYTES: positive(defaultAnswerCache.maxBytes),
   /** How far the database's clock may be from the gateway's: no answer is kept this close to an expiry. */
   ANSWER_CACHE_CLOCK_MARGIN_MS: z.coerce.number().int().min(0).default(defaultAnswerCache.clockMarginMs),
+  /**
+   * Webhook URLs on loopback, private networks, link-local (cloud metadata) or ULA addresses: refused
+   * unless "true" (npm start sets it: its receivers are on 127.0.0.1).
+   */
+  WEBHOOK_ALLOW_PRIVATE_URLS: unsetIfEmpty(
+    z
+      .enum(["true", "false"], { message: "true or false" })
+      .default(defaultWebhooks.allowPrivateUrls ? "true" : "false"),
+  ),
+  /** Webhook subscriptions per organization. */
+  WEBHOOK_MAX_SUBSCRIPTIONS: unsetIfEmpty(positive(defaultWebhooks.maxSubscriptions)),
   /**
    * Encrypted record documents: blobs in this directory (npm start: <data folder>/documents). S3_BUCKET
    * switches the same gateway to an S3-compatible store instead; with neither, the endpoints are off.
@@ -199,6 +211,10 @@ export function optionsFromEnv(
         maxSubscriptionsPerSocket: config.MAX_SUBSCRIPTIONS_PER_SOCKET,
         maxSubscriptionsPerAccount: config.MAX_SUBSCRIPTIONS_PER_ACCOUNT,
       },
+    },
+    webhooks: {
+      allowPrivateUrls: config.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
+      maxSubscriptions: config.WEBHOOK_MAX_SUBSCRIPTIONS,
     },
     ...documentsOptions(config),
     audit: { flushIntervalMs: config.AUDIT_FLUSH_MS, maxBatchRows: config.AUDIT_BATCH_ROWS },

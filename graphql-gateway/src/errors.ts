@@ -97,6 +97,21 @@ export function badUserInput(message: string): GraphQLError {
   return new GatewayError("BAD_USER_INPUT", message).toGraphQLError();
 }
 
+/** Why a webhook URL was refused (webhooks/url-rules.ts); the delivery service tells them apart. */
+export type WebhookUrlFailure = "INVALID_URL" | "PRIVATE_ADDRESS" | "UNRESOLVED";
+
+/**
+ * A webhook URL the rule refuses: malformed (not http(s), userinfo, no host), on a private address (unless
+ * the operator allows them), or a host that does not resolve (retrying can help: DNS may recover).
+ */
+export class WebhookUrlError extends GatewayError {
+  readonly reason: WebhookUrlFailure;
+  constructor(reason: WebhookUrlFailure, message: string, options: { cause?: unknown } = {}) {
+    super("BAD_USER_INPUT", message, { ...options, retryable: reason === "UNRESOLVED" });
+    this.reason = reason;
+  }
+}
+
 /** The subgraphs do not compose into a supergraph (the build fails); `details` lists every error. */
 export class CompositionError extends NonRetryableError {}
 

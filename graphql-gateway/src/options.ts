@@ -44,6 +44,8 @@ export type GatewayOptions = {
   audit: { flushIntervalMs: number; maxBatchRows: number };
   /** Answers kept until the projections change (gateway/answer-cache.ts); maxEntries 0: off. */
   answerCache: AnswerCacheOptions;
+  /** Webhook subscriptions (webhooks/): private URLs allowed (WEBHOOK_ALLOW_PRIVATE_URLS), at most per organization. */
+  webhooks: WebhookOptions;
   /** Encrypted record documents: a directory (DOCUMENTS_DIR) or an S3 bucket (S3_*); off when absent. */
   documents?: { store: BlobStoreConfig; maxBytes: number };
   /**
@@ -53,6 +55,19 @@ export type GatewayOptions = {
    */
   metrics?: { host: string; port: number };
 };
+
+export type WebhookOptions = {
+  /**
+   * Accept webhook URLs on loopback, private, link-local (metadata) and ULA addresses. Off in production:
+   * a subscription could otherwise make the delivery service call into the operator's network. `npm start`
+   * and the tests turn it on (every receiver there is on 127.0.0.1).
+   */
+  allowPrivateUrls: boolean;
+  /** Webhook subscriptions per organization. */
+  maxSubscriptions: number;
+};
+
+export const defaultWebhooks: WebhookOptions = { allowPrivateUrls: false, maxSubscriptions: 25 };
 
 export type AnswerCacheOptions = { maxEntries: number; maxBytes: number; clockMarginMs: number };
 

@@ -103,6 +103,8 @@ export async function prepareSystem(options: SystemOptions): Promise<PreparedSys
         ingestHealth: 0,
         projectorHealth: 0,
         gatewayMetrics: 0,
+        delivery: 0,
+        web: 0,
       },
       jwtSecret: randomBytes(32).toString("hex"),
       pollIntervalMs: 200,

@@ -6,8 +6,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { envVariables } from "@carechain/common";
+import { deliveryEnvSchema } from "@carechain/delivery";
 import { gatewayEnvSchema } from "@carechain/gateway";
 import { ingestEnvSchema, projectorEnvSchema } from "@carechain/indexer";
+import { webEnvSchema } from "@carechain/web/server";
 import { beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "./config.ts";
 
@@ -25,6 +27,8 @@ const SERVICES = [
   "indexer-ingest",
   "indexer-projector",
   "gateway",
+  "delivery",
+  "web",
 ];
 
 /** The one variable Compose requires (docker-compose.yml ships no default secret). */
@@ -107,6 +111,8 @@ describe("docker-compose.yml", () => {
       "indexer-ingest": "INGEST_HEALTH_PORT",
       "indexer-projector": "PROJECTOR_HEALTH_PORT",
       gateway: "GATEWAY_PORT",
+      delivery: "DELIVERY_PORT",
+      web: "WEB_PORT",
     };
     for (const [name, variable] of Object.entries(healthPorts)) {
       const block = blocks.get(name) ?? "";
@@ -116,12 +122,14 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  test("behavior: every variable Compose sets for ingest, the projector and the gateway is one its schema declares", async () => {
+  test("behavior: every variable Compose sets for the pipeline's services is one its schema declares", async () => {
     const blocks = serviceBlocks(await compose("config"));
     const schemas = {
       "indexer-ingest": ingestEnvSchema,
       "indexer-projector": projectorEnvSchema,
       gateway: gatewayEnvSchema,
+      delivery: deliveryEnvSchema,
+      web: webEnvSchema,
     };
     for (const [name, schema] of Object.entries(schemas)) {
       const environment =

@@ -29,6 +29,10 @@ export interface ServicePorts {
   projectorHealth: number;
   /** The gateway's operator server (/metrics, detailed /health), on 127.0.0.1. */
   gatewayMetrics: number;
+  /** The webhook delivery service's /health and /metrics. */
+  delivery: number;
+  /** The web app (web/: the built page, its /config.json, /health). */
+  web: number;
 }
 
 /** Names that isolate one system from another on shared servers (topics, schemas, consumer group). */
@@ -71,6 +75,8 @@ export interface SystemConfig {
   catchUpTimeoutMs: number;
   /** How a crashed service or local server is restarted, and when supervision gives up (stops everything). */
   restart: RestartPolicy;
+  /** The delivery service's waits between webhook attempts (its DELIVERY_RETRY_SCHEDULE); unset: its default. */
+  deliveryRetrySchedule: string | undefined;
 }
 
 const unsetIfEmpty = (value: unknown) => (value === "" ? undefined : value);
@@ -118,6 +124,8 @@ const envSchema = z.object({
   INGEST_HEALTH_PORT: port(9464),
   PROJECTOR_HEALTH_PORT: port(9465),
   GATEWAY_METRICS_PORT: port(9466),
+  DELIVERY_PORT: port(9467),
+  WEB_PORT: port(3000),
   KAFKA_TOPIC_PREFIX: name("carechain"),
   KAFKA_GROUP_ID: name("carechain-projector"),
   PROJECTION_SCHEMA_BASE: schema("carechain", 41),
@@ -148,6 +156,8 @@ const envSchema = z.object({
   RESTART_RESET_AFTER_MS: millis(60_000),
   RESTART_MAX_CRASHES: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(5)),
   RESTART_WINDOW_MS: millis(120_000),
+  // Checked by the delivery service's own schema when its environment is built (services.ts).
+  DELIVERY_RETRY_SCHEDULE: z.preprocess(unsetIfEmpty, z.string().optional()),
 });
 
 export const USAGE = `usage: npm start [-- --reset] [-- --no-demo]
@@ -188,6 +198,8 @@ export function loadSystemConfig(env: Record<string, string | undefined>, argv: 
       ingestHealth: e.INGEST_HEALTH_PORT,
       projectorHealth: e.PROJECTOR_HEALTH_PORT,
       gatewayMetrics: e.GATEWAY_METRICS_PORT,
+      delivery: e.DELIVERY_PORT,
+      web: e.WEB_PORT,
     },
     deployerKey: e.DEPLOYER_PRIVATE_KEY as Hex,
     deploymentsDir,
@@ -203,6 +215,7 @@ export function loadSystemConfig(env: Record<string, string | undefined>, argv: 
       maxCrashes: e.RESTART_MAX_CRASHES,
       windowMs: e.RESTART_WINDOW_MS,
     },
+    deliveryRetrySchedule: e.DELIVERY_RETRY_SCHEDULE,
   };
 }
 
@@ -215,6 +228,8 @@ export const portVariables: Record<keyof ServicePorts, string> = {
   ingestHealth: "INGEST_HEALTH_PORT",
   projectorHealth: "PROJECTOR_HEALTH_PORT",
   gatewayMetrics: "GATEWAY_METRICS_PORT",
+  delivery: "DELIVERY_PORT",
+  web: "WEB_PORT",
 };
 
 /**

@@ -140,6 +140,7 @@ function readyText(system: RunningSystem, config: SystemConfig): string {
       t.deployMs,
     )}, services ${seconds(t.servicesMs)}, demo ${seconds(t.demoMs)}, catch-up ${seconds(t.catchUpMs)})`,
     "",
+    `  web app          ${system.webUrl}   (connect a wallet on chain ${system.endpoints.chainId})`,
     `  GraphQL gateway  ${gql}   (subscriptions: ${gql.replace(/^http/, "ws")})`,
     `  chain            ${system.endpoints.rpcUrl}${own("anvil")}  chain ${system.endpoints.chainId}, contracts in ${shortPath(
       system.deploymentFile,
@@ -181,6 +182,8 @@ function readyText(system: RunningSystem, config: SystemConfig): string {
       "      alice herself: everything, grants included",
       `  npm run query -- --as dr-house DoctorFetch --address ${demoAccounts.drHouse.address}`,
       "      dr-house's own patients",
+      "  npm run example:insurer",
+      "      acme-insurance's webhook receiver: an API key, a subscription, each signed event it may see",
       "",
     );
   } else {

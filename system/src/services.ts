@@ -9,6 +9,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { NonRetryableError } from "@carechain/common";
+import { deliveryEnvironment } from "@carechain/delivery";
 import { gatewayEnvironment } from "@carechain/gateway";
 import { ingestEnvironment, projectorEnvironment } from "@carechain/indexer";
 import {
@@ -24,10 +25,19 @@ import {
   type SupervisionEvent,
   writeRunState,
 } from "@carechain/stack";
+import { webEnvironment } from "@carechain/web/server";
 import type { ServiceLogLevel, ServicePorts, SystemNames } from "./config.ts";
 import { portVariables } from "./config.ts";
 
-export type ServiceName = "ingest" | "projector" | "identity" | "records" | "vitals" | "gateway";
+export type ServiceName =
+  | "ingest"
+  | "projector"
+  | "identity"
+  | "records"
+  | "vitals"
+  | "gateway"
+  | "delivery"
+  | "web";
 
 export interface ServiceSpec {
   name: ServiceName;
@@ -76,6 +86,8 @@ export interface ServiceInputs {
    * in gatewaySettings) switches it to an S3-compatible store instead.
    */
   documentsDir: string;
+  /** The webhook retry schedule (DELIVERY_RETRY_SCHEDULE); undefined: the delivery service's default. */
+  deliveryRetrySchedule?: string;
 }
 
 export type GatewayMode = "split" | "single";
@@ -83,9 +95,11 @@ export type GatewaySettings = Partial<Parameters<typeof gatewayEnvironment>[0]>;
 
 /**
  * The services in start order, as stages: a stage starts once the previous one is healthy. Ingest,
- * projector and the subgraphs need only the servers; the gateway comes last, so that its subscription feed
- * finds the projector's `event_feed` table. Each environment is built by the service's own function, from
- * its own schema.
+ * projector and the subgraphs need only the servers; the gateway comes after them, so that its subscription
+ * feed finds the projector's `event_feed` table, and the delivery service and the web app last: the
+ * former works on the gateway's schema (webhook subscriptions) that the gateway migrates, the latter serves
+ * a page that talks to the gateway. Each environment is built by the service's own
+ * function, from its own schema.
  */
 export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
   const { names, ports } = inputs;
@@ -114,6 +128,8 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
       RECORDS_URL: subgraphUrl(ports.records),
       VITALS_URL: subgraphUrl(ports.vitals),
       DOCUMENTS_DIR: inputs.documentsDir,
+      // Every webhook receiver of a local system is on this machine (the example insurer, tests).
+      WEBHOOK_ALLOW_PRIVATE_URLS: "true",
       ...inputs.gatewaySettings,
       ...metrics,
     });
@@ -177,6 +193,46 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
         // Subscriptions only deliver events read after the feed joined: wait for it.
         ready: (health) =>
           (health as { checks?: { subscriptions?: { ok?: boolean } } }).checks?.subscriptions?.ok === true,
+      },
+    ],
+    [
+      {
+        name: "delivery",
+        entry: "delivery/src/main.ts",
+        args: [],
+        env: deliveryEnvironment({
+          LOG_LEVEL: inputs.logLevel,
+          DATABASE_URL: inputs.databaseUrl,
+          PROJECTION_SCHEMA: names.projectionSchemaBase,
+          GATEWAY_SCHEMA: names.gatewaySchema,
+          DELIVERY_HOST: HOST,
+          DELIVERY_PORT: ports.delivery,
+          // Every receiver of a local system is on this machine (the example insurer, tests).
+          DELIVERY_ALLOW_PRIVATE_URLS: "true",
+          ...(inputs.deliveryRetrySchedule !== undefined && {
+            DELIVERY_RETRY_SCHEDULE: inputs.deliveryRetrySchedule,
+          }),
+        }),
+        healthUrl: `http://${HOST}:${ports.delivery}`,
+        portVariable: portVariables.delivery,
+        port: ports.delivery,
+      },
+      {
+        name: "web",
+        entry: "web/src/server/main.ts",
+        args: [],
+        // The URLs as the browser (and its wallet) reach them: all on this machine.
+        env: webEnvironment({
+          WEB_HOST: HOST,
+          WEB_PORT: ports.web,
+          GATEWAY_URL: `http://${HOST}:${ports.gateway}`,
+          RPC_URL: inputs.rpcUrl,
+          CHAIN_ID: inputs.chainId,
+          DEPLOYMENT_FILE: inputs.deploymentFile,
+        }),
+        healthUrl: `http://${HOST}:${ports.web}`,
+        portVariable: portVariables.web,
+        port: ports.web,
       },
     ],
   ];
@@ -365,7 +421,7 @@ export function createSupervisor(options: {
     stop() {
       stopping ??= (async () => {
         stopped.abort();
-        // Reverse order of the data flow: the gateway, the subgraphs, the projector, ingest.
+        // Reverse order of the data flow: delivery and web, the gateway, the subgraphs, the projector, ingest.
         const stages = new Map<number, RunningService[]>();
         for (const service of [...started].reverse()) {
           const stage = stageOf(service.name);
@@ -386,7 +442,9 @@ export function createSupervisor(options: {
 }
 
 function stageOf(name: ServiceName): number {
-  return { ingest: 0, projector: 1, identity: 2, records: 2, vitals: 2, gateway: 3 }[name];
+  return { ingest: 0, projector: 1, identity: 2, records: 2, vitals: 2, gateway: 3, delivery: 4, web: 4 }[
+    name
+  ];
 }
 
 async function isHealthy(spec: ServiceSpec): Promise<boolean> {

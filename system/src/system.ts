@@ -86,6 +86,8 @@ export interface RunningSystem {
   deployed: boolean;
   /** http://127.0.0.1:<GATEWAY_PORT> (POST /graphql, ws /graphql, /auth/*). */
   gatewayUrl: string;
+  /** http://127.0.0.1:<WEB_PORT>: the web app. */
+  webUrl: string;
   services: RunningService[];
   /** The stack when started here (undefined with given servers). */
   stack: RunningStack | undefined;
@@ -250,6 +252,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       gateway: options.gateway ?? "split",
       gatewaySettings: options.gatewaySettings,
       documentsDir: join(dataDir, "documents"),
+      deliveryRetrySchedule: config.deliveryRetrySchedule,
     });
     supervisor = createSupervisor({
       dataDir,
@@ -314,6 +317,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       deploymentFile: file,
       deployed,
       gatewayUrl: `http://${HOST}:${ports.gateway}`,
+      webUrl: `http://${HOST}:${ports.web}`,
       services: supervisor.running(),
       stack,
       demo,

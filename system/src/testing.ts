@@ -57,6 +57,8 @@ export async function startTestSystem(options: {
     INGEST_HEALTH_PORT: "0",
     PROJECTOR_HEALTH_PORT: "0",
     GATEWAY_METRICS_PORT: "0",
+    DELIVERY_PORT: "0",
+    WEB_PORT: "0",
     SERVICE_START_TIMEOUT_MS: "90000",
     CATCH_UP_TIMEOUT_MS: "60000",
     ...options.env,

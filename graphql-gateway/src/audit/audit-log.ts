@@ -5,7 +5,7 @@ import { AuditUnavailableError } from "../errors.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import type { ReadKind } from "../policy/rules.ts";
 
-export type AuditChannel = "query" | "subscription";
+export type AuditChannel = "query" | "subscription" | "webhook";
 
 /** One read of a patient's data by someone else: who, whose, what, under which rule, when, in which request. */
 export type AuditEntry = {

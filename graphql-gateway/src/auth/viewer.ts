@@ -24,6 +24,11 @@ export type Viewer =
       organizationKind: number | null;
       /** For doctors: verified by a registrar hospital. */
       verified: boolean | null;
+      /**
+       * Set when an API key authenticated the request (webhooks/api-keys.ts): the account, limited to event
+       * delivery (webhooks/scope.ts). Absent for a wallet session (JWT): everything the account may do.
+       */
+      scope?: "delivery";
     };
 
 export const anonymousViewer: Viewer = { kind: "anonymous" };

@@ -24,13 +24,14 @@ const maxPatients = 1000;
 /** Feed rows one events page may decide on before it answers with what it has (hasNextPage: true). */
 const maxScannedPerPage = 2000;
 
-type Filter = {
+/** Which events a reader asked for (by public type and patient): Query.events, Subscription.events, webhooks. */
+export type Filter = {
   types: ReadonlySet<EventType>;
   sources: EventName[];
   patients: string[] | null;
 };
 
-function filterOf(args: EventsArgs): Filter {
+export function filterOf(args: EventsArgs): Filter {
   const types = new Set(args.types && args.types.length > 0 ? args.types : eventTypes);
   if (args.patients && args.patients.length > maxPatients)
     throw badUserInput(`\`patients\` must name at most ${maxPatients} patients.`);
@@ -41,7 +42,7 @@ function filterOf(args: EventsArgs): Filter {
   };
 }
 
-const matches = (filter: Filter, item: FeedItem): boolean => {
+export const matches = (filter: Filter, item: FeedItem): boolean => {
   const type = eventTypeOf(item.envelope);
   const patient = (item.envelope.payload as { patient?: string }).patient;
   return (

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from "@carechain/common";
-import type { LogPosition, ReadKind, RequestPolicy } from "../policy/index.ts";
+import type { Allowed, Decision, LogPosition, ReadKind, RequestPolicy } from "../policy/index.ts";
 
 /**
  * A policy per decision: `policyAt()` as of now, `policyAt(position)` as of that place in the log. Fresh
@@ -19,23 +19,51 @@ export type PolicyAt = (asOf?: LogPosition) => RequestPolicy;
  * the grant history the as-of decision reads is complete up to the event.
  */
 export async function admitEvent(policyAt: PolicyAt, event: EventEnvelope): Promise<boolean> {
+  const decided = await decide(policyAt, event);
+  if (decided === null) return false;
+  decided.now.recordRead(decided.patient, decided.what, decided.decision);
+  await decided.now.settled();
+  return true;
+}
+
+/**
+ * The same decision as admitEvent, for an event admitted (and audited) before: may it still be handed
+ * over now? Not audited again: the webhook sender asks before each attempt to send an event the outbox
+ * holds, and withholds it when a revocation came in between. Now only: the as-of half was decided when the
+ * event was admitted, and the log before the event cannot change without the event being retracted too.
+ */
+export async function stillAdmitted(policyAt: PolicyAt, event: EventEnvelope): Promise<boolean> {
+  return (await decide(policyAt, event, { asOf: false })) !== null;
+}
+
+/** Both decisions (as of the event, and now); null unless both allow it. The one switch of every channel. */
+async function decide(
+  policyAt: PolicyAt,
+  event: EventEnvelope,
+  options: { asOf: boolean } = { asOf: true },
+): Promise<{ now: RequestPolicy; patient: string; what: ReadKind; decision: Allowed } | null> {
   const now = policyAt();
   const position = { blockNumber: event.blockNumber, logIndex: event.logIndex };
   let what: ReadKind;
-  let decision: Awaited<ReturnType<RequestPolicy["canRead"]>>;
+  let decision: Decision;
   switch (event.type) {
     case "VitalsAlert": {
       what = "alerts";
       decision = await now.canReadAlert(event.payload);
-      if (decision.allowed && !(await policyAt(position).canReadAlert(event.payload)).allowed) return false;
+      if (decision.allowed && options.asOf && !(await policyAt(position).canReadAlert(event.payload)).allowed)
+        return null;
       break;
     }
     case "RecordAdded":
     case "VitalsReported": {
       what = event.type === "RecordAdded" ? "records" : "vitals";
       decision = await now.canRead(event.payload.patient, what);
-      if (decision.allowed && !(await policyAt(position).canRead(event.payload.patient, what)).allowed)
-        return false;
+      if (
+        decision.allowed &&
+        options.asOf &&
+        !(await policyAt(position).canRead(event.payload.patient, what)).allowed
+      )
+        return null;
       break;
     }
     case "AccessGranted":
@@ -49,10 +77,8 @@ export async function admitEvent(policyAt: PolicyAt, event: EventEnvelope): Prom
       break;
     }
     default:
-      return false;
+      return null;
   }
-  if (!decision.allowed) return false;
-  now.recordRead(event.payload.patient, what, decision);
-  await now.settled();
-  return true;
+  if (!decision.allowed) return null;
+  return { now, patient: event.payload.patient, what, decision };
 }

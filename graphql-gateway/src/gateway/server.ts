@@ -35,12 +35,17 @@ import {
 import { gatewayMetrics, operationLabel } from "../metrics.ts";
 import type { GatewayOptions } from "../options.ts";
 import type { SubgraphRequest, SubgraphResponse } from "../subgraphs/server.ts";
+import { authenticateApiKey, isApiKey } from "../webhooks/api-keys.ts";
+import { deliveryScopePlugin, outsideScopeMessage } from "../webhooks/scope.ts";
 import type { AnswerCache, AnswerHooks } from "./answer-cache.ts";
 import { EventHub, startEventFeed } from "./event-feed.ts";
 import { limitsPlugin, requestPrecheck } from "./limits.ts";
 import { clientAddress, type LimitName, RateLimiter } from "./rate-limit.ts";
 import { createSubscriptionSchema, startSubscriptionServer } from "./subscriptions.ts";
 import { signViewerContext, viewerContextHeader } from "./viewer-context.ts";
+
+/** Who a bearer token stands for: an account, limited to event delivery when an API key authenticated it. */
+type Principal = { address: Address; scope?: "delivery" };
 
 /** What the gateway knows about each request: who asks, the request id, and (once known) the operation's kind. */
 export type GatewayContext = BaseContext & {
@@ -246,7 +251,12 @@ export async function startGateway(
     gateway,
     includeStacktraceInErrorResponses: false,
     maxRecursiveSelections: true,
-    plugins: [limitsPlugin<GatewayContext>(options.limits), metricsPlugin],
+    plugins: [
+      limitsPlugin<GatewayContext>(options.limits),
+      // An API key's viewer: refused before any subgraph is asked (the subgraphs check again).
+      deliveryScopePlugin<GatewayContext>(),
+      metricsPlugin,
+    ],
     formatError: (formatted, error) => formatGatewayError(formatted, error, common.logger),
   });
   await apollo.start();
@@ -255,15 +265,23 @@ export async function startGateway(
 
   /**
    * The account the bearer token names, verified once per request (for the per-account limits and the
-   * viewer); null without a valid token: the request is anonymous, and the header tells the client to sign
-   * in again.
+   * viewer): a wallet session (JWT), or an organization's API key (`cck_…`: the account limited to event
+   * delivery, `scope`). Null without a valid token: the request is anonymous, and the header tells the
+   * client to sign in again.
    */
-  async function authenticate(req: IncomingMessage, res: ServerResponse): Promise<Address | null> {
+  async function authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | null> {
     const token = bearerToken(req.headers.authorization);
     if (!token) return null;
     try {
-      return (await verifyAccessToken({ secret: options.jwtSecret, token, issuer: options.siweDomain }))
-        .address;
+      if (isApiKey(token)) {
+        const key = await authenticateApiKey(db, token);
+        if (!key) throw new UnauthenticatedError("Invalid, revoked or expired API key.");
+        return { address: key.owner, scope: "delivery" };
+      }
+      return {
+        address: (await verifyAccessToken({ secret: options.jwtSecret, token, issuer: options.siweDomain }))
+          .address,
+      };
     } catch (error) {
       if (!(error instanceof UnauthenticatedError)) throw error;
       res.setHeader(
@@ -274,6 +292,13 @@ export async function startGateway(
     }
   }
 
+  /** For the REST routes (FHIR, documents): a wallet session or anonymous; an API key is outside its scope. */
+  async function sessionOnly(req: IncomingMessage, res: ServerResponse, what: string) {
+    const principal = await authenticate(req, res);
+    if (principal?.scope) throw new GatewayError("FORBIDDEN", outsideScopeMessage(what));
+    return contextFor(requestIdOf(req, res), principal);
+  }
+
   /** The client's id, when short and plain (it reaches the audit log); otherwise one of ours. */
   function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
     const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
@@ -281,19 +306,23 @@ export async function startGateway(
     return requestId;
   }
 
-  async function contextFor(requestId: string, account: Address | null): Promise<GatewayContext> {
-    const viewer: Viewer = account ? await loadViewer(db, account) : anonymousViewer;
+  async function contextFor(requestId: string, principal: Principal | null): Promise<GatewayContext> {
+    const viewer: Viewer = principal ? await loadViewer(db, principal.address) : anonymousViewer;
+    if (principal?.scope && viewer.kind === "account") viewer.scope = principal.scope;
     return { viewer, requestId, outcome: { unversioned: false } };
   }
 
   /** The answer cache's hooks for one request, counting the requests it answers as Apollo's do. */
   function answerHooks(
-    account: Address | null,
+    principal: Principal | null,
     requestId: string,
     context: () => GatewayContext | undefined,
   ): AnswerHooks | undefined {
-    if (!answers || !account) return undefined;
-    const hooks = answers.forRequest(account, requestId, () => {
+    if (!answers || !principal) return undefined;
+    // Kept per principal: a key's answers apart from its account's session's, so that neither is served
+    // the other's (a session's answer may hold what the key may not ask for).
+    const owner = principal.scope ? `${principal.address}#${principal.scope}` : principal.address;
+    const hooks = answers.forRequest(owner, requestId, () => {
       const outcome = context()?.outcome;
       return outcome?.operationType === "query" && !outcome.unversioned;
     });
@@ -321,10 +350,10 @@ export async function startGateway(
 
   const router = createRouter();
   router.all(graphqlPath, async (req, res) => {
-    const account = await authenticate(req, res);
+    const principal = await authenticate(req, res);
     const checks: [LimitName, string | null][] = [
       ["graphql_address", clientAddress(req)],
-      ["graphql_account", account],
+      ["graphql_account", principal?.address ?? null],
     ];
     if (!limiter.admitHttp(res, checks, "requests")) return;
     const requestId = requestIdOf(req, res);
@@ -334,13 +363,13 @@ export async function startGateway(
       req,
       res,
       async () => {
-        context = await contextFor(requestId, account);
+        context = await contextFor(requestId, principal);
         return context;
       },
       {
         maxBodyBytes: options.limits.maxBodyBytes,
         precheck,
-        answers: answerHooks(account, requestId, () => context),
+        answers: answerHooks(principal, requestId, () => context),
       },
     );
   });
@@ -374,8 +403,7 @@ export async function startGateway(
   router.all("/health", health);
   router.all("/healthz", health);
   if (deps.documents) {
-    const context = async (req: IncomingMessage, res: ServerResponse) =>
-      contextFor(requestIdOf(req, res), await authenticate(req, res));
+    const context = (req: IncomingMessage, res: ServerResponse) => sessionOnly(req, res, "documents");
     addDocumentRoutes(router, { db, audit, config: deps.documents, context });
   }
   // FHIR R4 (fhir/routes.ts): the same sign-in, policy and audit log as GraphQL; rate-limited per address.
@@ -383,7 +411,7 @@ export async function startGateway(
     db,
     audit,
     log: logger,
-    context: async (req, res) => contextFor(requestIdOf(req, res), await authenticate(req, res)),
+    context: (req, res) => sessionOnly(req, res, "FHIR"),
     admit: (req, res) =>
       limiter.admitHttp(res, [["graphql_address", clientAddress(req)]], "requests", "rest"),
   });

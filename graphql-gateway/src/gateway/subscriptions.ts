@@ -15,6 +15,8 @@ import { buildSchema, GraphQLError, isObjectType, Kind, parse } from "../graphql
 import type { GatewayMetrics } from "../metrics.ts";
 import { type LogPosition, RequestPolicy } from "../policy/index.ts";
 import { scalarResolvers } from "../subgraphs/scalars.ts";
+import { apiKeyStillValid, authenticateApiKey, isApiKey } from "../webhooks/api-keys.ts";
+import { deliveryScopeRefusal, isDeliveryScoped } from "../webhooks/scope.ts";
 import type { EventHub } from "./event-feed.ts";
 import { eventStream } from "./event-stream.ts";
 import { alertEvent, recordEvent } from "./live-events.ts";
@@ -107,10 +109,15 @@ export function createSubscriptionSchema(deps: {
   return schema;
 }
 
+/** How often a connection opened with an API key checks that the key is still valid (not revoked). */
+export const apiKeyRecheckMs = 10_000;
+
 /**
  * graphql-ws on the gateway's HTTP server, at the GraphQL path. The client signs in first and passes the
- * token in `connectionParams` ({ authorization: "Bearer <token>" }); without a valid token the connection
- * is refused (4403), and it is closed (4401) when the token expires.
+ * token in `connectionParams` ({ authorization: "Bearer <token>" }), or an organization's API key the same
+ * way (then only the delivery scope's subscriptions: `events`); without a valid token the connection is
+ * refused (4403), and it is closed (4401) when the token expires, or the key expires or is revoked
+ * (checked every `apiKeyRecheckMs`).
  */
 export function startSubscriptionServer(options: {
   httpServer: Server;
@@ -141,21 +148,44 @@ export function startSubscriptionServer(options: {
         const token = bearerToken(header) ?? (typeof params.token === "string" ? params.token : undefined);
         if (!token) return false;
         try {
-          const { address, expiresAt } = await verifyAccessToken({
-            secret: options.jwtSecret,
-            token,
-            issuer: options.issuer,
-          });
+          const key = isApiKey(token) ? await authenticateApiKey(options.db, token) : undefined;
+          if (key === null) return false;
+          const { address, expiresAt } = key
+            ? { address: key.owner, expiresAt: key.expiresAt }
+            : await verifyAccessToken({ secret: options.jwtSecret, token, issuer: options.issuer });
           const accountRefusal = options.limiter?.admitSocketAccount(ctx, address);
           if (accountRefusal) return tooMany(accountRefusal);
-          ctx.extra.viewer = await loadViewer(options.db, address);
+          const viewer = await loadViewer(options.db, address);
+          if (key && viewer.kind === "account") viewer.scope = "delivery";
+          ctx.extra.viewer = viewer;
           ctx.extra.connectionId = randomUUID();
-          const timer = setTimeout(
-            () => ctx.extra.socket.close(4401, "Token expired"),
-            expiresAt.getTime() - Date.now(),
-          );
-          timer.unref();
-          ctx.extra.socket.once("close", () => clearTimeout(timer));
+          const timers: NodeJS.Timeout[] = [];
+          // setTimeout takes at most 2^31-1 ms; a key expiring later is caught by the recheck.
+          const expiresIn = expiresAt ? expiresAt.getTime() - Date.now() : null;
+          if (expiresIn !== null && expiresIn < 2 ** 31)
+            timers.push(
+              setTimeout(
+                () => ctx.extra.socket.close(4401, key ? "API key expired" : "Token expired"),
+                expiresIn,
+              ),
+            );
+          if (key) {
+            // A revoked key ends its connections too, within one recheck.
+            timers.push(
+              setInterval(() => {
+                apiKeyStillValid(options.db, key.keyId).then(
+                  (valid) => {
+                    if (!valid) ctx.extra.socket.close(4401, "API key revoked or expired");
+                  },
+                  (error: unknown) => options.logger.warn({ err: error }, "API key recheck failed"),
+                );
+              }, apiKeyRecheckMs),
+            );
+          }
+          for (const timer of timers) timer.unref();
+          ctx.extra.socket.once("close", () => {
+            for (const timer of timers) clearTimeout(timer);
+          });
           return true;
         } catch (error) {
           options.logger.debug({ err: error }, "subscription connection refused");
@@ -178,6 +208,10 @@ export function startSubscriptionServer(options: {
           ];
         }
         const viewer = ctx.extra.viewer;
+        if (isDeliveryScoped(viewer)) {
+          const scopeRefusal = outsideScope(options.schema, payload.query);
+          if (scopeRefusal) return [scopeRefusal];
+        }
         const refusal =
           viewer?.kind === "account" ? options.limiter?.admitSubscription(ctx, viewer.address) : null;
         if (refusal) return [refusal];
@@ -196,6 +230,15 @@ export function startSubscriptionServer(options: {
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/** The delivery scope's refusal of a subscription document (null when allowed or when it does not parse). */
+function outsideScope(schema: GraphQLSchema, query: string): GraphQLError | null {
+  try {
+    return deliveryScopeRefusal(schema, parse(query));
+  } catch {
+    return null; // graphql-ws answers the syntax error itself
+  }
 }
 
 /** True for a query or mutation: the supergraph's other root types have no resolvers on the socket. */

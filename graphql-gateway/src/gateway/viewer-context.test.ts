@@ -23,6 +23,28 @@ describe("viewer context", () => {
     expect(subgraphRequestHash(received)).toBe(subgraphRequestHash(request));
   });
 
+  test("behavior: an API key's delivery scope reaches the subgraph; an unknown scope is refused", async () => {
+    const scoped = {
+      viewer: {
+        kind: "account" as const,
+        address: `0x${"ab".repeat(20)}` as const,
+        role: "organization" as const,
+        organizationKind: 2,
+        verified: null,
+        scope: "delivery" as const,
+      },
+      requestId: "r2",
+    };
+    const header = await signViewerContext(secret, scoped, request);
+    expect(await verifyViewerContext(secret, header, request)).toEqual(scoped);
+    const widened = await signViewerContext(
+      secret,
+      { ...scoped, viewer: { ...scoped.viewer, scope: "admin" as "delivery" } },
+      request,
+    );
+    await expect(verifyViewerContext(secret, widened, request)).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
   test("error: another query, other variables or operation, expired, missing", async () => {
     const header = await signViewerContext(secret, context, request);
     const other = [

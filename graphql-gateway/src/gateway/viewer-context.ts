@@ -18,6 +18,8 @@ const viewerSchema = z.discriminatedUnion("kind", [
     role: z.enum(["none", "patient", "doctor", "organization"]),
     organizationKind: z.number().int().nullable(),
     verified: z.boolean().nullable(),
+    // An API key's viewer stays limited in the subgraphs: dropping this would widen it to a session.
+    scope: z.literal("delivery").optional(),
   }),
 ]);
 

@@ -1,6 +1,7 @@
 import type { Role } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
 import { activeGrantSql, openEmergencySql } from "../policy/index.ts";
+import { pendingCountLoader } from "../webhooks/subscriptions.ts";
 import { byKeyLoader, listByKeyLoader } from "./grouped.ts";
 import {
   type DoctorRow,
@@ -84,6 +85,8 @@ export function createIdentityLoaders(db: Database) {
         ),
       (row) => row.grantee,
     ),
+    /** Pending deliveries of webhook subscriptions (WebhookSubscription.pending), one statement for all. */
+    webhookPending: pendingCountLoader(db),
   };
 }
 

@@ -51,6 +51,7 @@ export async function startSubgraphs(
           audit: deps.audit,
           secret: common.options.subgraphSecret,
           limits: common.options.limits,
+          webhooks: common.options.webhooks,
           logger: common.logger,
           metrics: common.metrics,
           host: common.options.subgraphHost,

@@ -28,8 +28,9 @@ import {
   sendJson,
 } from "../http.ts";
 import { gatewayMetrics } from "../metrics.ts";
-import type { Limits } from "../options.ts";
+import { defaultWebhooks, type Limits, type WebhookOptions } from "../options.ts";
 import { RequestPolicy } from "../policy/index.ts";
+import { deliveryScopePlugin } from "../webhooks/scope.ts";
 
 /** What every resolver of every subgraph receives: who is asking (as the gateway signed it), the policy. */
 export type SubgraphContext<TLoaders = unknown> = BaseContext & {
@@ -38,6 +39,8 @@ export type SubgraphContext<TLoaders = unknown> = BaseContext & {
   db: Database;
   policy: RequestPolicy;
   limits: Limits;
+  /** The operator's webhook settings (private URLs allowed, subscriptions per organization). */
+  webhooks: WebhookOptions;
   loaders: TLoaders;
   /**
    * What the execution found out, for whoever asked (an object: Apollo Server runs each request with a
@@ -94,6 +97,8 @@ export async function startSubgraphServer<TLoaders>(options: {
   /** Secret of the gateway's signed viewer context. */
   secret: string;
   limits: Limits;
+  /** Webhook settings (identity subgraph); the defaults (no private URLs) when not given. */
+  webhooks?: WebhookOptions;
   logger: Logger;
   metrics: Metrics;
   host?: string;
@@ -115,6 +120,8 @@ export async function startSubgraphServer<TLoaders>(options: {
       ApolloServerPluginInlineTraceDisabled(),
       auditPlugin<SubgraphContext<TLoaders>>(log),
       limitsPlugin<SubgraphContext<TLoaders>>(limits),
+      // An API key's viewer is held to its scope here too, not only at the gateway.
+      deliveryScopePlugin<SubgraphContext<TLoaders>>(),
     ],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, log),
   });
@@ -137,6 +144,7 @@ export async function startSubgraphServer<TLoaders>(options: {
       requestId: viewerContext.requestId,
       db,
       limits: options.limits,
+      webhooks: options.webhooks ?? defaultWebhooks,
       loaders: (definition.createLoaders?.(db) ?? {}) as TLoaders,
       outcome: { unversioned: false },
       policy: new RequestPolicy({

@@ -20,8 +20,10 @@ import {
   type AnswerCacheOptions,
   defaultAnswerCache,
   defaultLimits,
+  defaultWebhooks,
   type GatewayOptions,
   type Limits,
+  type WebhookOptions,
 } from "../options.ts";
 import {
   ourSubgraphs,
@@ -87,6 +89,11 @@ export async function createTestGateway(
      * (these settings). false: asked over HTTP, nothing kept. With `extraSubgraphs`, always false.
      */
     answerCache?: Partial<AnswerCacheOptions> | false;
+    /**
+     * Webhook settings. Private URLs are allowed by default, as `npm start` runs (every test receiver is on
+     * 127.0.0.1); `{ allowPrivateUrls: false }` for the production rule.
+     */
+    webhooks?: Partial<WebhookOptions>;
     /** Logs to stderr at this level (silent by default). */
     logLevel?: LogLevel;
   } = {},
@@ -117,6 +124,7 @@ export async function createTestGateway(
         maxBatchRows: options.audit?.maxBatchRows ?? 500,
       },
       answerCache: { ...defaultAnswerCache, ...options.answerCache },
+      webhooks: { ...defaultWebhooks, allowPrivateUrls: true, ...options.webhooks },
     };
     const common = createCommon("gateway-test", gatewayOptions, {
       logger: options.logLevel

@@ -1,3 +1,4 @@
+import type { Address } from "viem";
 import type { Viewer } from "../../auth/viewer.ts";
 import { forbidden } from "../../errors.ts";
 import { type EventsArgs, eventsPage } from "../../events/api.ts";
@@ -5,6 +6,21 @@ import { connection, decodeCursor, encodeCursor, pageSize } from "../../loaders/
 import { createIdentityLoaders, type IdentityLoaders } from "../../loaders/identity.ts";
 import { type DoctorRow, doctorColumns, type OrganizationRow, type PatientRow } from "../../loaders/rows.ts";
 import { denialMessage } from "../../policy/index.ts";
+import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "../../webhooks/api-keys.ts";
+import { isDeliveryScoped, outsideScopeMessage } from "../../webhooks/scope.ts";
+import {
+  type CreateSubscriptionInput,
+  createSubscription,
+  deleteSubscription,
+  deliveryLog,
+  getSubscription,
+  listSubscriptions,
+  pauseSubscription,
+  redeliverFrom,
+  resumeSubscription,
+  type WebhookDelivery,
+  type WebhookSubscription,
+} from "../../webhooks/subscriptions.ts";
 import { scalarResolvers } from "../scalars.ts";
 import type { SubgraphContext, SubgraphDefinition } from "../server.ts";
 import { type AddressParent, loadTypeDefs, organizationKindName, roleName, scopeNames } from "../shared.ts";
@@ -17,6 +33,28 @@ async function profileOf(parent: AddressParent, ctx: Ctx): Promise<PatientRow> {
   const row = await ctx.loaders.patient.load(parent.address);
   if (!row) throw forbidden(denialMessage("profile"));
   return row;
+}
+
+/**
+ * The organization a webhook or API key operation acts for: the viewer, if it is one (a wallet session or
+ * its API key), else FORBIDDEN. Those tables are the gateway's, outside the projections' read version:
+ * nothing read here may be kept by the answer cache.
+ */
+function organizationOf(ctx: Ctx): Address {
+  ctx.outcome.unversioned = true;
+  const viewer = ctx.viewer;
+  if (viewer.kind !== "account" || viewer.role !== "organization")
+    throw forbidden(
+      "Webhook subscriptions and API keys are for organization accounts: sign in with the organization's wallet.",
+    );
+  return viewer.address;
+}
+
+/** As organizationOf, and a wallet session: an API key cannot manage keys (nor mint itself new ones). */
+function sessionOrganizationOf(ctx: Ctx): Address {
+  const owner = organizationOf(ctx);
+  if (isDeliveryScoped(ctx.viewer)) throw forbidden(outsideScopeMessage("managing API keys"));
+  return owner;
 }
 
 const grantActions: Record<string, string> = {
@@ -55,6 +93,11 @@ export const identityResolvers = {
     doctor: (_: unknown, args: { address: string }, ctx: Ctx) => ctx.loaders.doctor.load(args.address),
     organization: (_: unknown, args: { address: string }, ctx: Ctx) =>
       ctx.loaders.organization.load(args.address),
+    webhookSubscriptions: (_: unknown, __: unknown, ctx: Ctx) =>
+      listSubscriptions(ctx.db, organizationOf(ctx)),
+    webhookSubscription: (_: unknown, args: { id: string }, ctx: Ctx) =>
+      getSubscription(ctx.db, organizationOf(ctx), args.id),
+    apiKeys: (_: unknown, __: unknown, ctx: Ctx) => listApiKeys(ctx.db, sessionOrganizationOf(ctx)),
     doctors: async (
       _: unknown,
       args: { first?: number | null; after?: string | null; verified?: boolean | null },
@@ -77,6 +120,41 @@ export const identityResolvers = {
         !!after,
       );
     },
+  },
+
+  Mutation: {
+    createWebhookSubscription: (_: unknown, args: { input: CreateSubscriptionInput }, ctx: Ctx) =>
+      createSubscription(ctx.db, organizationOf(ctx), args.input, ctx.webhooks),
+    pauseWebhookSubscription: (_: unknown, args: { id: string }, ctx: Ctx) =>
+      pauseSubscription(ctx.db, organizationOf(ctx), args.id),
+    resumeWebhookSubscription: (_: unknown, args: { id: string }, ctx: Ctx) =>
+      resumeSubscription(ctx.db, organizationOf(ctx), args.id),
+    deleteWebhookSubscription: (_: unknown, args: { id: string }, ctx: Ctx) =>
+      deleteSubscription(ctx.db, organizationOf(ctx), args.id),
+    redeliverWebhookEvents: (_: unknown, args: { id: string; fromEventId: string }, ctx: Ctx) =>
+      redeliverFrom(ctx.db, organizationOf(ctx), args.id, args.fromEventId),
+    createApiKey: (_: unknown, args: { name: string; expiresInDays?: number | null }, ctx: Ctx) =>
+      createApiKey(ctx.db, sessionOrganizationOf(ctx), args),
+    revokeApiKey: (_: unknown, args: { id: string }, ctx: Ctx) =>
+      revokeApiKey(ctx.db, sessionOrganizationOf(ctx), args.id),
+    rotateApiKey: (_: unknown, args: { id: string; overlapHours?: number | null }, ctx: Ctx) =>
+      rotateApiKey(ctx.db, sessionOrganizationOf(ctx), args.id, args.overlapHours ?? 24),
+  },
+
+  // Reached only through the owner's lookups above.
+  WebhookSubscription: {
+    status: (subscription: WebhookSubscription) => subscription.status.toUpperCase(),
+    pending: (subscription: WebhookSubscription, _: unknown, ctx: Ctx) =>
+      ctx.loaders.webhookPending.load(subscription.id),
+    deliveries: (
+      subscription: WebhookSubscription,
+      args: { first?: number | null; after?: string | null },
+      ctx: Ctx,
+    ) => deliveryLog(ctx.db, subscription.id, args, ctx.limits.maxPageSize),
+  },
+
+  WebhookDelivery: {
+    status: (delivery: WebhookDelivery) => delivery.status.toUpperCase(),
   },
 
   Viewer: {

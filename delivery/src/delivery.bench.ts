@@ -1,0 +1,131 @@
+/**
+ * Webhook delivery figures on the real PostgreSQL of the vitest global setup: 100 subscriptions (one per
+ * organization, each with its own HTTP receiver on 127.0.0.1), patients who granted every organization, so
+ * that each event becomes 100 deliveries, each decided (as of the event and now) and audited, then decided
+ * again before its send, signed and POSTed. Two phases:
+ * - live: events committed at a steady rate while the service runs -> latency from the feed commit (the
+ *   projector's applyBatch returning) to the receiver's request, p50 / p95 / max;
+ * - backlog: events committed while the service is stopped, then one instance started -> deliveries/s
+ *   until the outbox is drained (fill and send together).
+ * Prints the machine's load beside the figures (other work on the machine changes them).
+ *
+ *   npx vitest bench --run delivery/src/delivery.bench.ts     (BENCH_EVENTS, BENCH_RATE, BENCH_SUBSCRIBERS)
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { cpus, loadavg } from "node:os";
+import { lower, newAccount } from "@carechain/gateway/testing";
+import { afterAll, bench, describe } from "vitest";
+import { createHarness, eventually, type Harness, subscribe } from "./testing.ts";
+
+const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 100);
+const events = Number(process.env.BENCH_EVENTS ?? 50);
+const rate = Number(process.env.BENCH_RATE ?? 1); // events/s in the live phase (x subscribers deliveries/s)
+const patientsCount = 10;
+
+let harness: Harness | undefined;
+let receivers: ChildProcess | undefined;
+
+afterAll(async () => {
+  receivers?.kill();
+  await harness?.close();
+});
+
+/** Asks the receivers' process; resolves with its answer. */
+function ask<T>(message: string): Promise<T> {
+  return new Promise((resolve) => {
+    receivers!.once("message", (answer) => resolve(answer as T));
+    receivers!.send(message);
+  });
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const load = () =>
+  `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ")} on ${cpus().length} cores`;
+
+async function run(): Promise<void> {
+  if (harness) return; // one run: the figures are printed, not measured by the bench loop
+  harness = await createHarness();
+  const { fixtures, db } = harness;
+  const doctor = await fixtures.doctor(newAccount().address, { block: 2 });
+  const patients: Awaited<ReturnType<typeof fixtures.patient>>[] = [];
+  for (let i = 0; i < patientsCount; i++)
+    patients.push(await fixtures.patient(newAccount().address, { block: 1 }));
+  receivers = fork(new URL("./bench-receivers.ts", import.meta.url).pathname, [String(subscribers)], {
+    execArgv: ["--import", "tsx"],
+  });
+  const { ports } = await new Promise<{ ports: number[] }>((resolve) =>
+    receivers!.once("message", (message) => resolve(message as { ports: number[] })),
+  );
+  for (const port of ports) {
+    const organization = await fixtures.organization(newAccount().address, { kind: 2, block: 3 });
+    for (const patient of patients)
+      await fixtures.grant({ patient, grantee: organization, scopes: 7, block: 100 });
+    await subscribe(db, {
+      owner: organization,
+      url: `http://127.0.0.1:${port}/hook`,
+      types: ["RECORD_ADDED"],
+    });
+  }
+  const committedAt = new Map<string, number>();
+  const received = async () => (await ask<{ count: number }>("count")).count;
+  let block = 1_000;
+  const commit = async () => {
+    const patient = patients[block % patients.length]!;
+    const added = await fixtures.record({ patient, author: lower(doctor), type: 1, block: block++ });
+    committedAt.set(added.eventId, Date.now());
+  };
+
+  // Live.
+  let service = harness.start({ senders: 16, pollMs: 200, statsIntervalMs: 5_000 });
+  const liveStart = Date.now();
+  for (let i = 0; i < events; i++) {
+    const due = liveStart + (i * 1000) / rate;
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    await commit();
+  }
+  const loadLive = load();
+  await eventually(async () => (await received()) >= events * subscribers, "every live delivery", 600_000);
+  const liveSeconds = (Date.now() - liveStart) / 1000;
+  const latencies = (await ask<{ received: [string, number][] }>("dump")).received
+    .map(([id, at]) => at - committedAt.get(id)!)
+    .sort((a, b) => a - b);
+  await service.stop();
+
+  // Backlog.
+  const before = await received();
+  for (let i = 0; i < events; i++) await commit();
+  const backlogStart = Date.now();
+  service = harness.start({ senders: 16, pollMs: 200, statsIntervalMs: 5_000 });
+  await eventually(
+    async () => (await received()) - before >= events * subscribers,
+    "the backlog drained",
+    900_000,
+  );
+  const backlogSeconds = (Date.now() - backlogStart) / 1000;
+  const loadBacklog = load();
+  await service.stop();
+
+  const lines = [
+    "",
+    `webhook delivery: ${subscribers} subscribers (one receiver each), ${patientsCount} patients, ${events} events a phase`,
+    `  live at ${rate} events/s (${rate * subscribers} deliveries/s offered): ${events * subscribers} deliveries in ${liveSeconds.toFixed(1)} s`,
+    `    feed commit -> webhook received: p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms, max ${latencies.at(-1)} ms   (${loadLive})`,
+    `  backlog: ${events * subscribers} deliveries in ${backlogSeconds.toFixed(1)} s = ${Math.round((events * subscribers) / backlogSeconds)} deliveries/s (fill + send, one instance, 16 senders)   (${loadBacklog})`,
+    "",
+  ];
+  console.log(lines.join("\n"));
+}
+
+describe("webhook delivery", () => {
+  bench("100 subscribers: live latency, then backlog throughput", run, {
+    iterations: 1,
+    warmupIterations: 0,
+    time: 0,
+    warmupTime: 0,
+  });
+});

@@ -1,0 +1,381 @@
+import { verifyWebhook } from "@carechain/consumer";
+import { lower } from "@carechain/gateway/testing";
+import { pauseSubscription, resumeSubscription } from "@carechain/gateway/webhooks";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { parseRetrySchedule } from "./config.ts";
+import {
+  createHarness,
+  deliveries,
+  eventually,
+  type Harness,
+  type Receiver,
+  receiver,
+  subscribe,
+  world,
+} from "./testing.ts";
+
+// The delivery service on the real PostgreSQL of the vitest global setup: events written by the projector's
+// own applyBatch (the gateway's fixtures), subscriptions by the gateway's store, receivers real HTTP servers
+// on 127.0.0.1, services started in process (main.test.ts runs the entry point as a process).
+
+let harness: Harness;
+const receivers: Receiver[] = [];
+
+beforeEach(async () => {
+  harness = await createHarness();
+});
+
+afterEach(async () => {
+  await harness.close();
+  for (const r of receivers.splice(0)) await r.down().catch(() => {});
+});
+
+async function newReceiver(): Promise<Receiver> {
+  const r = await receiver();
+  receivers.push(r);
+  return r;
+}
+
+const record = (patient: string, author: string, block: number) =>
+  harness.fixtures.record({ patient: lower(patient), author: lower(author), type: 1, block });
+
+describe("delivery", () => {
+  test("default: an admitted event is POSTed signed, as the public event, recorded and audited", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const other = await harness.fixtures.patient(lower("0x00000000000000000000000000000000000000e1"));
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    harness.start();
+    const added = await record(patient, doctor, 110);
+    await record(other, doctor, 111); // no grant: never decided in, never sent
+
+    await eventually(() => hook.received.length === 1, "the webhook");
+    const [webhook] = hook.received;
+    expect(() => verifyWebhook(subscription.secret, webhook!.headers, webhook!.body)).not.toThrow();
+    expect(webhook!.id).toBe(added.eventId);
+    expect(JSON.parse(webhook!.body)).toMatchObject({
+      id: added.eventId,
+      type: "RECORD_ADDED",
+      patient,
+      retracted: false,
+      schemaVersion: 1,
+      data: { recordId: added.recordId, version: 1 },
+    });
+    await eventually(
+      async () => (await deliveries(harness.db, subscription.id))[0]?.status === "delivered",
+      "the outbox row delivered",
+    );
+    const rows = await deliveries(harness.db, subscription.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ event_id: added.eventId, attempts: 1 });
+    const attempts = await harness.db.query<{ status_code: number; error: string | null }>(
+      `SELECT status_code, error FROM ${harness.db.gateway}.webhook_attempts WHERE subscription_id = $1`,
+      [subscription.id],
+    );
+    expect(attempts).toEqual([{ status_code: 200, error: null }]);
+    // In the patient's access log, channel webhook, under the subscription.
+    const audit = await harness.db.query<{ viewer: string; patient: string; request_id: string }>(
+      `SELECT viewer, patient, request_id FROM ${harness.db.gateway}.audit_log WHERE channel = 'webhook'`,
+    );
+    expect(audit).toEqual([
+      {
+        viewer: organization,
+        patient,
+        request_id: expect.stringMatching(new RegExp(`^webhook:${subscription.id}:`)),
+      },
+    ]);
+  });
+
+  test("behavior: a receiver down for a while gets every event after it comes back, in chain order per patient", async () => {
+    const { organization, doctor, patients } = await world(harness.fixtures, { patients: 3 });
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    await hook.down();
+    harness.start({
+      retrySchedule: parseRetrySchedule("50ms,100ms,200ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms"),
+    });
+    const expected: string[] = [];
+    for (let i = 0; i < 5; i++)
+      for (const patient of patients) expected.push((await record(patient, doctor, 110 + i)).eventId);
+    // Down: attempts fail (connection refused) and are retried.
+    await eventually(
+      async () => (await deliveries(harness.db, subscription.id)).some((row) => row.attempts >= 2),
+      "failed attempts while the receiver is down",
+    );
+    expect(hook.received).toHaveLength(0);
+    await hook.up();
+
+    await eventually(
+      () => new Set(hook.ids).size === expected.length,
+      "every event after the receiver is back",
+    );
+    expect(new Set(hook.ids)).toEqual(new Set(expected));
+    for (const patient of patients) {
+      const sent = hook.received.filter((r) => JSON.parse(r.body).patient === patient).map((r) => r.id);
+      expect(sent).toEqual(expected.filter((id) => sent.includes(id))); // chain order
+      expect(sent).toHaveLength(5);
+    }
+  });
+
+  test("behavior: a slow receiver does not delay another subscription", async () => {
+    const { organization, doctor, patients } = await world(harness.fixtures, { patients: 2 });
+    const slow = await newReceiver();
+    slow.delayMs = 1_000;
+    const fast = await newReceiver();
+    await subscribe(harness.db, { owner: organization, url: slow.url });
+    await subscribe(harness.db, { owner: organization, url: fast.url });
+    harness.start({ senders: 4, timeoutMs: 5_000 });
+    for (let i = 0; i < 5; i++) for (const patient of patients) await record(patient, doctor, 110 + i);
+
+    await eventually(() => fast.received.length === 10, "every event at the fast receiver");
+    // The slow one has taken at most a few of its ten by then (one a second per patient).
+    expect(slow.received.length).toBeLessThan(5);
+  });
+
+  test("behavior: a revocation withholds what is still pending and stops what follows", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    hook.status = 503;
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    harness.start({
+      retrySchedule: parseRetrySchedule("100ms,100ms,100ms,100ms,100ms,100ms,100ms,100ms,100ms"),
+    });
+    await record(patient, doctor, 110);
+    await record(patient, doctor, 111);
+    await eventually(
+      async () => (await deliveries(harness.db, subscription.id)).some((row) => row.attempts >= 1),
+      "a refused attempt",
+    );
+    await harness.fixtures.revoke(patient, organization, 500);
+    await record(patient, doctor, 510); // after the revocation: not admitted
+    hook.status = 200;
+
+    await eventually(
+      async () => (await deliveries(harness.db, subscription.id)).every((row) => row.status === "withheld"),
+      "both pending deliveries withheld",
+    );
+    // Let the filler see the last record too: it never enters the outbox.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await deliveries(harness.db, subscription.id)).toHaveLength(2);
+    expect(hook.received).toHaveLength(0);
+  });
+
+  test("behavior: retries used up -> the subscription is failing, saying why; resuming delivers", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    hook.status = 503;
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    harness.start({ retrySchedule: parseRetrySchedule("50ms,100ms") });
+    const added = await record(patient, doctor, 110);
+    const second = await record(patient, doctor, 111);
+
+    const failing = async () =>
+      (
+        await harness.db.query<{ status: string; failure_reason: string | null }>(
+          `SELECT status, failure_reason FROM ${harness.db.gateway}.webhook_subscriptions WHERE id = $1`,
+          [subscription.id],
+        )
+      )[0]!;
+    await eventually(async () => (await failing()).status === "failing", "the subscription failing");
+    expect((await failing()).failure_reason).toMatch(
+      new RegExp(`^event ${added.eventId} not accepted after 3 attempts over \\d+s: last 503$`),
+    );
+    const rows = await deliveries(harness.db, subscription.id);
+    expect(rows.map((row) => row.status)).toEqual(["failed", "pending"]); // the second waits its turn
+    expect(rows[0]!.attempts).toBe(3);
+
+    hook.status = 200;
+    await resumeSubscription(harness.db, organization, subscription.id);
+    await eventually(() => hook.received.length === 2, "both events after the resume");
+    expect(hook.ids).toEqual([added.eventId, second.eventId]);
+  });
+
+  test("behavior: a retraction goes only to subscriptions that received the original", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const early = await newReceiver();
+    const late = await newReceiver();
+    await subscribe(harness.db, { owner: organization, url: early.url });
+    harness.start();
+    const added = await record(patient, doctor, 110);
+    await eventually(() => early.received.length === 1, "the original");
+    await subscribe(harness.db, { owner: organization, url: late.url }); // after the original
+    await harness.fixtures.retract(added.eventId);
+    const after = await record(patient, doctor, 111);
+
+    await eventually(() => early.received.length === 3 && late.received.length === 1, "the retraction");
+    expect(early.ids).toEqual([added.eventId, `${added.eventId}:retracted`, after.eventId]);
+    expect(JSON.parse(early.received[1]!.body)).toMatchObject({ retracted: true, type: "RECORD_ADDED" });
+    expect(late.ids).toEqual([after.eventId]);
+  });
+});
+
+describe("subscription states and the URL rule", () => {
+  test("behavior: paused, the outbox fills and nothing is sent; resumed, everything goes", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    await pauseSubscription(harness.db, organization, subscription.id);
+    harness.start();
+    const expected = [
+      (await record(patient, doctor, 110)).eventId,
+      (await record(patient, doctor, 111)).eventId,
+    ];
+    await eventually(
+      async () => (await deliveries(harness.db, subscription.id)).length === 2,
+      "the outbox filled",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(hook.received).toHaveLength(0);
+
+    await resumeSubscription(harness.db, organization, subscription.id);
+    await eventually(() => hook.received.length === 2, "both events after the resume");
+    expect(hook.ids).toEqual(expected);
+  });
+
+  test("behavior: the event log rebuilt under a subscription -> failing, saying why", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    // As if it had been filled from another generation of the feed.
+    await harness.db.query(
+      `UPDATE ${harness.db.gateway}.webhook_subscriptions SET feed_origin = 'ffffffffffff' WHERE id = $1`,
+      [subscription.id],
+    );
+    harness.start();
+    await record(patient, doctor, 110);
+    const state = async () =>
+      (
+        await harness.db.query<{ status: string; failure_reason: string | null }>(
+          `SELECT status, failure_reason FROM ${harness.db.gateway}.webhook_subscriptions WHERE id = $1`,
+          [subscription.id],
+        )
+      )[0]!;
+    await eventually(async () => (await state()).status === "failing", "the subscription failing");
+    expect((await state()).failure_reason).toMatch(
+      /^the event log was rebuilt \(generation ffffffffffff -> [0-9a-f]{12}\)/,
+    );
+    expect(await deliveries(harness.db, subscription.id)).toHaveLength(0);
+    expect(hook.received).toHaveLength(0);
+  });
+
+  test("behavior: health says unhealthy when the feed advances and no outbox does", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    // Held by an instance that no longer fills it (its lease runs for an hour).
+    await harness.db.query(
+      `UPDATE ${harness.db.gateway}.webhook_subscriptions
+          SET lease_owner = 'gone', lease_until = now() + interval '1 hour' WHERE id = $1`,
+      [subscription.id],
+    );
+    const service = harness.start({ stallAfterMs: 1_000, statsIntervalMs: 100 });
+    await eventually(async () => (await service.checks.filler!()).ok, "healthy while nothing is behind");
+    await record(patient, doctor, 110);
+    await eventually(async () => !(await service.checks.filler!()).ok, "unhealthy: stalled");
+    expect((await service.checks.filler!()).details).toMatchObject({ lagSeq: "1" });
+    expect((await service.checks.database!()).ok).toBe(true);
+    expect(hook.received).toHaveLength(0);
+  });
+
+  test("error: without DELIVERY_ALLOW_PRIVATE_URLS a receiver on a private address is refused at send time", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    // Allowed by the gateway's operator when created, not by the delivery service's.
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    harness.start({ allowPrivateUrls: false });
+    await record(patient, doctor, 110);
+    await eventually(
+      async () => (await deliveries(harness.db, subscription.id)).some((row) => row.attempts >= 1),
+      "a refused attempt",
+    );
+    const [attempt] = await harness.db.query<{ status_code: number | null; error: string }>(
+      `SELECT status_code, error FROM ${harness.db.gateway}.webhook_attempts WHERE subscription_id = $1`,
+      [subscription.id],
+    );
+    expect(attempt).toMatchObject({
+      status_code: null,
+      error: expect.stringMatching(/private address \(127\.0\.0\.1\)/),
+    });
+    expect(hook.received).toHaveLength(0);
+  });
+});
+
+describe("crashes and instances", () => {
+  test("behavior: a crash between the decisions and the outbox commit loses and duplicates nothing", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    let crashes = 0;
+    const first = harness.start({
+      beforeFillCommit: () => {
+        crashes++;
+        throw new Error("crash before the outbox commit");
+      },
+    });
+    const expected: string[] = [];
+    for (let i = 0; i < 6; i++) expected.push((await record(patient, doctor, 110 + i)).eventId);
+    await eventually(() => crashes > 0, "the crash");
+    await first.stop();
+    expect(await deliveries(harness.db, subscription.id)).toHaveLength(0);
+
+    harness.start({ leaseMs: 1_000 }); // the first one's lease runs out, then it is taken over
+    await eventually(() => hook.received.length === 6, "every event from the second instance");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(hook.ids).toEqual(expected);
+  });
+
+  test("behavior: a sender that dies after the POST and before recording it leaves the delivery pending; it is sent again with the same id", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    let posts = 0;
+    const first = harness.start({
+      afterPost: () => {
+        if (++posts === 2) throw new Error("crash after the POST");
+      },
+      senders: 1,
+    });
+    const expected: string[] = [];
+    for (let i = 0; i < 4; i++) expected.push((await record(patient, doctor, 110 + i)).eventId);
+    await eventually(() => posts >= 2, "the crash");
+    await first.stop();
+    harness.start();
+
+    await eventually(
+      async () => (await deliveries(harness.db, subscription.id)).every((row) => row.status === "delivered"),
+      "every delivery recorded",
+    );
+    expect(await deliveries(harness.db, subscription.id)).toHaveLength(4);
+    // At least once: the unrecorded one again (same webhook-id, dropped by the receiver), nothing missing.
+    expect(new Set(hook.ids)).toEqual(new Set(expected));
+    expect(hook.ids.filter((id) => id === expected[1])).toHaveLength(2);
+  });
+
+  test("behavior: several instances share the subscriptions without duplicates", async () => {
+    const { organization, doctor, patients } = await world(harness.fixtures, { patients: 2 });
+    const hooks: Receiver[] = [];
+    for (let i = 0; i < 6; i++) {
+      const hook = await newReceiver();
+      await subscribe(harness.db, { owner: organization, url: hook.url });
+      hooks.push(hook);
+    }
+    const services = [harness.start(), harness.start(), harness.start()];
+    const expected: string[] = [];
+    for (let i = 0; i < 10; i++)
+      for (const patient of patients) expected.push((await record(patient, doctor, 110 + i)).eventId);
+
+    await eventually(
+      () => hooks.every((hook) => hook.received.length >= expected.length),
+      "every event everywhere",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const hook of hooks) {
+      expect(hook.ids).toHaveLength(expected.length); // exactly once
+      expect(new Set(hook.ids)).toEqual(new Set(expected));
+    }
+    const filled = await Promise.all(
+      services.map(async (s) => (await s.metrics.filled.get()).values[0]?.value ?? 0),
+    );
+    expect(filled.reduce((a, b) => a + b, 0)).toBe(expected.length * hooks.length);
+  });
+});

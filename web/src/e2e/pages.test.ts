@@ -1,0 +1,273 @@
+// The web app in real Chromium on the real system (startTestSystem: contracts, ingest, projector, gateway on
+// the test run's anvil, PostgreSQL and Kafka), with a test wallet announced through EIP-6963. Every page is
+// checked with axe-core and photographed at desktop and phone widths (web/.screenshots/).
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Actor } from "@carechain/contracts/testing";
+import { getStack } from "@carechain/stack/testing";
+import { startTestSystem, type TestSystem } from "@carechain/system/testing";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type Hex, parseEther } from "viem";
+import { generatePrivateKey } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startWebServer, type WebServer } from "../server/serve.ts";
+import { launchChromium, screenshots, seriousViolations } from "./browser.ts";
+import { installTestWallet, type TestWalletOptions } from "./test-wallet.ts";
+
+const stack = getStack();
+const distDir = fileURLToPath(new URL("../../dist", import.meta.url));
+let running: TestSystem | undefined;
+let web: WebServer | undefined;
+let browser: Browser | undefined;
+let doctor: Actor;
+let chainId: number;
+const contexts: BrowserContext[] = [];
+/** Milliseconds from a mined transaction to the page showing it, per write. */
+const indexedMs: number[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(`${distDir}/index.html`))
+    throw new Error("No build of the web app: run `npm run build -w @carechain/web` first (npm test does).");
+  running = await startTestSystem({
+    label: "web",
+    log: { info: () => {}, warn: () => {}, error: (m: string) => process.stderr.write(`[web e2e] ${m}\n`) },
+  });
+  const { system, fixture } = running;
+  chainId = fixture.chainId;
+  const contracts = system.deployment.contracts;
+  web = await startWebServer({
+    distDir,
+    port: 0,
+    config: {
+      gatewayUrl: system.gatewayUrl,
+      rpcUrl: stack.rpcUrl,
+      chainId,
+      chainName: "CareChain test",
+      contracts: {
+        identityRegistry: contracts.IdentityRegistry.address,
+        consentManager: contracts.ConsentManager.address,
+        recordRegistry: contracts.RecordRegistry.address,
+        vitalsMonitor: contracts.VitalsMonitor.address,
+      },
+    },
+  });
+  doctor = await fixture.createActor("verifiedDoctor");
+  await system.waitForCatchUp(60_000); // the doctor is in the directory before the patient looks
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  if (indexedMs.length > 0)
+    process.stdout.write(`[web e2e] mined -> shown in the page, ms: ${indexedMs.join(", ")}\n`);
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await web?.close();
+  await running?.stop();
+}, 120_000);
+
+/** A fresh funded account (the test run's anvil accounts are shared by every test file). */
+async function fundedKey(ether = "10"): Promise<Hex> {
+  const key = generatePrivateKey();
+  const { privateKeyToAccount } = await import("viem/accounts");
+  await running!.fixture.testClient.setBalance({
+    address: privateKeyToAccount(key).address,
+    value: parseEther(ether),
+  });
+  return key;
+}
+
+async function openPage(wallet?: Omit<TestWalletOptions, "rpcUrl" | "chainId">) {
+  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+  contexts.push(context);
+  // Bounded waits: a page that never shows what a test waits for fails the test, it does not hang it.
+  context.setDefaultTimeout(20_000);
+  const page = await context.newPage();
+  const testWallet = wallet
+    ? await installTestWallet(page, { ...wallet, rpcUrl: stack.rpcUrl, chainId })
+    : undefined;
+  const started = Date.now();
+  await page.goto(web!.url);
+  await page.getByRole("heading", { level: 1 }).first().waitFor();
+  return { page, wallet: testWallet, loadMs: Date.now() - started };
+}
+
+async function checkPage(page: Page, name: string) {
+  expect(await seriousViolations(page), `accessibility of ${name}`).toEqual([]);
+  await screenshots(page, name);
+}
+
+async function connect(page: Page) {
+  await page.getByRole("button", { name: "CareChain Test Wallet" }).click();
+}
+
+async function signIn(page: Page) {
+  await connect(page);
+  await page.getByRole("button", { name: "Sign in with Ethereum" }).click();
+}
+
+async function waitIndexed(page: Page) {
+  const done = page.locator('[data-write-state="indexed"]').first();
+  try {
+    await done.waitFor({ timeout: 90_000 });
+  } catch (error) {
+    // What the page said instead (its own words: no personal data in a test page).
+    throw new Error(
+      `the write did not show as indexed; the page says: ${await page.locator("main").textContent()}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  indexedMs.push(Number(await done.getAttribute("data-indexed-ms")));
+}
+
+describe("the web app on the real system", () => {
+  let patientKey: Hex;
+  let patientAddress: string;
+
+  test("behavior: a patient registers and signs in", async () => {
+    patientKey = await fundedKey();
+    const { page, wallet, loadMs } = await openPage({ privateKey: patientKey });
+    patientAddress = wallet!.account.address;
+    process.stdout.write(`[web e2e] first page shown in ${loadMs} ms\n`);
+    await checkPage(page, "connect");
+    await signIn(page);
+    await page.getByRole("heading", { name: "Register" }).waitFor();
+    await checkPage(page, "register");
+    await page.getByLabel("Name").fill("Test Patient");
+    const clicked = Date.now();
+    await page.getByRole("button", { name: "Register as a patient" }).click();
+    // The register page gives way to the patient's home as soon as the gateway shows the registration.
+    await page.getByRole("heading", { name: "My health record" }).waitFor({ timeout: 90_000 });
+    process.stdout.write(
+      `[web e2e] registration: click -> visible in CareChain in ${Date.now() - clicked} ms\n`,
+    );
+    expect(wallet!.calls).toContain("personal_sign");
+    expect(wallet!.calls).toContain("eth_sendTransaction");
+    await checkPage(page, "patient-home");
+    await page.context().close();
+  }, 180_000);
+
+  test("behavior: the patient grants a doctor from the directory, and the doctor sees the chart", async () => {
+    const { page } = await openPage({ privateKey: patientKey });
+    await signIn(page);
+    await page.getByRole("heading", { name: "My health record" }).waitFor();
+    await page.getByLabel("Doctor", { exact: true }).selectOption(doctor.address);
+    await page.getByRole("button", { name: "Give access" }).click();
+    await waitIndexed(page);
+    await expect.poll(() => page.locator(".grants li").count()).toBe(1);
+    await checkPage(page, "patient-granted");
+    await page.context().close();
+
+    const asDoctor = await openPage({ privateKey: doctor.privateKey });
+    await signIn(asDoctor.page);
+    await asDoctor.page.getByRole("heading", { name: "My patients" }).waitFor();
+    await checkPage(asDoctor.page, "doctor-home");
+    await asDoctor.page
+      .getByRole("link", { name: /Patient/ })
+      .first()
+      .click();
+    await asDoctor.page.getByRole("heading", { name: /Chart of patient/ }).waitFor();
+    await asDoctor.page.getByRole("heading", { name: "Records" }).waitFor();
+    expect(await asDoctor.page.getByText("You have no access to this").count()).toBe(0);
+    await checkPage(asDoctor.page, "doctor-chart");
+    await asDoctor.page.context().close();
+  }, 180_000);
+
+  test("behavior: an out-of-range reading arrives live on the patient's page and in the doctor's chart", async () => {
+    const { fixture } = running!;
+    const patientClient = fixture.clientFor(patientKey);
+    const device = await fixture.createActor("unregistered");
+    await patientClient.authorizeDevice({ device: device.address });
+    await patientClient.setVitalsRange({
+      patient: patientAddress as Hex,
+      systolicMin: 90,
+      systolicMax: 140,
+      diastolicMin: 60,
+      diastolicMax: 90,
+    });
+    const { page } = await openPage({ privateKey: patientKey });
+    await signIn(page);
+    await page.getByText("Live: new alerts appear here").waitFor();
+    await device.client.submitReading({ measuredAt: await fixture.now(), systolic: 182, diastolic: 104 });
+    const submitted = Date.now();
+    await page.getByText("182/104 mmHg").waitFor({ timeout: 30_000 });
+    process.stdout.write(`[web e2e] alert: reading mined -> shown live in ${Date.now() - submitted} ms\n`);
+    await checkPage(page, "patient-live-alert");
+    await page.context().close();
+
+    const asDoctor = await openPage({ privateKey: doctor.privateKey });
+    await signIn(asDoctor.page);
+    await asDoctor.page.goto(`${web!.url}/#/patient/${patientAddress}`);
+    await asDoctor.page.getByText("Latest: 182/104 mmHg").waitFor();
+    await asDoctor.page.getByRole("img", { name: /Blood pressure, 1 reading$/ }).waitFor();
+    await checkPage(asDoctor.page, "doctor-vitals-chart");
+    await asDoctor.page.context().close();
+  }, 180_000);
+
+  test("behavior: the patient revokes, and the doctor's next view says no access", async () => {
+    const { page } = await openPage({ privateKey: patientKey });
+    await signIn(page);
+    await page.getByRole("button", { name: "Revoke" }).click();
+    await waitIndexed(page);
+    await expect.poll(() => page.locator(".grants li").count()).toBe(0);
+    await page.context().close();
+
+    const asDoctor = await openPage({ privateKey: doctor.privateKey });
+    await signIn(asDoctor.page);
+    await asDoctor.page.getByRole("heading", { name: "My patients" }).waitFor();
+    await asDoctor.page.goto(`${web!.url}/#/patient/${patientAddress}`);
+    await asDoctor.page.getByText("You have no access to this.").waitFor();
+    await checkPage(asDoctor.page, "doctor-no-access");
+    await asDoctor.page.context().close();
+  }, 180_000);
+});
+
+describe("errors people meet", () => {
+  test("error: no wallet installed: a link to install one", async () => {
+    const { page } = await openPage();
+    const alert = page.getByRole("alert");
+    await expect.poll(() => alert.textContent()).toContain("No wallet was found");
+    expect(await alert.getByRole("link", { name: "MetaMask" }).getAttribute("href")).toMatch(/^https:\/\//);
+    await checkPage(page, "no-wallet");
+  });
+
+  test("error: the signature is rejected in the wallet", async () => {
+    const { page } = await openPage({ privateKey: await fundedKey(), reject: ["personal_sign"] });
+    await signIn(page);
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("You rejected the request");
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await checkPage(page, "rejected");
+  });
+
+  test("error: the wallet is on another network: switch, adding the chain", async () => {
+    const { page, wallet } = await openPage({ privateKey: await fundedKey(), startChainId: 1 });
+    await connect(page);
+    await page.getByRole("heading", { name: "Wrong network" }).waitFor();
+    expect(await page.getByRole("alert").textContent()).toContain(`chain ${chainId}`);
+    await checkPage(page, "wrong-network");
+    await page.getByRole("button", { name: /Switch to/ }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(wallet!.calls).toEqual(
+      expect.arrayContaining(["wallet_switchEthereumChain", "wallet_addEthereumChain"]),
+    );
+    expect(wallet!.currentChainId()).toBe(chainId);
+  });
+
+  test("error: the wallet is locked", async () => {
+    const { page } = await openPage({ privateKey: await fundedKey(), locked: true });
+    await connect(page);
+    await page.getByRole("heading", { name: "Your wallet is locked" }).waitFor();
+    await checkPage(page, "locked");
+  });
+
+  test("error: not enough ether: the cost and the balance, before anything is sent", async () => {
+    const { page, wallet } = await openPage({ privateKey: await fundedKey("0") });
+    await signIn(page);
+    await page.getByLabel("Name").fill("Poor Patient");
+    await page.getByRole("button", { name: "Register as a patient" }).click();
+    const alert = page.getByRole("alert");
+    await expect.poll(() => alert.textContent()).toMatch(/costs up to [\d.]+ ETH .* holds 0 ETH/);
+    expect(wallet!.calls).not.toContain("eth_sendTransaction");
+  });
+});

@@ -1,0 +1,113 @@
+// Every operation the pages run, typed by GraphQL Code Generator from the composed supergraph.
+import { graphql } from "./generated/gql.ts";
+
+export const MeQuery = graphql(`
+  query Me {
+    me {
+      address
+      role
+      organizationKind
+    }
+  }
+`);
+
+export const PatientHomeQuery = graphql(`
+  query PatientHome($address: Address!) {
+    patient(address: $address) {
+      address
+      registeredAt
+      records(first: 20) {
+        edges {
+          node {
+            id
+            type
+            author
+            version
+            addedAt
+          }
+        }
+      }
+      grants {
+        grantee
+        granteeRole
+        scopes
+        expiresAt
+        grantedAt
+      }
+    }
+  }
+`);
+
+export const DoctorDirectoryQuery = graphql(`
+  query DoctorDirectory {
+    doctors(first: 50) {
+      edges {
+        node {
+          address
+          verified
+        }
+      }
+    }
+  }
+`);
+
+export const DoctorHomeQuery = graphql(`
+  query DoctorHome($address: Address!) {
+    doctor(address: $address) {
+      address
+      verified
+      patients(first: 50) {
+        address
+      }
+    }
+  }
+`);
+
+export const PatientChartQuery = graphql(`
+  query PatientChart($address: Address!) {
+    patient(address: $address) {
+      address
+      registeredAt
+      records(first: 20) {
+        edges {
+          node {
+            id
+            type
+            author
+            version
+            addedAt
+          }
+        }
+      }
+      latestVitals {
+        measuredAt
+        systolic
+        diastolic
+      }
+      vitalsRange {
+        systolicMin
+        systolicMax
+        diastolicMin
+        diastolicMax
+      }
+      vitals(first: 50) {
+        measuredAt
+        systolic
+        diastolic
+      }
+    }
+  }
+`);
+
+export const AlertRaisedSubscription = graphql(`
+  subscription AlertRaised($patient: Address) {
+    alertRaised(patient: $patient) {
+      id
+      patient
+      systolic
+      diastolic
+      measuredAt
+      retracted
+    }
+  }
+`);

@@ -1,0 +1,55 @@
+import { lazy, Suspense } from "react";
+import type { Address } from "viem";
+import { AddressText } from "../components/address.tsx";
+import { Notice } from "../components/notice.tsx";
+import { RecordList } from "../components/record-list.tsx";
+import { PatientChartQuery } from "../graphql/operations.ts";
+import { useGatewayQuery } from "../graphql/use-query.ts";
+
+const VitalsChart = lazy(() => import("../components/vitals-chart.tsx"));
+
+/** A patient's chart as the policy allows: a refusal is "no access", not an error page. */
+export default function ChartPage({ patient }: { patient: Address }) {
+  const chart = useGatewayQuery(PatientChartQuery, { address: patient });
+  const data = chart.data?.data?.patient;
+  return (
+    <section aria-labelledby="chart-title">
+      <h1 id="chart-title">
+        Chart of patient <AddressText address={patient} />
+      </h1>
+      <p>
+        <a href="#/">Back to my patients</a>
+      </p>
+      {chart.isLoading ? <p>Loading…</p> : null}
+      {chart.error ? <Notice kind="error">{chart.error.message}</Notice> : null}
+      {chart.data && !data ? (
+        <Notice kind="info">
+          <strong>You have no access to this.</strong> The patient has not given you access, or has revoked
+          it.
+        </Notice>
+      ) : null}
+      {data ? (
+        <>
+          <h2>Records</h2>
+          {data.records ? (
+            <RecordList records={data.records.edges.map((e) => e.node)} />
+          ) : (
+            <p>You have no access to the records.</p>
+          )}
+          <h2>Vitals</h2>
+          {data.vitals ? (
+            data.vitals.length > 0 ? (
+              <Suspense fallback={<p>Loading the chart…</p>}>
+                <VitalsChart readings={data.vitals} range={data.vitalsRange ?? undefined} />
+              </Suspense>
+            ) : (
+              <p>No readings yet.</p>
+            )
+          ) : (
+            <p>You have no access to the vitals.</p>
+          )}
+        </>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,166 @@
+import { consentManagerAbi } from "@carechain/contracts/abis";
+import { type ScopeName, scopes } from "@carechain/contracts/codes";
+import { type FormEvent, useState } from "react";
+import { type Address, getAddress } from "viem";
+import { AddressText } from "../components/address.tsx";
+import { LiveAlerts } from "../components/live-alerts.tsx";
+import { Notice } from "../components/notice.tsx";
+import { RecordList } from "../components/record-list.tsx";
+import { WriteStatus } from "../components/write-status.tsx";
+import { DoctorDirectoryQuery, PatientHomeQuery } from "../graphql/operations.ts";
+import { useGatewayFetch, useGatewayQuery } from "../graphql/use-query.ts";
+import { useSession } from "../session.tsx";
+import { useChainWrite } from "../wallet/write.ts";
+
+const scopeLabels: Record<ScopeName, string> = {
+  READ_RECORDS: "read my records",
+  WRITE_RECORDS: "add records",
+  READ_VITALS: "read my vitals",
+};
+
+export default function PatientHome({ address }: { address: Address }) {
+  const { config } = useSession();
+  const fetchGateway = useGatewayFetch();
+  const home = useGatewayQuery(PatientHomeQuery, { address });
+  const patient = home.data?.data?.patient;
+  const revokeWrite = useChainWrite();
+  const revoking = !["idle", "error", "indexed", "slow"].includes(revokeWrite.state.step);
+  const revoke = (grantee: Address) =>
+    revokeWrite.run(
+      {
+        address: config.contracts.consentManager,
+        abi: consentManagerAbi,
+        functionName: "revokeAccess",
+        args: [grantee],
+      },
+      async () => {
+        const answer = await fetchGateway(PatientHomeQuery, { address });
+        const gone = !answer.data?.patient?.grants?.some((g) => g.grantee === grantee);
+        if (gone) await home.refetch();
+        return gone;
+      },
+    );
+  return (
+    <section aria-labelledby="patient-title">
+      <h1 id="patient-title">My health record</h1>
+      {home.error ? <Notice kind="error">{home.error.message}</Notice> : null}
+      <h2>Records</h2>
+      {patient ? <RecordList records={patient.records?.edges.map((e) => e.node) ?? []} /> : <p>Loading…</p>}
+      <h2>Who can see my record</h2>
+      {patient?.grants?.length ? (
+        <ul className="grants">
+          {patient.grants.map((grant) => (
+            <GrantRow key={grant.grantee} grant={grant} onRevoke={revoke} busy={revoking} />
+          ))}
+        </ul>
+      ) : patient ? (
+        <p>Nobody has access to your record.</p>
+      ) : null}
+      {/* Outside the list: the row goes away once the revocation is visible, its status must not. */}
+      <WriteStatus state={revokeWrite.state} />
+      <GrantForm patient={address} granted={patient?.grants?.map((g) => g.grantee.toLowerCase()) ?? []} />
+      <LiveAlerts patient={address} />
+    </section>
+  );
+}
+
+function GrantRow({
+  grant,
+  onRevoke,
+  busy,
+}: {
+  grant: { grantee: Address; granteeRole: string; scopes: string[]; expiresAt?: string | null };
+  onRevoke: (grantee: Address) => Promise<boolean>;
+  busy: boolean;
+}) {
+  return (
+    <li>
+      <AddressText address={grant.grantee} /> ({grant.granteeRole.toLowerCase()}):{" "}
+      {grant.scopes.map((s) => scopeLabels[s as ScopeName] ?? s).join(", ")}
+      {grant.expiresAt ? `, until ${new Date(grant.expiresAt).toLocaleDateString()}` : ", no expiry"}{" "}
+      <button type="button" onClick={() => void onRevoke(grant.grantee)} disabled={busy}>
+        Revoke
+      </button>
+    </li>
+  );
+}
+
+function GrantForm({ patient, granted }: { patient: Address; granted: string[] }) {
+  const { config } = useSession();
+  const directory = useGatewayQuery(DoctorDirectoryQuery, {});
+  const home = useGatewayQuery(PatientHomeQuery, { address: patient });
+  const fetchGateway = useGatewayFetch();
+  const write = useChainWrite();
+  const [doctor, setDoctor] = useState("");
+  const [chosen, setChosen] = useState<ScopeName[]>(["READ_RECORDS", "READ_VITALS"]);
+  const [expiry, setExpiry] = useState("");
+  const [formError, setFormError] = useState<string>();
+  const doctors = (directory.data?.data?.doctors.edges ?? [])
+    .map((e) => e.node)
+    .filter((d) => !granted.includes(d.address.toLowerCase()));
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setFormError(undefined);
+    if (!doctor) return setFormError("Choose a doctor.");
+    if (chosen.length === 0) return setFormError("Choose at least one thing the doctor may do.");
+    const expiresAt = expiry ? Math.floor(Date.parse(`${expiry}T23:59:59`) / 1000) : 0;
+    if (expiry && expiresAt * 1000 <= Date.now()) return setFormError("The expiry must be in the future.");
+    const mask = chosen.reduce((m, s) => m | scopes[s], 0);
+    await write.run(
+      {
+        address: config.contracts.consentManager,
+        abi: consentManagerAbi,
+        functionName: "grantAccess",
+        args: [doctor, mask, BigInt(expiresAt)],
+      },
+      async () => {
+        const answer = await fetchGateway(PatientHomeQuery, { address: patient });
+        const shown = answer.data?.patient?.grants?.some(
+          (g) => g.grantee.toLowerCase() === doctor.toLowerCase(),
+        );
+        if (shown) await home.refetch();
+        return shown === true;
+      },
+    );
+  };
+
+  return (
+    <form onSubmit={submit} aria-labelledby="grant-title">
+      <h2 id="grant-title">Give a doctor access</h2>
+      <label htmlFor="grant-doctor">Doctor</label>
+      <select id="grant-doctor" value={doctor} onChange={(e) => setDoctor(e.target.value)}>
+        <option value="">Choose from the directory…</option>
+        {doctors.map((d) => (
+          <option key={d.address} value={getAddress(d.address)}>
+            {getAddress(d.address)} {d.verified ? "(verified)" : "(not verified)"}
+          </option>
+        ))}
+      </select>
+      <fieldset>
+        <legend>The doctor may</legend>
+        {(Object.keys(scopeLabels) as ScopeName[]).map((scope) => (
+          <label key={scope}>
+            <input
+              type="checkbox"
+              checked={chosen.includes(scope)}
+              onChange={(e) =>
+                setChosen(e.target.checked ? [...chosen, scope] : chosen.filter((s) => s !== scope))
+              }
+            />{" "}
+            {scopeLabels[scope]}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        Until (optional)
+        <input type="date" value={expiry} onChange={(e) => setExpiry(e.target.value)} />
+      </label>
+      <button type="submit" disabled={!["idle", "error", "indexed", "slow"].includes(write.state.step)}>
+        Give access
+      </button>
+      {formError ? <Notice kind="error">{formError}</Notice> : null}
+      <WriteStatus state={write.state} />
+    </form>
+  );
+}

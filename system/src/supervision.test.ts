@@ -215,6 +215,15 @@ describe("supervision of the running system", () => {
     const restarts = Object.fromEntries(
       system!.supervision().map((status) => [status.name, status.restarts]),
     );
-    expect(restarts).toEqual({ ingest: 1, projector: 1, identity: 0, records: 1, vitals: 0, gateway: 1 });
+    expect(restarts).toEqual({
+      ingest: 1,
+      projector: 1,
+      identity: 0,
+      records: 1,
+      vitals: 0,
+      gateway: 1,
+      delivery: 0,
+      web: 0,
+    });
   });
 });

@@ -2,7 +2,9 @@ import { AddressText } from "./address.tsx";
 
 type RecordItem = { id: string; type: string; author: string; version: number; addedAt: string };
 
-const typeLabel = (type: string) => type.charAt(0) + type.slice(1).toLowerCase().replaceAll("_", " ");
+/** An enum value for reading: CONSULTATION_NOTE -> Consultation note. */
+export const enumLabel = (value: string) =>
+  value.charAt(0) + value.slice(1).toLowerCase().replaceAll("_", " ");
 
 export function RecordList({ records }: { records: RecordItem[] }) {
   if (records.length === 0) return <p>No records yet.</p>;
@@ -19,7 +21,7 @@ export function RecordList({ records }: { records: RecordItem[] }) {
       <tbody>
         {records.map((record) => (
           <tr key={record.id}>
-            <td>{typeLabel(record.type)}</td>
+            <td>{enumLabel(record.type)}</td>
             <td>{new Date(record.addedAt).toLocaleString()}</td>
             <td>
               <AddressText address={record.author} />

@@ -205,9 +205,16 @@ describe("the web app on the real system", () => {
     await asDoctor.page.context().close();
   }, 180_000);
 
-  test("behavior: the patient revokes, and the doctor's next view says no access", async () => {
+  test("behavior: the patient sees who read the record, then revokes, and the doctor's next view says no access", async () => {
     const { page } = await openPage({ privateKey: patientKey });
     await signIn(page);
+    // The doctor's reads of the chart (earlier tests) are in the access log, under the patient's grant.
+    const doctorReads = page
+      .locator(".access-log tbody tr")
+      .filter({ has: page.locator(`code[title="${doctor.address.toLowerCase()}"]`) });
+    await expect.poll(() => doctorReads.filter({ hasText: "Records" }).count()).toBeGreaterThan(0);
+    expect(await doctorReads.first().textContent()).toContain("Grant");
+    await checkPage(page, "patient-access-log");
     await page.getByRole("button", { name: "Revoke" }).click();
     await waitIndexed(page);
     await expect.poll(() => page.locator(".grants li").count()).toBe(0);

@@ -38,6 +38,28 @@ export const PatientHomeQuery = graphql(`
   }
 `);
 
+// Its own query, not part of PatientHome: the audit log grows with every read, so the gateway never
+// serves it from its answer cache, and the rest of the home page should still be.
+export const PatientAccessLogQuery = graphql(`
+  query PatientAccessLog($address: Address!) {
+    patient(address: $address) {
+      address
+      accessLog(first: 20) {
+        edges {
+          node {
+            id
+            viewer
+            what
+            rule
+            channel
+            at
+          }
+        }
+      }
+    }
+  }
+`);
+
 export const DoctorDirectoryQuery = graphql(`
   query DoctorDirectory {
     doctors(first: 50) {

@@ -2,6 +2,7 @@ import { consentManagerAbi } from "@carechain/contracts/abis";
 import { type ScopeName, scopes } from "@carechain/contracts/codes";
 import { type FormEvent, useState } from "react";
 import { type Address, getAddress } from "viem";
+import { AccessLog } from "../components/access-log.tsx";
 import { AddressText } from "../components/address.tsx";
 import { LiveAlerts } from "../components/live-alerts.tsx";
 import { Notice } from "../components/notice.tsx";
@@ -60,6 +61,7 @@ export default function PatientHome({ address }: { address: Address }) {
       <WriteStatus state={revokeWrite.state} />
       <GrantForm patient={address} granted={patient?.grants?.map((g) => g.grantee.toLowerCase()) ?? []} />
       <LiveAlerts patient={address} />
+      <AccessLog patient={address} />
     </section>
   );
 }

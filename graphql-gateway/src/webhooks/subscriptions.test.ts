@@ -472,6 +472,29 @@ describe("delivery log, resume, redeliver", () => {
     ]);
   });
 
+  test("error: resume after the event log was rebuilt is refused (CONFLICT): the subscription's place is lost", async () => {
+    const org = await organization();
+    const { subscription } = await createOk(org.token, { url: publicUrl, types: ["RECORD_ADDED"] });
+    // As the delivery service leaves it when the feed's origin changed under it.
+    await harness.db.query(
+      `UPDATE ${harness.db.gateway}.webhook_subscriptions
+          SET status = 'failing', failure_reason = 'the event log was rebuilt', feed_origin = 'aaaaaaaaaaaa'
+        WHERE id = $1`,
+      [subscription.id],
+    );
+    const resumed = await harness.query<unknown>(
+      `mutation($id: ID!) { resumeWebhookSubscription(id: $id) { status } }`,
+      { token: org.token, variables: { id: subscription.id } },
+    );
+    expect(resumed.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+    expect(resumed.errors?.[0]?.message).toMatch(/create a new subscription/);
+    const [row] = await harness.db.query<{ status: string }>(
+      `SELECT status FROM ${harness.db.gateway}.webhook_subscriptions WHERE id = $1`,
+      [subscription.id],
+    );
+    expect(row!.status).toBe("failing");
+  });
+
   test("behavior: redeliver from an event queues it and every later delivery again, now", async () => {
     const org = await organization();
     const { subscription } = await createOk(org.token, { url: publicUrl, types: ["RECORD_ADDED"] });

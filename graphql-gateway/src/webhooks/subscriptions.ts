@@ -194,9 +194,21 @@ export async function resumeSubscription(
   owner: string,
   id: string,
 ): Promise<WebhookSubscription> {
+  const { origin } = await feedEnd(db);
   const client = await db.pool.connect();
   try {
     await client.query("BEGIN");
+    const { rows: found } = await client.query<{ feed_origin: string | null }>(
+      `SELECT feed_origin FROM ${db.gateway}.webhook_subscriptions WHERE id = $1 AND owner = $2 FOR UPDATE`,
+      [id, owner.toLowerCase()],
+    );
+    if (!found[0]) notFound();
+    // Its place is a seq of another generation of the feed: resuming would only fail again.
+    if (found[0].feed_origin !== null && found[0].feed_origin !== origin)
+      throw new GatewayError(
+        "CONFLICT",
+        "The event log was rebuilt since this subscription's last event, so its place in the log is lost: create a new subscription (with `after:` a cursor of the new log, or none) and drop events already received by their id.",
+      ).toGraphQLError();
     const { rows } = await client.query<WebhookSubscription>(
       `UPDATE ${db.gateway}.webhook_subscriptions SET status = 'active', failure_reason = NULL, updated_at = now()
         WHERE id = $1 AND owner = $2 RETURNING ${columns}`,

@@ -57,6 +57,11 @@ export const deliveryEnvSchema = z.object({
   DELIVERY_POLL_MS: positive(1_000),
   /** How long an instance owns a subscription's outbox filling before another may take it over. */
   DELIVERY_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /**
+   * Delivered and withheld outbox rows (with their attempts) are kept this many days, for the delivery log
+   * and "redeliver from this event"; then deleted. Pending and failed rows are never deleted.
+   */
+  DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** Unhealthy when the feed is ahead and no subscription's outbox advanced for this long. */
   DELIVERY_STALL_AFTER_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** Test only: SIGKILL the process once this many POSTs were answered, before the answer is recorded. */
@@ -76,6 +81,7 @@ export type DeliveryOptions = {
   pollMs: number;
   leaseMs: number;
   stallAfterMs: number;
+  retentionDays: number;
   killAfterSends?: number;
 };
 
@@ -105,6 +111,7 @@ export function deliveryOptionsFromEnv(env: Record<string, string | undefined>):
       pollMs: config.DELIVERY_POLL_MS,
       leaseMs: config.DELIVERY_LEASE_MS,
       stallAfterMs: config.DELIVERY_STALL_AFTER_MS,
+      retentionDays: config.DELIVERY_RETENTION_DAYS,
       killAfterSends: config.DELIVERY_TEST_KILL_AFTER_SENDS,
     },
   };

@@ -277,6 +277,40 @@ describe("subscription states and the URL rule", () => {
     expect(hook.received).toHaveLength(0);
   });
 
+  test("behavior: delivered and withheld rows past the retention are deleted; pending, failed and recent ones stay", async () => {
+    const { organization } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    await harness.db.query(
+      `UPDATE ${harness.db.gateway}.webhook_subscriptions SET status = 'paused' WHERE id = $1`,
+      [subscription.id],
+    );
+    const rows: [number, string, number][] = [
+      [1, "delivered", 40],
+      [2, "withheld", 40],
+      [3, "failed", 40],
+      [4, "pending", 40],
+      [5, "delivered", 5],
+    ];
+    for (const [seq, status, daysAgo] of rows)
+      await harness.db.query(
+        `INSERT INTO ${harness.db.gateway}.webhook_deliveries
+           (subscription_id, seq, event_id, event_type, patient, body, status, created_at)
+         VALUES ($1, $2, $3, 'RECORD_ADDED', '0x${"1".repeat(40)}', '{}', $4, now() - $5 * interval '1 day')`,
+        [subscription.id, seq, `e${seq}`, status, daysAgo],
+      );
+    harness.start({ retentionDays: 30, pruneIntervalMs: 0, statsIntervalMs: 100 });
+    const left = async () =>
+      (
+        await harness.db.query<{ seq: string }>(
+          `SELECT seq::text FROM ${harness.db.gateway}.webhook_deliveries WHERE subscription_id = $1 ORDER BY seq`,
+          [subscription.id],
+        )
+      ).map((row) => Number(row.seq));
+    await eventually(async () => (await left()).length === 3, "the old settled rows deleted");
+    expect(await left()).toEqual([3, 4, 5]);
+  });
+
   test("error: without DELIVERY_ALLOW_PRIVATE_URLS a receiver on a private address is refused at send time", async () => {
     const { organization, doctor, patient } = await world(harness.fixtures);
     const hook = await newReceiver();

@@ -21,6 +21,10 @@ export type ServiceOptions = Pick<
   DeliveryOptions,
   "senders" | "timeoutMs" | "retrySchedule" | "allowPrivateUrls" | "pollMs" | "leaseMs" | "stallAfterMs"
 > & {
+  /** Days delivered and withheld rows are kept (default 30); see DELIVERY_RETENTION_DAYS. */
+  retentionDays?: number;
+  /** How often old rows are deleted (default: a minute). */
+  pruneIntervalMs?: number;
   instanceId?: string;
   /** Test hooks: see OutboxFiller.beforeCommit and SenderPool.afterPost. */
   beforeFillCommit?: (subscriptionId: string) => Promise<void> | void;
@@ -168,9 +172,30 @@ export function startDeliveryService(
       filledSinceLog = 0;
     }
   };
+  // Retention: settled rows older than the retention go, in bounded batches (a long backlog of them is
+  // worked off over several rounds instead of one long lock); their attempts go with them (cascade).
+  let lastPrune = 0;
+  const prune = async () => {
+    if (Date.now() - lastPrune < (options.pruneIntervalMs ?? 60_000)) return;
+    lastPrune = Date.now();
+    const [row] = await db.query<{ n: number }>(
+      `WITH old AS (
+         SELECT subscription_id, seq FROM ${db.gateway}.webhook_deliveries
+          WHERE status IN ('delivered', 'withheld') AND created_at < now() - $1 * interval '1 day'
+          LIMIT 10000),
+       gone AS (
+         DELETE FROM ${db.gateway}.webhook_deliveries d USING old
+          WHERE d.subscription_id = old.subscription_id AND d.seq = old.seq RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [options.retentionDays ?? 30],
+    );
+    if (row && row.n > 0)
+      logger.info({ deleted: row.n }, "delivery: deleted settled outbox rows past retention");
+  };
   const statsLoop = (async () => {
     while (!stopping.signal.aborted) {
       await stats().catch((error: unknown) => logger.debug({ err: error }, "delivery: stats failed"));
+      await prune().catch((error: unknown) => logger.warn({ err: error }, "delivery: retention failed"));
       await sleep(options.statsIntervalMs ?? 5_000, stopping.signal);
     }
   })();

@@ -71,7 +71,7 @@ async function main(ctx: MainContext): Promise<number> {
     const system = await startup.catch(() => undefined);
     if (!system) return log.info("start cancelled; everything it started was stopped");
     log.info(
-      `${why || reason}: stopping everything (gateway, subgraphs, projector, ingest, then the servers)`,
+      `${why || reason}: stopping everything (web, delivery, gateway, subgraphs, projector, ingest, then the servers)`,
     );
     const t0 = Date.now();
     await system.stop();

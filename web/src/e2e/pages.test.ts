@@ -212,7 +212,11 @@ describe("the web app on the real system", () => {
     const doctorReads = page
       .locator(".access-log tbody tr")
       .filter({ has: page.locator(`code[title="${doctor.address.toLowerCase()}"]`) });
-    await expect.poll(() => doctorReads.filter({ hasText: "Records" }).count()).toBeGreaterThan(0);
+    // Its own query: it may answer after the rest of the page (a busy machine), hence the wait.
+    await page.locator(".access-log").waitFor();
+    await expect
+      .poll(() => doctorReads.filter({ hasText: "Records" }).count(), { timeout: 15_000 })
+      .toBeGreaterThan(0);
     expect(await doctorReads.first().textContent()).toContain("Grant");
     await checkPage(page, "patient-access-log");
     await page.getByRole("button", { name: "Revoke" }).click();

@@ -1,7 +1,9 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DoctorFetch, PatientFetch } from "../operations.ts";
 import { createTestGateway, type TestGateway, type World } from "../testing/index.ts";
-import { type RunningGateway, startGateway } from "./server.ts";
+import { type RunningGateway, startGateway, subgraphFetcher } from "./server.ts";
 import { signViewerContext, viewerContextHeader } from "./viewer-context.ts";
 
 let harness: TestGateway;
@@ -305,6 +307,35 @@ describe("limits", () => {
     ] as const) {
       const result = await harness.query(query, { token, variables: { address } });
       expect(result.status).toBe(200);
+    }
+  });
+});
+
+describe("subgraphFetcher", () => {
+  test("behavior: an idle socket is retired before the subgraph's announced keep-alive ends, never reused as it closes", async () => {
+    // A Node server announces `Keep-Alive: timeout=5` and closes an idle socket after 5 s. A client that
+    // reuses a socket idle for about that long races the close (ECONNRESET); this one opens a new one.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.end('{"data":{}}'));
+    });
+    let connections = 0;
+    server.on("connection", () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const post = async () => (await subgraphFetcher(url, { method: "POST", body: "{}" })).text();
+      await post();
+      await post();
+      const warm = connections;
+      await post();
+      expect(connections).toBe(warm); // kept alive between requests close together
+      await new Promise((resolve) => setTimeout(resolve, 3_500)); // undici: 5 s announced - 2 s margin
+      await post();
+      expect(connections).toBe(warm + 1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

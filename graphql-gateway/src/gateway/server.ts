@@ -8,7 +8,7 @@ import {
   RemoteGraphQLDataSource,
 } from "@apollo/gateway";
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
-import type { FetcherResponse } from "@apollo/utils.fetcher";
+import type { Fetcher, FetcherResponse } from "@apollo/utils.fetcher";
 import type { Common, HealthCheck } from "@carechain/common";
 import type { GraphQLFormattedError, OperationTypeNode } from "graphql";
 import type { Address } from "viem";
@@ -110,13 +110,22 @@ function subgraphRefusal(status: number, body: unknown): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
 }
 
+/**
+ * How the gateway calls a subgraph over HTTP: Node's own fetch (undici) instead of Apollo's default,
+ * make-fetch-happen. undici retires an idle socket before the server's announced keep-alive (`Keep-Alive:
+ * timeout=5` from a Node subgraph) runs out, while make-fetch-happen's agent keeps idle sockets forever and
+ * may reuse one that the subgraph is closing at that very moment: the occasional ECONNRESET under load in
+ * the split deployment. Cheaper too: make-fetch-happen builds an Error with its stack on every request.
+ */
+export const subgraphFetcher = globalThis.fetch as unknown as Fetcher;
+
 /** Sends a viewer context with every subgraph fetch, signed for that fetch's query and variables. */
 class ViewerContextDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     config: { url?: string },
     private readonly secret: string,
   ) {
-    super(config);
+    super({ ...config, fetcher: subgraphFetcher });
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
@@ -346,7 +355,10 @@ export async function startGateway(
   const precheck = requestPrecheck(options.limits, (code) => metrics.errors.inc({ code }));
 
   const hub = new EventHub();
-  const feed = deps.subscriptions ? startEventFeed({ db, hub, logger, metrics }) : undefined;
+  // Also stopped by the shutdown's signal, before the pool ends: a start-up failing below leaves no `stop()`.
+  const feed = deps.subscriptions
+    ? startEventFeed({ db, hub, logger, metrics, signal: common.shutdown.signal })
+    : undefined;
 
   const router = createRouter();
   router.all(graphqlPath, async (req, res) => {

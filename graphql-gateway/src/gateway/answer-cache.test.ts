@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { gatewayMetrics } from "../metrics.ts";
+import { DoctorFetch, PatientFetch } from "../operations.ts";
 import { createTestGateway, newAccount, type TestGateway, type World } from "../testing/index.ts";
+import { reachOf } from "./answer-cache.ts";
 
 let harness: TestGateway;
 
@@ -178,5 +180,115 @@ describe("answer cache", () => {
 
     await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 50));
     expectRefused(await readAs(viewer, patient));
+  });
+});
+
+describe("answer cache: operations of known reach", () => {
+  type PatientAnswer = {
+    patient: { latestVitals: { systolic: number } | null; grants: { grantee: string }[] | null } | null;
+  };
+  type DoctorAnswer = {
+    doctor: { patients: { address: string; latestVitals: { systolic: number } | null }[] | null } | null;
+  };
+  const patientFetch = (viewer: { token: string }, address: string) =>
+    harness.query<PatientAnswer>(PatientFetch, { token: viewer.token, variables: { address } });
+  const doctorFetch = (viewer: { token: string }, address: string) =>
+    harness.query<DoctorAnswer>(DoctorFetch, { token: viewer.token, variables: { address } });
+
+  let world: World;
+  let bystander: World;
+  beforeAll(async () => {
+    world = await harness.createWorld();
+    bystander = await harness.createWorld();
+  });
+
+  test("default: a write about another patient leaves kept PatientFetch and DoctorFetch answers in place", async () => {
+    const doctor = world.grantedDoctor;
+    const patientAnswer = await patientFetch(doctor, world.patient.address);
+    const doctorAnswer = await doctorFetch(doctor, doctor.address);
+    expect(patientAnswer.data?.patient?.latestVitals).not.toBeNull();
+    expect(doctorAnswer.data?.doctor?.patients?.map((p) => p.address)).toContain(world.patient.address);
+
+    await harness.fixtures.reading({
+      patient: bystander.patient.address,
+      measuredAt: new Date(),
+      systolic: 201,
+      diastolic: 99,
+      block: 900,
+    });
+    const hits = await cacheCount("hit");
+    expect((await patientFetch(doctor, world.patient.address)).data).toEqual(patientAnswer.data);
+    expect((await doctorFetch(doctor, doctor.address)).data).toEqual(doctorAnswer.data);
+    expect(await cacheCount("hit")).toBe(hits + 2);
+  });
+
+  test("behavior: a write about the patient, a new grant to the doctor or a revocation is in the next answer", async () => {
+    const doctor = world.grantedDoctor;
+    await patientFetch(doctor, world.patient.address);
+    await doctorFetch(doctor, doctor.address);
+
+    // A reading of the patient: both answers hold the patient's address.
+    await harness.fixtures.reading({
+      patient: world.patient.address,
+      measuredAt: new Date(Date.now() + 60_000),
+      systolic: 177,
+      diastolic: 88,
+      block: 901,
+    });
+    expect((await patientFetch(doctor, world.patient.address)).data?.patient?.latestVitals?.systolic).toBe(
+      177,
+    );
+    const listed = (await doctorFetch(doctor, doctor.address)).data?.doctor?.patients ?? [];
+    expect(listed.find((p) => p.address === world.patient.address)?.latestVitals?.systolic).toBe(177);
+
+    // A patient the doctor did not list before grants access: the grant's row holds the doctor.
+    await harness.fixtures.grant({
+      patient: bystander.patient.address,
+      grantee: doctor.address,
+      scopes: 7,
+      block: 902,
+    });
+    const after = (await doctorFetch(doctor, doctor.address)).data?.doctor?.patients ?? [];
+    expect(after.map((p) => p.address)).toContain(bystander.patient.address);
+
+    await harness.fixtures.revoke(world.patient.address, doctor.address, 903);
+    const refused = await patientFetch(doctor, world.patient.address);
+    expect(refused.data?.patient?.latestVitals ?? null).toBeNull();
+    expect(refused.errors?.map((error) => error.extensions?.code)).toContain("FORBIDDEN");
+    const remaining = (await doctorFetch(doctor, doctor.address)).data?.doctor?.patients ?? [];
+    expect(remaining.map((p) => p.address)).not.toContain(world.patient.address);
+  });
+
+  test("behavior: a truncation, which names no address, ends every kept answer", async () => {
+    const viewer = world.patient;
+    await patientFetch(viewer, world.patient.address);
+    const hits = await cacheCount("hit");
+    await patientFetch(viewer, world.patient.address);
+    expect(await cacheCount("hit")).toBe(hits + 1);
+    await harness.db.pool.query(`TRUNCATE ${harness.db.projection}.alert_recipients`);
+    const misses = await cacheCount("miss");
+    await patientFetch(viewer, world.patient.address);
+    expect(await cacheCount("miss")).toBe(misses + 1);
+  });
+});
+
+describe("reachOf", () => {
+  test("default: the viewer, the variables' and the answer's addresses, lower case, once each", () => {
+    const viewer = `0x${"Ab".repeat(20)}`;
+    const patient = `0x${"cd".repeat(20)}`;
+    const grantee = `0x${"ef".repeat(20)}`;
+    const body = JSON.stringify({
+      data: { patient: { address: patient, grants: [{ grantee }, { grantee }] } },
+    });
+    expect(reachOf(viewer, { address: patient }, body).sort()).toEqual(
+      [viewer.toLowerCase(), patient, grantee].sort(),
+    );
+  });
+
+  test("behavior: a hash or a longer hex string is not an address", () => {
+    const hash = `0x${"12".repeat(32)}`;
+    expect(reachOf(`0x${"01".repeat(20)}`, null, JSON.stringify({ contentHash: hash }))).toEqual([
+      `0x${"01".repeat(20)}`,
+    ]);
   });
 });

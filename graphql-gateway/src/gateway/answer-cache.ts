@@ -2,13 +2,34 @@ import type { AuditEntry, AuditSink } from "../audit/audit-log.ts";
 import type { Database } from "../database/pool.ts";
 import { AuditUnavailableError } from "../errors.ts";
 import type { GatewayMetrics } from "../metrics.ts";
+import { operations } from "../operations.ts";
 import type { AnswerCacheOptions } from "../options.ts";
 import { ReadFreshness, type ReadState } from "./read-freshness.ts";
 
 /** A complete answer as it went out: status, headers (without the request id) and the body's JSON text. */
 export type PreparedAnswer = { status: number; headers: [string, string][]; body: string };
 
-type Entry = { stateKey: string; answer: PreparedAnswer; audits: readonly AuditEntry[] };
+type Entry = {
+  answer: PreparedAnswer;
+  audits: readonly AuditEntry[];
+  /** The state read before the answer was computed. */
+  state: ReadState;
+  /**
+   * The addresses the answer stands on, for an operation of known reach (see `reachOf`): it stays true
+   * while none of them is stamped after `state.version`. Undefined: any change to the projections ends it.
+   */
+  reach: readonly string[] | undefined;
+};
+
+/**
+ * Operations whose answer depends only on rows holding the viewer's address, an address in the variables
+ * or an address in the answer: the load tests' PatientFetch (a patient, their records, grants and
+ * grantees, vitals, and the viewer's access facts: all rows hold the patient or the viewer) and DoctorFetch
+ * (the doctor, the patients granted to them in grant order, their vitals). A new grant holds the doctor; a
+ * new reading holds its patient, who is in the answer. Other queries (a directory, a search) may depend on
+ * rows about anyone: they are kept under the one version, as before.
+ */
+const knownReach: ReadonlySet<string> = new Set(Object.values(operations));
 
 /** The audit entries of one execution; `spoiled` when entries of others may be among them or missing. */
 type Capture = { entries: AuditEntry[]; spoiled: boolean };
@@ -40,7 +61,6 @@ export type AnswerCacheResult = "hit" | "miss" | "stored" | "bypass";
 export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
-  private stateKey: string | undefined;
   private readonly captures = new Map<string, Capture>();
 
   constructor(
@@ -81,23 +101,18 @@ export class AnswerCache {
    * `isQuery` says, once executed, whether the operation was a query (only those are kept).
    */
   forRequest(account: string, requestId: string, isQuery: () => boolean): AnswerHooks {
-    let key: string | undefined;
+    let request: KeptRequest | undefined;
     let state: ReadState | null = null;
     let capture: Capture | undefined;
     return {
       lookup: async (body) => {
-        key = keyOf(account, body);
-        if (key === undefined) return this.result("bypass");
-        state = await this.options.freshness.current().catch(() => null);
-        if (!state || !this.usable(state)) return this.result("bypass");
-        if (state.key !== this.stateKey) {
-          // Nothing kept under another state can be served again.
-          this.entries.clear();
-          this.bytes = 0;
-          this.stateKey = state.key;
-        }
+        request = requestOf(account, body);
+        if (request === undefined) return this.result("bypass");
+        const { key } = request;
         const entry = this.entries.get(key);
-        if (entry?.stateKey === state.key) {
+        state = await this.options.freshness.current(entry?.reach).catch(() => null);
+        if (!state || !this.usable(state)) return this.result("bypass");
+        if (entry && this.stillTrue(entry, state)) {
           this.entries.delete(key);
           this.entries.set(key, entry); // most recently used last
           this.options.onResult?.("hit");
@@ -108,6 +123,7 @@ export class AnswerCache {
           }
           return entry.answer;
         }
+        if (entry) this.drop(key, entry);
         capture = this.capture(requestId);
         return this.result("miss");
       },
@@ -115,12 +131,29 @@ export class AnswerCache {
         if (!capture) return;
         this.captures.delete(requestId);
         if (!answer) return;
-        if (capture.spoiled || !isQuery() || !key || !state || state.key !== this.stateKey) return;
+        if (capture.spoiled || !isQuery() || !request || !state) return;
         if (!this.usable(state) || answer.status !== 200 || !isDecided(answer.body)) return;
-        this.store(key, { stateKey: state.key, answer, audits: capture.entries });
+        const reach = knownReach.has(request.query)
+          ? reachOf(account, request.variables, answer.body)
+          : undefined;
+        this.store(request.key, { state, answer, audits: capture.entries, reach });
         this.options.onResult?.("stored");
       },
     };
+  }
+
+  /**
+   * Whether a kept answer is still the one its request would get now: same generation, no truncation, and
+   * then either none of the addresses it stands on changed since the version it was computed at and no
+   * access expired since (its reach is known), or nothing at all changed and the next expiry is the same.
+   */
+  private stillTrue(entry: Entry, state: ReadState): boolean {
+    const kept = entry.state;
+    if (kept.token !== state.token || kept.truncations !== state.truncations) return false;
+    if (!entry.reach) return kept.key === state.key;
+    if (state.newestStamp > kept.version) return false;
+    const now = this.options.now?.() ?? Date.now();
+    return kept.nextExpiry === null || now + this.options.clockMarginMs < kept.nextExpiry;
   }
 
   private result(result: AnswerCacheResult): undefined {
@@ -153,14 +186,17 @@ export class AnswerCache {
     await Promise.all(entries.map((entry) => this.options.audit.record({ ...entry, requestId, readAt })));
   }
 
+  private drop(key: string, entry: Entry): void {
+    if (this.entries.get(key) !== entry) return;
+    this.entries.delete(key);
+    this.bytes -= key.length + entry.answer.body.length;
+  }
+
   private store(key: string, entry: Entry): void {
     const size = key.length + entry.answer.body.length;
     if (size > this.options.maxBytes) return;
     const previous = this.entries.get(key);
-    if (previous) {
-      this.entries.delete(key);
-      this.bytes -= key.length + previous.answer.body.length;
-    }
+    if (previous) this.drop(key, previous);
     this.entries.set(key, entry);
     this.bytes += size;
     // Least recently used first out.
@@ -172,18 +208,33 @@ export class AnswerCache {
   }
 }
 
+type KeptRequest = { key: string; query: string; variables: unknown };
+
 /**
  * The key of a POST body: who asks and exactly what (text, operation, variables). Undefined for what is
  * not kept: no query text, or extensions (persisted-query hashes, client directives) that may change the
  * answer.
  */
-function keyOf(account: string, body: unknown): string | undefined {
+function requestOf(account: string, body: unknown): KeptRequest | undefined {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
   const { query, operationName, variables, extensions, ...rest } = body as Record<string, unknown>;
   if (typeof query !== "string" || extensions !== undefined || Object.keys(rest).length > 0) return undefined;
   if (operationName !== undefined && operationName !== null && typeof operationName !== "string")
     return undefined;
-  return JSON.stringify([account.toLowerCase(), operationName ?? null, query, variables ?? null]);
+  const key = JSON.stringify([account.toLowerCase(), operationName ?? null, query, variables ?? null]);
+  return { key, query, variables };
+}
+
+/** An address in any case, not the start of a longer hex string (a hash, a pointer). */
+const addressPattern = /0x[0-9a-f]{40}(?![0-9a-f])/g;
+
+/**
+ * The addresses an answer of known reach stands on: the viewer's, those in the variables and those in the
+ * answer (lower case, as the projections store them). More is only more careful.
+ */
+export function reachOf(account: string, variables: unknown, answerBody: string): string[] {
+  const text = `${account} ${JSON.stringify(variables ?? null)} ${answerBody}`.toLowerCase();
+  return [...new Set(text.match(addressPattern) ?? [])];
 }
 
 /** The answer to a stored answer's request whose reads could not be audited: refused, as on execution. */

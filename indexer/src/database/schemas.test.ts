@@ -31,6 +31,7 @@ describe("schemas", () => {
         [base],
       );
       expect(views.rows.map((r) => r.viewname)).toEqual([
+        "address_version",
         "alert_recipients",
         "alerts",
         "devices",

@@ -75,6 +75,11 @@ export type RunArgs = SeedArgs & {
   viewers: number;
   /** `--answer-cache off`: the gateway executes every request (to compare with the cache on). */
   answerCache: boolean;
+  /**
+   * `--block-time S`: anvil mines a block every S seconds while k6 runs (interval mining, as a real chain
+   * does) instead of a block per transaction; automine again afterwards. Undefined: automine.
+   */
+  blockTime: number | undefined;
   /** Passed to k6 as -e NAME=value. */
   vars: Record<string, string>;
 };
@@ -95,6 +100,7 @@ export function runArgs(argv: string[]): RunArgs {
     "ramp-hold": { type: "string" },
     scenarios: { type: "string" },
     "answer-cache": { type: "string", default: "on" },
+    "block-time": { type: "string" },
   });
   if (values.profile !== "full" && values.profile !== "smoke") {
     throw new ConfigError(`--profile must be full or smoke (got ${values.profile})`);
@@ -124,6 +130,10 @@ export function runArgs(argv: string[]): RunArgs {
     profile: values.profile as "full" | "smoke",
     viewers: number(z.coerce.number().int().min(1).max(5_000), values.viewers as string, "--viewers"),
     answerCache: values["answer-cache"] === "on",
+    blockTime:
+      values["block-time"] === undefined
+        ? undefined
+        : number(z.coerce.number().int().min(1).max(60), values["block-time"] as string, "--block-time"),
     vars,
   };
 }

@@ -11,7 +11,7 @@
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, relative } from "node:path";
-import { describeFailure, formatDuration, type MainContext, runMain } from "@carechain/common";
+import { ConfigError, describeFailure, formatDuration, type MainContext, runMain } from "@carechain/common";
 import {
   parseConfig as parseStackConfig,
   type RunningStack,
@@ -81,6 +81,7 @@ async function main(ctx: MainContext): Promise<number> {
   ];
   let dataFile: string;
   let system: PreparedSystem | undefined;
+  let rpcUrl: string | undefined;
   if (env.k6DataFile) {
     dataFile = env.k6DataFile;
     say(`k6 data from ${dataFile} (K6_DATA_FILE): nothing else is prepared`);
@@ -88,6 +89,7 @@ async function main(ctx: MainContext): Promise<number> {
   } else {
     const endpoints = await serversFor(env, stackConfig, workDir, ctx);
     facts.push(["servers", endpoints.source]);
+    rpcUrl = endpoints.rpcUrl;
     const rpc = new JsonRpc(endpoints.rpcUrl);
     if (!args.automine) ctx.onStop(() => rpc.call("evm_setAutomine", [true]).catch(() => undefined));
     system = await prepareSystem({
@@ -132,6 +134,20 @@ async function main(ctx: MainContext): Promise<number> {
     // Tokens stay in the cache, not in the results folder one might share.
     dataFile = join(workDir, "k6-data.json");
     writeK6Data(dataFile, data);
+  }
+
+  if (args.blockTime !== undefined) {
+    if (!rpcUrl)
+      throw new ConfigError("--block-time needs the chain the runner prepares (unset K6_DATA_FILE)");
+    const rpc = new JsonRpc(rpcUrl);
+    // A block every few seconds, as a real chain: anvil builds one block for many writes instead of one per
+    // write, which at the reference state size costs about a second of CPU each.
+    ctx.onStop(() => rpc.call("evm_setAutomine", [true]).catch(() => undefined));
+    await rpc.call("evm_setIntervalMining", [args.blockTime]);
+    facts.push([
+      "mining during k6",
+      `a block every ${args.blockTime} s (interval mining), automine afterwards`,
+    ]);
   }
 
   const binary = await k6;

@@ -128,6 +128,10 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
       RECORDS_URL: subgraphUrl(ports.records),
       VITALS_URL: subgraphUrl(ports.vitals),
       DOCUMENTS_DIR: inputs.documentsDir,
+      // People sign in at the web app, and a wallet warns when a Sign-In with Ethereum message names
+      // another site than the page asking (EIP-4361): the message names the web app's origin.
+      SIWE_DOMAIN: `${HOST}:${ports.web}`,
+      SIWE_URI: `http://${HOST}:${ports.web}`,
       // Every webhook receiver of a local system is on this machine (the example insurer, tests).
       WEBHOOK_ALLOW_PRIVATE_URLS: "true",
       ...inputs.gatewaySettings,

@@ -174,6 +174,9 @@ export function serviceStages(inputs: ServiceInputs): ServiceSpec[][] {
         KAFKA_GROUP_ID: names.groupId,
         PROJECTION_SCHEMA_BASE: names.projectionSchemaBase,
         PROJECTOR_HEALTH_PORT: ports.projectorHealth,
+        // anvil mines a block per transaction and cannot reorganize by itself: two blocks on top make an
+        // alert final here (12 by default, for a real chain), so the demo's alerts do not wait for a dozen writes.
+        FINALITY_DEPTH: 2,
       }),
       healthUrl: `http://${HOST}:${ports.projectorHealth}`,
       portVariable: portVariables.projectorHealth,

@@ -1,7 +1,14 @@
 import { careChainEventsAbi } from "@carechain/contracts/abis";
 import { z } from "zod";
 import { DecodeError } from "../errors.ts";
-import { ENVELOPE_VERSION, type EventEnvelope, type EventName } from "./types.ts";
+import {
+  type DerivedEventName,
+  derivedEventNames,
+  ENVELOPE_VERSION,
+  type EventEnvelope,
+  type EventName,
+  isDerived,
+} from "./types.ts";
 
 const hex = (bytes?: number) =>
   z.string().regex(bytes === undefined ? /^0x([0-9a-f]{2})*$/ : new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`));
@@ -44,7 +51,29 @@ const payloadSchemas = new Map<string, z.ZodType>(
   ]),
 );
 
-export const eventNames = careChainEventsAbi.map((event) => event.name) as EventName[];
+const uint = z.number().int().nonnegative();
+const derivedPayloadSchemas: Record<DerivedEventName, z.ZodType> = {
+  ChainClock: z.strictObject({ partition: uint, partitions: z.number().int().positive() }),
+  GrantExpired: z.strictObject({ patient: address, grantee: address, expiresAt: z.string().regex(/^\d+$/) }),
+  AlertFinal: z.strictObject({
+    patient: address,
+    alertId: z.string().min(1),
+    alertBlockNumber: uint,
+    alertLogIndex: uint,
+    device: address,
+    measuredAt: z.string().regex(/^\d+$/),
+    systolic: uint,
+    diastolic: uint,
+    recipients: z.array(address),
+  }),
+};
+for (const [name, schema] of Object.entries(derivedPayloadSchemas)) payloadSchemas.set(name, schema);
+
+/** The contracts' events (from the ABIs), then the derived ones (derived.ts). */
+export const eventNames = [
+  ...careChainEventsAbi.map((event) => event.name),
+  ...derivedEventNames,
+] as EventName[];
 
 const envelopeSchema = z.strictObject({
   version: z.literal(ENVELOPE_VERSION),
@@ -59,6 +88,8 @@ const envelopeSchema = z.strictObject({
   txIndex: z.number().int().nonnegative(),
   logIndex: z.number().int().nonnegative(),
   retracted: z.boolean(),
+  confirmations: z.number().int().nonnegative().optional(),
+  final: z.boolean().optional(),
   payload: z.record(z.string(), z.unknown()),
 });
 
@@ -72,9 +103,14 @@ export function parseEnvelope(value: unknown): EventEnvelope {
   if (!payload.success) {
     throw new DecodeError(`Invalid ${base.data.type} payload.`, { details: z.prettifyError(payload.error) });
   }
-  if (base.data.id !== eventId(base.data.chainId, base.data.blockHash as `0x${string}`, base.data.logIndex)) {
+  const { chainId, blockHash, logIndex, id, type } = base.data;
+  // A derived fact's id names its block and what it is about (derived.ts); a log's, its block and index.
+  const expected = isDerived(type)
+    ? `${chainId}:${blockHash}:`
+    : eventId(chainId, blockHash as `0x${string}`, logIndex);
+  if (isDerived(type) ? !id.startsWith(expected) : id !== expected) {
     throw new DecodeError("Event id does not match chain id, block hash and log index.", {
-      details: `id ${base.data.id}`,
+      details: `id ${id}`,
     });
   }
   return { ...base.data, payload: payload.data } as EventEnvelope;

@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { chainClock } from "@carechain/common";
+import { hex32 } from "@carechain/indexer/testing";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
@@ -229,6 +232,68 @@ describe("Query.events", () => {
     expect(await code({ first: -1 })).toEqual(["BAD_USER_INPUT"]);
     expect(await code({ first: 100_000 })).toEqual(["BAD_USER_INPUT"]);
     expect(await code({}, null)).toEqual(["FORBIDDEN"]);
+  });
+});
+
+describe("Query.events: what time makes (the projector's chain clock)", () => {
+  /** A chain clock at `block` (a partition of one: it speaks for every patient), as ingest publishes it. */
+  const clockAt = (block: number) =>
+    chainClock(
+      {
+        chainId: 31337,
+        number: block,
+        hash: hex32(`clock:${randomUUID()}`),
+        timestamp: harness.fixtures.blockTime(block).getTime() / 1000,
+      },
+      { partition: 0, partitions: 1 },
+      0,
+    );
+
+  test("behavior: GRANT_EXPIRED reaches the grantee and the patient, once, and nobody else", async () => {
+    const { patient, doctor, patientToken, doctorToken } = await people();
+    const stranger = newAccount();
+    await harness.fixtures.doctor(stranger.address, { block: 3 });
+    const strangerToken = await harness.signIn(stranger);
+    const expiresAt = harness.fixtures.blockTime(150);
+    await harness.fixtures.grant({ patient, grantee: doctor, scopes: 1, block: 100, expiresAt });
+    await harness.fixtures.apply(clockAt(140)); // before the expiry: nothing
+    await harness.fixtures.apply(clockAt(160));
+    await harness.fixtures.apply(clockAt(170)); // announced already
+    const expired = { type: "GRANT_EXPIRED", data: { grantee: doctor, expiresAt: expiresAt.toISOString() } };
+    for (const token of [doctorToken, patientToken]) {
+      const { data } = await page(token, { types: ["GRANT_EXPIRED"], patients: [patient] });
+      expect(data!.events.edges.map((edge) => edge.node)).toMatchObject([expired]);
+    }
+    const { data } = await page(strangerToken, { types: ["GRANT_EXPIRED"] });
+    expect(data!.events.edges).toEqual([]);
+  });
+
+  test("behavior: an alert is PROVISIONAL, then ALERT_FINAL, to its recipients and the patient only", async () => {
+    const { patient, doctor, patientToken, doctorToken } = await people();
+    const stranger = newAccount();
+    await harness.fixtures.doctor(stranger.address, { block: 3 });
+    const strangerToken = await harness.signIn(stranger);
+    await harness.fixtures.alertRecipients(patient, [doctor], 205);
+    const alert = await harness.fixtures.alert({
+      patient,
+      measuredAt: harness.fixtures.blockTime(209),
+      systolic: 190,
+      diastolic: 100,
+      recipients: [doctor],
+      block: 210,
+    });
+    await harness.fixtures.apply(clockAt(221)); // 11 blocks on top: not yet (the default depth is 12)
+    await harness.fixtures.apply(clockAt(222));
+    const types = ["ALERT_RAISED", "ALERT_FINAL"];
+    for (const token of [doctorToken, patientToken]) {
+      const { data } = await page(token, { types, patients: [patient] });
+      expect(data!.events.edges.map((edge) => edge.node)).toMatchObject([
+        { id: alert.eventId, type: "ALERT_RAISED", data: { finality: "PROVISIONAL" } },
+        { type: "ALERT_FINAL", data: { alertId: alert.eventId, systolic: 190, recipients: [doctor] } },
+      ]);
+    }
+    const { data } = await page(strangerToken, { types });
+    expect(data!.events.edges).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import { badUserInput, forbidden } from "../errors.ts";
 import { type PageInfo, pageSize } from "../loaders/cursor.ts";
 import type { RequestPolicy } from "../policy/index.ts";
 import { decodeEventCursor, encodeEventCursor, expiredCursor } from "./cursor.ts";
-import { admitEvent } from "./delivery.ts";
+import { admitEvent, deliveryRequestId } from "./delivery.ts";
 import { type FeedItem, feedEnd, readFeedPage } from "./feed-log.ts";
 import { type EventType, eventTypeOf, eventTypes, type FeedEvent, sourceOf, toFeedEvent } from "./schema.ts";
 import { resumableEventStream } from "./stream.ts";
@@ -61,7 +61,7 @@ async function deliver(policy: RequestPolicy, filter: Filter, item: FeedItem): P
   if (!matches(filter, item)) return null;
   const event = toFeedEvent(item.envelope);
   if (event === null) return null;
-  const requestId = `${policy.requestId.slice(0, 80)}:${event.blockNumber}.${event.logIndex}`;
+  const requestId = deliveryRequestId(policy.requestId, item.envelope);
   const admitted = await admitEvent((asOf) => policy.derive({ asOf, requestId }), item.envelope);
   if (!admitted) return null;
   return { ...event, cursor: encodeEventCursor(item) };

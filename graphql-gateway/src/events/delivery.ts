@@ -1,4 +1,5 @@
-import type { EventEnvelope } from "@carechain/common";
+import { createHash } from "node:crypto";
+import { type EventEnvelope, isDerived } from "@carechain/common";
 import type { Allowed, Decision, LogPosition, ReadKind, RequestPolicy } from "../policy/index.ts";
 
 /**
@@ -9,7 +10,7 @@ export type PolicyAt = (asOf?: LogPosition) => RequestPolicy;
 
 /**
  * THE delivery decision, for every channel that hands events out (the alertRaised and recordAdded
- * subscriptions, the events query and subscription, and the webhooks to come): may the viewer receive
+ * subscriptions, the events query and subscription, and the webhooks): may the viewer receive
  * `event`? Only when the policy allows it both as of the event's place in the log (a revocation before it
  * stops it; a grant after it does not reach back) and now (a revocation since then stops it too). Allowed
  * means audited: resolves true only once the patient's access log holds the read; a failed audit write
@@ -24,6 +25,19 @@ export async function admitEvent(policyAt: PolicyAt, event: EventEnvelope): Prom
   decided.now.recordRead(decided.patient, decided.what, decided.decision);
   await decided.now.settled();
   return true;
+}
+
+/**
+ * The request id an event handed out is audited under: the delivery's own (a request, a subscription) and
+ * the event's place, `<block>.<log index>` (`r` for a retraction), so that the access log names each
+ * delivered event. A fact that time makes (GRANT_EXPIRED, ALERT_FINAL) has no log index of its own, and one
+ * block may make several: a short digest of its id stands in for it. Within the audit log's 120 characters.
+ */
+export function deliveryRequestId(prefix: string, event: EventEnvelope): string {
+  const place = isDerived(event.type)
+    ? `${event.blockNumber}.d${createHash("sha256").update(event.id).digest("hex").slice(0, 12)}`
+    : `${event.blockNumber}.${event.logIndex}`;
+  return `${prefix.slice(0, 80)}:${place}${event.retracted ? "r" : ""}`;
 }
 
 /**
@@ -47,11 +61,17 @@ async function decide(
   let what: ReadKind;
   let decision: Decision;
   switch (event.type) {
-    case "VitalsAlert": {
+    case "VitalsAlert":
+    case "AlertFinal": {
+      // An alert's finality is decided exactly as the alert: its recipients, as of the alert's place.
       what = "alerts";
-      decision = await now.canReadAlert(event.payload);
-      if (decision.allowed && options.asOf && !(await policyAt(position).canReadAlert(event.payload)).allowed)
-        return null;
+      const alert = event.payload;
+      const at =
+        event.type === "AlertFinal"
+          ? { blockNumber: event.payload.alertBlockNumber, logIndex: event.payload.alertLogIndex }
+          : position;
+      decision = await now.canReadAlert(alert);
+      if (decision.allowed && options.asOf && !(await policyAt(at).canReadAlert(alert)).allowed) return null;
       break;
     }
     case "RecordAdded":
@@ -69,8 +89,10 @@ async function decide(
     case "AccessGranted":
     case "AccessChanged":
     case "AccessRevoked":
+    case "GrantExpired":
     case "EmergencyAccessOpened": {
-      // About an access, told to the patient and to the party it names: no patient data to decide on.
+      // About an access, told to the patient and to the party it names: no patient data to decide on. An
+      // expiry, like a revocation, tells the grantee that its access ended.
       what = "grants";
       const party = "grantee" in event.payload ? event.payload.grantee : event.payload.doctor;
       decision = now.canReadAccessEvent({ patient: event.payload.patient, party });

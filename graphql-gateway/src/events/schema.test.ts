@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type EventEnvelope, retractionOf } from "@carechain/common";
+import { alertFinal, chainClock, type EventEnvelope, grantExpired, retractionOf } from "@carechain/common";
 import { address, hex32, makeEnvelope } from "@carechain/indexer/testing";
 import { describe, expect, test } from "vitest";
 import { eventJsonSchema, eventJsonSchemaFile, eventTypes, feedEventSchema, toFeedEvent } from "./schema.ts";
@@ -22,22 +22,22 @@ const recordPayload = (version: number) => ({
   submitter: doctor,
 });
 
+const alert = makeEnvelope(
+  "VitalsAlert",
+  { patient, device: doctor, measuredAt: "1700000000", systolic: 170, diastolic: 100, recipients: [doctor] },
+  at(),
+);
+const clock = chainClock(
+  { chainId: 31337, number: 30, hash: hex32("block:30"), timestamp: 1_800_000_000 },
+  { partition: 0, partitions: 1 },
+  0,
+);
+
 /** One envelope of each delivered type. */
 const envelopes: EventEnvelope[] = [
   makeEnvelope("RecordAdded", recordPayload(1), at()),
   makeEnvelope("RecordAdded", recordPayload(2), at()),
-  makeEnvelope(
-    "VitalsAlert",
-    {
-      patient,
-      device: doctor,
-      measuredAt: "1700000000",
-      systolic: 170,
-      diastolic: 100,
-      recipients: [doctor],
-    },
-    at(),
-  ),
+  alert,
   makeEnvelope(
     "VitalsReported",
     { patient, device: doctor, measuredAt: "1700000000", systolic: 120, diastolic: 80 },
@@ -51,6 +51,8 @@ const envelopes: EventEnvelope[] = [
     { patient, doctor, expiresAt: "1700003600", reasonHash: hex32("reason") },
     at(),
   ),
+  grantExpired(clock, { patient, grantee: doctor, expiresAt: "1800000000" }),
+  alertFinal(clock, alert),
 ];
 
 describe("event schema", () => {
@@ -69,6 +71,15 @@ describe("event schema", () => {
       expiresAt: null,
     });
     expect(events[7]!.data).toEqual({ doctor, expiresAt: "2023-11-14T23:13:20.000Z" });
+    expect(events[8]).toMatchObject({
+      type: "GRANT_EXPIRED",
+      data: { grantee: doctor, expiresAt: "2027-01-15T08:00:00.000Z" },
+      // A fact of block 30, made by no transaction.
+      blockNumber: 30,
+      transactionHash: null,
+      logIndex: null,
+    });
+    expect(events[9]!.data).toMatchObject({ alertId: alert.id, systolic: 170 });
     // The id is the envelope's, derived from the chain: the same event always has the same id.
     expect(events[0]!.id).toBe(envelopes[0]!.id);
   });
@@ -79,8 +90,15 @@ describe("event schema", () => {
     expect(feedEventSchema.parse(retraction)).toEqual(retraction);
   });
 
+  test("behavior: an alert says whether it is final: only when the projector said so in the feed", () => {
+    expect(toFeedEvent(alert)!.data).toMatchObject({ finality: "PROVISIONAL" });
+    expect(toFeedEvent({ ...alert, final: false })!.data).toMatchObject({ finality: "PROVISIONAL" });
+    expect(toFeedEvent({ ...alert, final: true })!.data).toMatchObject({ finality: "FINAL" });
+  });
+
   test("args: events that are not delivered (registrations, devices) map to null", () => {
     expect(toFeedEvent(makeEnvelope("DeviceAuthorized", { patient, device: doctor }, at()))).toBeNull();
+    expect(toFeedEvent(clock)).toBeNull(); // the chain clock is the pipeline's own
   });
 
   test("error: the schema refuses an event whose data does not fit its type", () => {

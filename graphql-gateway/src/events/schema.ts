@@ -1,5 +1,5 @@
 import type { EventEnvelope, EventName } from "@carechain/common";
-import { recordLinks } from "@carechain/common";
+import { isDerived, recordLinks } from "@carechain/common";
 import { z } from "zod";
 import { scopeNames } from "../subgraphs/shared.ts";
 
@@ -22,6 +22,8 @@ export const eventTypes = [
   "GRANT_CHANGED",
   "GRANT_REVOKED",
   "EMERGENCY_ACCESS_OPENED",
+  "GRANT_EXPIRED",
+  "ALERT_FINAL",
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 
@@ -35,6 +37,8 @@ export const sourceOf: Record<EventType, EventName> = {
   GRANT_CHANGED: "AccessChanged",
   GRANT_REVOKED: "AccessRevoked",
   EMERGENCY_ACCESS_OPENED: "EmergencyAccessOpened",
+  GRANT_EXPIRED: "GrantExpired",
+  ALERT_FINAL: "AlertFinal",
 };
 
 const address = z
@@ -77,12 +81,32 @@ const grantData = z.strictObject({
 export const eventDataSchemas = {
   RECORD_ADDED: recordData,
   RECORD_AMENDED: recordData,
-  ALERT_RAISED: z.strictObject({ ...measurement, recipients: z.array(address) }),
+  ALERT_RAISED: z.strictObject({
+    ...measurement,
+    recipients: z.array(address),
+    finality: z
+      .enum(["PROVISIONAL", "FINAL"])
+      .describe(
+        "FINAL: already deep enough in the chain (the operator's finality depth) to be acted on; PROVISIONAL: an ALERT_FINAL with this alert's id as `alertId` follows once it is (or a retraction, if the chain drops it).",
+      ),
+  }),
   READING_REPORTED: z.strictObject(measurement),
   GRANT_GIVEN: grantData,
   GRANT_CHANGED: grantData,
   GRANT_REVOKED: z.strictObject({ grantee: address }),
   EMERGENCY_ACCESS_OPENED: z.strictObject({ doctor: address, expiresAt: dateTime }),
+  GRANT_EXPIRED: z
+    .strictObject({ grantee: address, expiresAt: dateTime })
+    .describe(
+      "The grant to `grantee` ended at `expiresAt`: this event's block is the first whose time reached it.",
+    ),
+  ALERT_FINAL: z
+    .strictObject({
+      alertId: z.string().min(1).describe("The `id` of the (PROVISIONAL) ALERT_RAISED that is now final."),
+      ...measurement,
+      recipients: z.array(address),
+    })
+    .describe("A provisional alert is now deep enough in the chain to be acted on."),
 } satisfies Record<EventType, z.ZodType>;
 
 const common = {
@@ -98,8 +122,10 @@ const common = {
   chainId: z.number().int().positive(),
   blockNumber: z.number().int().min(0),
   blockHash: hash,
-  transactionHash: hash,
-  logIndex: z.number().int().min(0),
+  transactionHash: hash
+    .nullable()
+    .describe("null for what no transaction did but time (GRANT_EXPIRED, ALERT_FINAL: facts of the block)."),
+  logIndex: z.number().int().min(0).nullable().describe("null where transactionHash is."),
   retracted: z
     .boolean()
     .describe("True: the chain dropped the block of the event with the same chain position; undo it."),
@@ -125,8 +151,8 @@ export type FeedEvent = {
     chainId: number;
     blockNumber: number;
     blockHash: string;
-    transactionHash: string;
-    logIndex: number;
+    transactionHash: string | null;
+    logIndex: number | null;
     retracted: boolean;
     data: z.infer<(typeof eventDataSchemas)[T]>;
   };
@@ -151,6 +177,10 @@ export function eventTypeOf(envelope: EventEnvelope): EventType | null {
       return "GRANT_REVOKED";
     case "EmergencyAccessOpened":
       return "EMERGENCY_ACCESS_OPENED";
+    case "GrantExpired":
+      return "GRANT_EXPIRED";
+    case "AlertFinal":
+      return "ALERT_FINAL";
     default:
       return null;
   }
@@ -168,8 +198,8 @@ export function toFeedEvent(envelope: EventEnvelope): FeedEvent | null {
     chainId: envelope.chainId,
     blockNumber: envelope.blockNumber,
     blockHash: envelope.blockHash,
-    transactionHash: envelope.txHash,
-    logIndex: envelope.logIndex,
+    transactionHash: isDerived(envelope.type) ? null : envelope.txHash,
+    logIndex: isDerived(envelope.type) ? null : envelope.logIndex,
     retracted: envelope.retracted,
   };
   switch (envelope.type) {
@@ -196,7 +226,15 @@ export function toFeedEvent(envelope: EventEnvelope): FeedEvent | null {
       return {
         ...base,
         type: "ALERT_RAISED",
-        data: { device, measuredAt: seconds(p.measuredAt), systolic, diastolic, recipients: [...recipients] },
+        data: {
+          device,
+          measuredAt: seconds(p.measuredAt),
+          systolic,
+          diastolic,
+          recipients: [...recipients],
+          // The projector says so in the feed (FINALITY_DEPTH); without its word, it is not final.
+          finality: envelope.final ? "FINAL" : "PROVISIONAL",
+        },
       };
     }
     case "VitalsReported": {
@@ -229,6 +267,30 @@ export function toFeedEvent(envelope: EventEnvelope): FeedEvent | null {
         ...base,
         type: "EMERGENCY_ACCESS_OPENED",
         data: { doctor: p.doctor, expiresAt: seconds(p.expiresAt) },
+      };
+    }
+    case "GrantExpired": {
+      const p = envelope.payload;
+      return {
+        ...base,
+        type: "GRANT_EXPIRED",
+        data: { grantee: p.grantee, expiresAt: seconds(p.expiresAt) },
+      };
+    }
+    case "AlertFinal": {
+      const p = envelope.payload;
+      const { alertId, device, systolic, diastolic, recipients } = p;
+      return {
+        ...base,
+        type: "ALERT_FINAL",
+        data: {
+          alertId,
+          device,
+          measuredAt: seconds(p.measuredAt),
+          systolic,
+          diastolic,
+          recipients: [...recipients],
+        },
       };
     }
     default:

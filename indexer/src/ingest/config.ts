@@ -16,8 +16,6 @@ export type IngestOptions = {
   rpcTimeoutMs: number;
   /** Recent block hashes remembered for reorg repair. */
   reorgWindow: number;
-  /** Publish a checkpoint at least this often while blocks pass without events. */
-  checkpointIntervalMs: number;
   healthPort: number;
   /** Test only: pause inside each Kafka transaction (crash tests). */
   delayInTransactionMs?: number;
@@ -80,7 +78,6 @@ export function ingestOptionsFromEnv(environment: Record<string, string | undefi
       maxBlockRange: env.MAX_BLOCK_RANGE,
       rpcTimeoutMs: env.RPC_TIMEOUT_MS,
       reorgWindow: env.REORG_WINDOW,
-      checkpointIntervalMs: 10_000,
       healthPort: env.INGEST_HEALTH_PORT,
       delayInTransactionMs: env.INGEST_TEST_DELAY_IN_TRANSACTION_MS,
     },
@@ -99,7 +96,6 @@ export function defaultIngestOptions(
     maxBlockRange: 2_000,
     rpcTimeoutMs: 10_000,
     reorgWindow: 128,
-    checkpointIntervalMs: 10_000,
     healthPort: 0,
     ...required,
     kafka: { partitions: 3, ...required.kafka },

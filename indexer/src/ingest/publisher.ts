@@ -1,7 +1,7 @@
 import { type EventEnvelope, type Logger, NonRetryableError, sleep } from "@carechain/common";
 import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages } from "kafkajs";
 import { PublishFailedError } from "../errors.ts";
-import { envelopeMessage } from "../kafka/messages.ts";
+import { envelopeMessage, partitionOfKey } from "../kafka/messages.ts";
 import type { TopicNames } from "../kafka/topics.ts";
 import { type Checkpoint, checkpointMessage } from "./checkpoint.ts";
 
@@ -111,17 +111,10 @@ function* requestsOf(
   partitions: number,
   maxBytes: number,
 ): Generator<Message[]> {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const metadata = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionId,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    partitionErrorCode: 0,
-  }));
   const queues: Message[][] = Array.from({ length: partitions }, () => []);
   for (const message of messages) {
-    const partition = partitioner({ topic: "events", partitionMetadata: metadata, message });
+    // A chain clock names its partition; events go where their key does.
+    const partition = message.partition ?? partitionOfKey(String(message.key), partitions);
     queues[partition]!.push({ ...message, partition });
   }
   const cursors = queues.map(() => 0);

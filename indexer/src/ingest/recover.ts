@@ -1,4 +1,4 @@
-import { type ChainLog, type EventEnvelope, type Logger, withRetry } from "@carechain/common";
+import { type ChainLog, chainClock, type EventEnvelope, type Logger, withRetry } from "@carechain/common";
 import type { Address } from "viem";
 import type { BlockRef, BlockWindow } from "./block-window.ts";
 import { decodeRange } from "./decode-range.ts";
@@ -9,7 +9,8 @@ import type { BlockHeader, Rpc } from "./rpc.ts";
  * published for those blocks, which a reorg must retract. They are read again from the chain BY BLOCK HASH:
  * the logs and header of exactly the block published, canonical or not while the node still has it. The
  * events of blocks the node no longer knows (a node restarted from an older state) come from ingest's own
- * log instead (`fromLog`, see published-log.ts).
+ * log instead (`fromLog`, see published-log.ts). The chain clocks of those blocks are made again (their ids
+ * are their block's and partition's): a retraction of one that was never published changes nothing.
  */
 export async function recoverWindowEvents(
   rpc: Rpc,
@@ -17,6 +18,8 @@ export async function recoverWindowEvents(
   request: {
     addresses: readonly Address[];
     chainId: number;
+    /** Partitions of the events topic (one chain clock each). */
+    partitions: number;
     signal: AbortSignal;
     logger: Logger;
     fromLog: (blocks: readonly BlockRef[]) => Promise<EventEnvelope[]>;
@@ -46,6 +49,16 @@ export async function recoverWindowEvents(
     headers,
     request.chainId,
   );
+  for (const header of headers.values()) {
+    const block = {
+      chainId: request.chainId,
+      number: header.number,
+      hash: header.hash,
+      timestamp: header.timestamp,
+    };
+    for (let partition = 0; partition < request.partitions; partition++)
+      envelopes.push(chainClock(block, { partition, partitions: request.partitions }, 0));
+  }
   if (missing.length === 0) return envelopes;
   const logged = await request.fromLog(missing);
   request.logger.warn(

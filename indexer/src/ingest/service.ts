@@ -3,6 +3,7 @@ export type { IngestState, IngestStatus } from "./health.ts";
 import {
   type Common,
   ConfigError,
+  chainClock,
   type EventEnvelope,
   type HealthCheck,
   isRetryable,
@@ -91,7 +92,8 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
   let recent = new RecentEvents();
   let events = 0;
   let head: number | null = null;
-  let lastCheckpointAt = 0;
+  // Partitions of the events topic: each gets the chain clock.
+  let partitions = options.kafka.partitions;
   let lastSuccessAt: number | null = null;
   let lastProgressAt: number | null = null;
   let mustResume = false;
@@ -124,11 +126,12 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
         // The topic may exist already, with its own partition count: that is the one messages are keyed for.
         const [eventsTopic] = (await admin.fetchTopicMetadata({ topics: [topics.events] })).topics;
         await publisher?.disconnect().catch(() => undefined);
+        partitions = eventsTopic?.partitions.length ?? options.kafka.partitions;
         publisher = new Publisher({
           kafka,
           topics,
           transactionalId: `carechain-ingest.${options.kafka.topicPrefix}.${chainId}`,
-          eventPartitions: eventsTopic?.partitions.length ?? options.kafka.partitions,
+          eventPartitions: partitions,
           logger,
           delayInTransactionMs: options.delayInTransactionMs,
         });
@@ -174,6 +177,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       await recoverWindowEvents(rpc, window, {
         addresses: contracts.addresses,
         chainId,
+        partitions,
         signal,
         logger,
         fromLog: publishedIn,
@@ -226,6 +230,8 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     if (poll.kind === "stopped") return;
     if (poll.kind === "reorg") return repairReorg();
     const { target } = poll;
+    // The head this poll saw: every block read now has at least `head - block` blocks on top.
+    const seenHead = target + options.confirmations;
     // Far behind the head: report progress (a line every 5 s) until caught up.
     if (!progress.active && target - after > 100) progress.begin(after + 1, target);
     const read = (from: number) =>
@@ -236,16 +242,28 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       // Read the next range while this one is published: the RPC and Kafka wait in parallel.
       const next = current.to < target && !signal.aborted ? read(current.to + 1) : undefined;
       next?.catch(() => undefined); // settled below, or dropped when publishing fails
-      await commitRange(current);
+      await commitRange(current, seenHead);
       lastSuccessAt = Date.now();
       if (!next) return;
       current = await next;
     }
   }
 
-  /** Publishes a read range with its checkpoint (one transaction), then moves the cursor past it. */
-  async function commitRange(read: ReadRange): Promise<void> {
-    const { from, to, envelopes, deadLetters } = read;
+  /**
+   * Publishes a read range with its checkpoint (one transaction), then moves the cursor past it. After the
+   * range's events, the chain clock of its last block goes to every partition: time passed up to there,
+   * even where no event did (grant expiry and alert finality are facts of that time, see derived.ts).
+   */
+  async function commitRange(read: ReadRange, seenHead: number): Promise<void> {
+    const { from, to, deadLetters } = read;
+    const envelopes = read.envelopes.map((envelope) => ({
+      ...envelope,
+      confirmations: Math.max(0, seenHead - envelope.blockNumber),
+    }));
+    const block = { chainId, number: to, hash: read.last.hash, timestamp: read.last.timestamp };
+    const clocks = Array.from({ length: partitions }, (_, partition) =>
+      chainClock(block, { partition, partitions }, Math.max(0, seenHead - to)),
+    );
     metrics.blockRange.set(range.size);
     const nextWindow = window.with(read.headers.map(({ number, hash }) => ({ number, hash })));
     const checkpoint = makeCheckpoint(
@@ -253,15 +271,13 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
       nextWindow,
       events + envelopes.length,
     );
-    // Blocks without events need no transaction; a checkpoint now and then keeps restarts short.
-    const due = Date.now() - lastCheckpointAt >= options.checkpointIntervalMs;
-    if (envelopes.length > 0 || deadLetters.length > 0 || due) {
-      await publish({ events: envelopes, deadLetters, checkpoint });
-    }
+    // Every range is published, if only for its clock: time passing is news to the projector.
+    await publish({ events: [...envelopes, ...clocks], deadLetters, checkpoint });
     cursor = checkpoint.block;
     window = nextWindow;
     events = checkpoint.events;
-    recent.add(envelopes);
+    // A reorg retracts the clock with its block (newest first: the clock is the block's last envelope).
+    recent.add([...envelopes, ...clocks]);
     recent.dropBefore(window.oldest?.number ?? 0);
     metrics.blocks.inc(to - from + 1);
     metrics.events.inc({ kind: "event" }, envelopes.length);
@@ -364,7 +380,6 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
     const stopTimer = metrics.transactionSeconds.startTimer();
     await publisher!.publish(batch);
     stopTimer();
-    lastCheckpointAt = Date.now();
   }
 
   function markSuccess(): void {

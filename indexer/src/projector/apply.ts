@@ -1,5 +1,12 @@
-import { DecodeError, deserializeEnvelope, RetryableError } from "@carechain/common";
+import { DecodeError, deserializeEnvelope, type EventEnvelope, RetryableError } from "@carechain/common";
 import type { PoolClient } from "../database/pool.ts";
+import {
+  type AlertRef,
+  announcementOf,
+  defaultFinalityDepth,
+  loadAnnouncements,
+  loadClockCandidates,
+} from "./clock.ts";
 import { type DeadLetter, insertDeadLetters, reasonOf } from "./dead-letter.ts";
 import { appendFeed } from "./feed.ts";
 import { type DecodedMessage, type FoldResult, foldBatch } from "./fold.ts";
@@ -24,6 +31,8 @@ export type ApplyContext = {
   schema: string;
   /** Column names per table of the schema (for upserts). */
   columns: ReadonlyMap<string, readonly string[]>;
+  /** Blocks on top of an alert before it is final (FINALITY_DEPTH; default 12). */
+  finalityDepth?: number;
   /** Called after every write and before COMMIT (tests: crash here). */
   beforeCommit?: () => void | Promise<void>;
 };
@@ -101,7 +110,7 @@ async function applyMessages(
   ctx: ApplyContext,
   decoded: readonly DecodedMessage[],
 ): Promise<FoldResult> {
-  const fold = await foldInDatabase(client, ctx.schema, decoded);
+  const fold = await foldInDatabase(client, ctx.schema, decoded, ctx.finalityDepth ?? defaultFinalityDepth);
   const inserted = await insertEvents(client, ctx.schema, fold.events);
   if (inserted !== fold.events.length) {
     throw new RetryableError("Some events of this batch were applied concurrently; retrying the batch.");
@@ -199,6 +208,7 @@ async function foldInDatabase(
   client: PoolClient,
   schema: string,
   messages: readonly DecodedMessage[],
+  finalityDepth: number,
 ): Promise<FoldResult & { changes: ReturnType<WorkingSet["changes"]> }> {
   const ids = [...new Set(messages.map((message) => message.envelope.id))];
   const known = await knownEvents(client, schema, ids);
@@ -224,8 +234,31 @@ async function foldInDatabase(
     for (const entry of entries)
       wanted.set(rowId(entry.table_name, entry.key), [entry.table_name, entry.key]);
   }
+  // The chain clocks' candidates: rows of earlier batches that time may have changed.
+  const clocks = messages
+    .map((m) => m.envelope)
+    .filter(
+      (e): e is EventEnvelope<"ChainClock"> => e.type === "ChainClock" && !e.retracted && !known.has(e.id),
+    );
+  const candidates = await loadClockCandidates(client, schema, clocks, finalityDepth);
+  for (const [table, key] of candidates.keys) wanted.set(rowId(table, key), [table, key]);
   await loadInto(client, schema, rows, [...wanted.values()]);
-  const fold = foldBatch(messages, known, undoOf, rows);
+  // What retracted clocks may have announced: the ids their rows hold now or held before a change.
+  const announcements = new Set<string>();
+  for (const entries of undoOf.values()) {
+    for (const entry of entries) {
+      for (const id of [
+        announcementOf(entry.table_name, rows.get(entry.table_name, entry.key)),
+        announcementOf(entry.table_name, entry.before),
+      ])
+        if (id !== null) announcements.add(id);
+    }
+  }
+  const fold = foldBatch(messages, known, undoOf, rows, {
+    finalityDepth,
+    alerts: new Map<string, AlertRef>(candidates.alerts.map((alert) => [alert.id, alert])),
+    announced: await loadAnnouncements(client, schema, [...announcements]),
+  });
   return { ...fold, changes: rows.changes() };
 }
 

@@ -1,5 +1,6 @@
 import { buildEnv, type EnvValues, type LogLevel, parseConfig, portVar, sharedEnv } from "@carechain/common";
 import { z } from "zod";
+import { defaultFinalityDepth } from "./clock.ts";
 import type { ProjectorOptions } from "./service.ts";
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -21,6 +22,8 @@ export const projectorEnvSchema = z.object({
   PROJECTOR_SESSION_TIMEOUT_MS: int(6_000).default(6_000),
   /** Unhealthy once a partition with lag has made no progress for this long. */
   PROJECTOR_STALL_AFTER_MS: int(1_000).default(30_000),
+  /** Blocks on top of an alert before it is announced final (ALERT_FINAL; ALERT_RAISED says which it is). */
+  FINALITY_DEPTH: int(0).default(defaultFinalityDepth),
   /** Test only: SIGKILL the process after the writes of this batch, before its COMMIT (crash tests). */
   PROJECTOR_TEST_KILL_BEFORE_COMMIT_OF_BATCH: int(1).optional(),
 });
@@ -52,6 +55,7 @@ export function projectorOptionsFromEnv(
       fetchMaxBytesPerPartition: env.PROJECTOR_FETCH_MAX_BYTES,
       sessionTimeoutMs: env.PROJECTOR_SESSION_TIMEOUT_MS,
       stallAfterMs: env.PROJECTOR_STALL_AFTER_MS,
+      finalityDepth: env.FINALITY_DEPTH,
       healthPort: env.PROJECTOR_HEALTH_PORT,
       killBeforeCommitOfBatch: env.PROJECTOR_TEST_KILL_BEFORE_COMMIT_OF_BATCH,
     },

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from "@carechain/common";
+import { chainClock, type EventEnvelope } from "@carechain/common";
 import { describe, expect, test } from "vitest";
 import { type DecodedMessage, foldBatch } from "./fold.ts";
 import { keysOf } from "./projections/index.ts";
@@ -107,5 +107,56 @@ describe("foldBatch", () => {
     const { result, rows } = foldFresh([reading]);
     expect(result).toMatchObject({ applied: 1, deadLetters: [] });
     expect(rows.changes().get("vital_readings")?.upserts).toMatchObject([{ systolic: 40_000 }]);
+  });
+});
+
+describe("foldBatch: the chain clock", () => {
+  const grant = makeEnvelope(
+    "AccessGranted",
+    { patient, grantee: doctor, scopes: 1, expiresAt: String(1_700_000_100) },
+    { block: 1, logIndex: 0, timestamp: 1_700_000_000 },
+  );
+  const clockAt = (block: number, timestamp: number) =>
+    chainClock(
+      { chainId: 31337, number: block, hash: hex32(`block:main:${block}`), timestamp },
+      { partition: 0, partitions: 1 },
+      0,
+    );
+  const types = (feed: EventEnvelope[]) => feed.map((e) => `${e.type}${e.retracted ? " retracted" : ""}`);
+
+  test("behavior: a clock before the expiry announces nothing and leaves no trace; the first past it announces it, once", () => {
+    const { result, rows } = foldFresh([
+      grant,
+      clockAt(2, 1_700_000_050),
+      clockAt(3, 1_700_000_100),
+      clockAt(4, 1_700_000_200),
+    ]);
+    expect(types(result.feed)).toEqual(["AccessGranted", "GrantExpired"]);
+    expect(result.feed[1]!.blockNumber).toBe(3);
+    // The grant and the clock that changed it: the silent clocks are not in the log.
+    expect(result.events.map((row) => row.type)).toEqual(["AccessGranted", "ChainClock"]);
+    expect(rows.changes().get("grants")!.upserts[0]).toMatchObject({ expired_event_id: result.feed[1]!.id });
+  });
+
+  test("behavior: a clock retracted in its own batch takes its announcement with it", () => {
+    const clock = clockAt(3, 1_700_000_100);
+    const { result, rows } = foldFresh([grant, clock, retractionOf(clock)]);
+    expect(types(result.feed)).toEqual(["AccessGranted"]);
+    expect(rows.changes().get("grants")!.upserts[0]).toMatchObject({ expired_event_id: null });
+  });
+
+  test("behavior: a revoked grant does not expire; an alert deep enough when read is final at once", () => {
+    const revoked = makeEnvelope("AccessRevoked", { patient, grantee: doctor }, { block: 2, logIndex: 0 });
+    const alert = {
+      ...makeEnvelope(
+        "VitalsAlert",
+        { patient, device: doctor, measuredAt: "1700000000", systolic: 190, diastolic: 100, recipients: [] },
+        { block: 2, logIndex: 1 },
+      ),
+      confirmations: 12,
+    };
+    const { result } = foldFresh([grant, revoked, alert, clockAt(3, 1_700_000_200)]);
+    expect(types(result.feed)).toEqual(["AccessGranted", "AccessRevoked", "VitalsAlert"]);
+    expect(result.feed[2]).toMatchObject({ final: true });
   });
 });

@@ -187,6 +187,7 @@ class Tables {
           granted_at: at,
           updated_at: at,
           revoked_at: null,
+          expired_event_id: null,
         });
         history(p.grantee, "granted", { scopes: p.scopes, expires_at: expiry(p.expiresAt) });
         break;
@@ -195,6 +196,7 @@ class Tables {
           scopes: p.scopes,
           expires_at: expiry(p.expiresAt),
           updated_at: at,
+          expired_event_id: null,
         });
         history(p.grantee, "changed", { scopes: p.scopes, expires_at: expiry(p.expiresAt) });
         break;
@@ -279,7 +281,10 @@ class Tables {
           measured_at: seconds(p.measuredAt),
           systolic: p.systolic,
           diastolic: p.diastolic,
-          ...(e.type === "VitalsAlert" ? { recipients: p.recipients } : {}),
+          // Generated streams carry no confirmations and no chain clock: every alert stays provisional.
+          ...(e.type === "VitalsAlert"
+            ? { recipients: p.recipients, final: false, final_event_id: null }
+            : {}),
           block_number: e.blockNumber,
           block_time: at,
         });

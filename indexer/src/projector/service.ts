@@ -30,6 +30,8 @@ export type ProjectorOptions = {
   sessionTimeoutMs?: number;
   /** Unhealthy once a partition with lag has not moved for this long (default 30 s). */
   stallAfterMs?: number;
+  /** Blocks on top of an alert before it is final (default 12). */
+  finalityDepth?: number;
 };
 
 export type ProjectorSettings = {
@@ -92,7 +94,7 @@ export function createProjector(
       pool,
       topic,
       groupId: generationGroupId(options.groupId, generation.generation),
-      apply: { schema: generation.schema, columns },
+      apply: { schema: generation.schema, columns, finalityDepth: options.finalityDepth },
       beforeCommit: settings.beforeCommit,
       logger: logger.child({ generation: generation.generation }),
       metrics: instruments,

@@ -36,6 +36,13 @@ export class WorkingSet {
     return slot.value;
   }
 
+  /** The existing rows of `table` held (loaded or written), in no particular order. */
+  rowsOf(table: TableName): Row[] {
+    const out: Row[] = [];
+    for (const slot of this.slots.values()) if (slot.table === table && slot.value) out.push(slot.value);
+    return out;
+  }
+
   /** Replaces (or, with null, deletes) a row; records its before-image for the current event. */
   put(table: TableName, value: Row | null, key: Row = keyOf(table, value ?? {})): void {
     const id = rowId(table, key);

@@ -1,5 +1,6 @@
 import { deserializeEnvelope, type EventEnvelope } from "@carechain/common";
 import type { Kafka } from "kafkajs";
+import { EVENT_HEADERS } from "../../kafka/messages.ts";
 import { readToEnd } from "../../kafka/read-to-end.ts";
 
 export type CommittedMessage = {
@@ -9,30 +10,36 @@ export type CommittedMessage = {
   headers: Record<string, string>;
 };
 
-/** Every committed (read_committed) message of `topic`, parsed as envelopes, in partition order. */
+/**
+ * Every committed (read_committed) message of `topic`, parsed as envelopes, in partition order; the chain
+ * clocks only with `clocks: true` (they are not events of the chain: counts and comparisons leave them out).
+ */
 export async function readCommittedEnvelopes(
   kafka: Kafka,
   topic: string,
   atLeast = 0,
+  options: { clocks?: boolean } = {},
 ): Promise<{ envelope: EventEnvelope; message: CommittedMessage }[]> {
-  const raw = await readCommittedRaw(kafka, topic, atLeast);
+  const raw = await readCommittedRaw(kafka, topic, atLeast, options);
   return raw.map(({ value, ...message }) => ({ envelope: deserializeEnvelope(value), message }));
 }
 
 /**
- * Every committed message of `topic`, with its value as text. A transaction's commit returns before its
- * markers are on every partition: with `atLeast`, reads again (for up to `timeoutMs`) until that many are
- * visible.
+ * Every committed message of `topic`, with its value as text (the chain clocks only with `clocks: true`).
+ * A transaction's commit returns before its markers are on every partition: with `atLeast`, reads again
+ * (for up to `timeoutMs`) until that many are visible.
  */
 export async function readCommittedRaw(
   kafka: Kafka,
   topic: string,
   atLeast = 0,
-  { timeoutMs = 15_000 }: { timeoutMs?: number } = {},
+  { timeoutMs = 15_000, clocks = false }: { timeoutMs?: number; clocks?: boolean } = {},
 ): Promise<(CommittedMessage & { value: string })[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const messages = await readOnce(kafka, topic);
+    const messages = (await readOnce(kafka, topic)).filter(
+      (message) => clocks || message.headers[EVENT_HEADERS.type] !== "ChainClock",
+    );
     if (messages.length >= atLeast || Date.now() > deadline) return messages;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

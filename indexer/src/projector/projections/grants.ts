@@ -7,7 +7,8 @@ type HistoryAction = "granted" | "changed" | "revoked" | "emergency_opened" | "e
 
 /**
  * Grants (current state per patient and grantee), emergency access, and one grant_history row per event.
- * Expiry is stored, not acted on: queries compare expires_at with now().
+ * Expiry is stored, not acted on: queries compare expires_at with now(); the chain clock (clock.ts)
+ * announces it once a block's time reaches it (`expired_event_id`).
  */
 export const grantProjections: Projections = {
   AccessGranted: {
@@ -22,6 +23,7 @@ export const grantProjections: Projections = {
         granted_at: blockTime(e),
         updated_at: blockTime(e),
         revoked_at: null,
+        expired_event_id: null,
       });
       history(rows, e, e.payload.grantee, "granted", { scopes, expires_at: expiry(e.payload.expiresAt) });
     },
@@ -38,6 +40,7 @@ export const grantProjections: Projections = {
           scopes,
           expires_at: expiry(e.payload.expiresAt),
           updated_at: blockTime(e),
+          expired_event_id: null, // a new expiry, not announced yet
         });
       }
       history(rows, e, e.payload.grantee, "changed", { scopes, expires_at: expiry(e.payload.expiresAt) });

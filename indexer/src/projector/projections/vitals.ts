@@ -56,7 +56,13 @@ export const vitalsProjections: Projections = {
   VitalsAlert: {
     keys: (e) => [eventKey("alerts", e)],
     apply: (e, rows) => {
-      rows.put("alerts", { ...readingColumns(e), recipients: [...e.payload.recipients] });
+      // Provisional until deep enough: the fold (finality when raised) or the chain clock (clock.ts) says so.
+      rows.put("alerts", {
+        ...readingColumns(e),
+        recipients: [...e.payload.recipients],
+        final: false,
+        final_event_id: null,
+      });
     },
   },
 };

@@ -1,4 +1,5 @@
-import { NonRetryableError, RetryableError } from "@carechain/common";
+// The errors-only entry of common: this file is part of the browser entry (no logger or metrics there).
+import { NonRetryableError, RetryableError } from "@carechain/common/errors";
 
 /**
  * Ciphertext that does not match its expected hash, or a chunk that fails authentication: the document was

@@ -16,6 +16,7 @@ const RegisterPage = lazy(() => import("./pages/register.tsx"));
 const PatientHome = lazy(() => import("./pages/patient-home.tsx"));
 const DoctorHome = lazy(() => import("./pages/doctor-home.tsx"));
 const ChartPage = lazy(() => import("./pages/chart.tsx"));
+const OrganizationHome = lazy(() => import("./pages/organization-home.tsx"));
 
 export function App() {
   const { config, token, signOut } = useSession();
@@ -74,11 +75,15 @@ function SignedIn({ address }: { address: Address }) {
       return <PatientHome address={address} />;
     case "DOCTOR":
       return chartOf && isAddress(chartOf) ? (
-        <ChartPage patient={chartOf} />
+        <ChartPage patient={chartOf} canAddRecords />
       ) : (
         <DoctorHome address={address} />
       );
     case "ORGANIZATION":
-      return <Notice kind="info">Hospitals and insurers do not have their pages in this version yet.</Notice>;
+      return chartOf && isAddress(chartOf) ? (
+        <ChartPage patient={chartOf} canAddRecords={false} />
+      ) : (
+        <OrganizationHome address={address} />
+      );
   }
 }

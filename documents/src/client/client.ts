@@ -17,13 +17,14 @@ import {
   NoEncryptionKeyError,
   RecordNotVisibleError,
 } from "../errors.ts";
+import { requestErrorOf, wrappedKeyHeader } from "./protocol.ts";
 
 /** A reader of a document: its address and the X25519 `encryptionKey` it registered on chain. */
 export type DocumentReader = { address: string; publicKey: Uint8Array };
 
 export type Progress = { bytes: number; total: number | undefined };
 
-export const wrappedKeyHeader = "x-carechain-wrapped-key";
+export { wrappedKeyHeader } from "./protocol.ts";
 
 /** A record as the gateway shows it (the fields the document flow needs). */
 export type RecordSummary = {
@@ -91,16 +92,7 @@ export class DocumentsClient {
       ...init,
       headers: { authorization: `Bearer ${this.options.token}`, ...(init.headers as Record<string, string>) },
     });
-    if (!response.ok) {
-      const body = (await response.json().catch(() => undefined)) as
-        | { error?: { code?: string; message?: string } }
-        | undefined;
-      throw new DocumentsRequestError(
-        response.status,
-        body?.error?.code ?? `HTTP_${response.status}`,
-        body?.error?.message ?? response.statusText,
-      );
-    }
+    if (!response.ok) throw await requestErrorOf(response);
     return response;
   }
 

@@ -1,5 +1,4 @@
-import { createCipheriv, createDecipheriv } from "node:crypto";
-import { randomBytes } from "@noble/ciphers/webcrypto";
+import { gcm, randomBytes } from "@noble/ciphers/webcrypto";
 import { IntegrityError } from "../errors.ts";
 
 /**
@@ -52,21 +51,27 @@ function chunkAad(head: Uint8Array, index: number, final: boolean): Uint8Array {
   return aad;
 }
 
-// AES-256-GCM of the chunks through node:crypto (OpenSSL, AES-NI): @noble/ciphers' gcm is pure JavaScript,
-// measured at 4.5 MB/s against 110 MB/s here on a loaded 2-core machine, which made a 64 MiB document take
-// minutes. Same algorithm and layout (ciphertext | 16-byte tag), so documents written either way read alike.
-function sealChunk(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array): Uint8Array {
-  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: tagSize });
-  cipher.setAAD(aad);
-  return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+// AES-256-GCM of the chunks through @noble/ciphers' WebCrypto binding: the platform's native AES-GCM (OpenSSL
+// with AES-NI in Node, the browser's own in a page), so the same code runs in both. @noble/ciphers' pure
+// JavaScript gcm writes the same bytes but ran at 4.5 MB/s, against 120-140 MiB/s for this one (encrypting,
+// Node, 2 cores): a 64 MiB document took minutes. Layout: ciphertext | 16-byte tag.
+function sealChunk(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  plain: Uint8Array,
+): Promise<Uint8Array> {
+  return gcm(key, nonce, aad).encrypt(plain);
 }
 
-function openChunk(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+function openChunk(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+): Promise<Uint8Array> {
   if (sealed.length < tagSize) throw new RangeError("A sealed chunk is shorter than its tag.");
-  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: tagSize });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(sealed.length - tagSize));
-  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - tagSize)), decipher.final()]);
+  return gcm(key, nonce, aad).decrypt(sealed);
 }
 
 /** Collects bytes from a source and yields them in pieces of exactly `size` bytes (the rest at the end). */
@@ -127,9 +132,9 @@ export async function* encryptStream(
   for await (const piece of source) {
     buffer.push(piece);
     // Keep at least one byte back: a full chunk is sealed as non-final only when more data follows it.
-    while (buffer.length > chunkSize) yield seal(buffer.take(chunkSize), false);
+    while (buffer.length > chunkSize) yield await seal(buffer.take(chunkSize), false);
   }
-  yield seal(buffer.take(chunkSize), true);
+  yield await seal(buffer.take(chunkSize), true);
 }
 
 /** Decrypts a `CCD1` stream; throws IntegrityError on any tampering, reordering, truncation or wrong key. */
@@ -140,9 +145,14 @@ export async function* decryptStream(source: ByteSource, key: Uint8Array): Async
   let noncePrefix: Uint8Array | undefined;
   let sealedSize = 0;
   let index = 0;
-  const open = (sealed: Uint8Array, final: boolean) => {
+  const open = async (sealed: Uint8Array, final: boolean) => {
     try {
-      const plain = openChunk(key, chunkNonce(noncePrefix!, index), chunkAad(head!, index, final), sealed);
+      const plain = await openChunk(
+        key,
+        chunkNonce(noncePrefix!, index),
+        chunkAad(head!, index, final),
+        sealed,
+      );
       index++;
       return plain;
     } catch (error) {
@@ -164,9 +174,9 @@ export async function* decryptStream(source: ByteSource, key: Uint8Array): Async
   for await (const piece of source) {
     buffer.push(piece);
     if (!head && buffer.length >= headerSize) readHeader();
-    if (head) while (buffer.length > sealedSize) yield open(buffer.take(sealedSize), false);
+    if (head) while (buffer.length > sealedSize) yield await open(buffer.take(sealedSize), false);
   }
   if (!head) throw new IntegrityError("Document is truncated (no header).");
   if (buffer.length < tagSize) throw new IntegrityError("Document is truncated (no final chunk).");
-  yield open(buffer.take(sealedSize), true);
+  yield await open(buffer.take(sealedSize), true);
 }

@@ -1,9 +1,10 @@
-import { NonRetryableError } from "@carechain/common";
+import { NonRetryableError } from "@carechain/common/errors";
 import { gcm } from "@noble/ciphers/aes";
 import { randomBytes } from "@noble/ciphers/webcrypto";
 import { x25519 } from "@noble/curves/ed25519";
 import { hkdf } from "@noble/hashes/hkdf";
 import { sha256 } from "@noble/hashes/sha2";
+import { hexToBytes } from "@noble/hashes/utils";
 
 /**
  * A document key wrapped for one reader (93 bytes):
@@ -42,7 +43,7 @@ export function encryptionPublicKey(secretKey: Uint8Array): Uint8Array {
 
 function hexBytes(value: string, size: number, what: string): Uint8Array {
   if (!new RegExp(`^0x[0-9a-fA-F]{${size * 2}}$`).test(value)) throw new TypeError(`Bad ${what}: ${value}`);
-  return Uint8Array.from(Buffer.from(value.slice(2), "hex"));
+  return hexToBytes(value.slice(2));
 }
 
 function associatedData(reader: string, contentHash: string): Uint8Array {

@@ -1,12 +1,14 @@
+import type { Address } from "viem";
 import { AddressText } from "./address.tsx";
+import { OpenDocument, type RecordWithDocument } from "./open-document.tsx";
 
-type RecordItem = { id: string; type: string; author: string; version: number; addedAt: string };
+type RecordItem = RecordWithDocument & { type: string; author: string; version: number; addedAt: string };
 
 /** An enum value for reading: CONSULTATION_NOTE -> Consultation note. */
 export const enumLabel = (value: string) =>
   value.charAt(0) + value.slice(1).toLowerCase().replaceAll("_", " ");
 
-export function RecordList({ records }: { records: RecordItem[] }) {
+export function RecordList({ records, patient }: { records: RecordItem[]; patient: Address }) {
   if (records.length === 0) return <p>No records yet.</p>;
   return (
     <table>
@@ -16,6 +18,7 @@ export function RecordList({ records }: { records: RecordItem[] }) {
           <th scope="col">Added</th>
           <th scope="col">Author</th>
           <th scope="col">Version</th>
+          <th scope="col">Document</th>
         </tr>
       </thead>
       <tbody>
@@ -27,6 +30,7 @@ export function RecordList({ records }: { records: RecordItem[] }) {
               <AddressText address={record.author} />
             </td>
             <td>{record.version}</td>
+            <td>{record.document ? <OpenDocument record={record} patient={patient} /> : "none"}</td>
           </tr>
         ))}
       </tbody>

@@ -17,9 +17,25 @@ export default function VitalsChart({ readings, range }: { readings: Reading[]; 
       {
         width: Math.min(box.current.clientWidth || 600, 720),
         height: 240,
-        // A lone reading gets an hour either side instead of an axis spanning years.
+        // The axis spans the readings shown. A lone reading gets an hour either side: uPlot itself widens a
+        // single timestamp by 86400 / ms, which with seconds (ms = 1e-3) is 1000 days.
         scales: {
-          x: { time: true, range: (_u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) },
+          x: {
+            time: true,
+            range: (_u, min, max) => {
+              const lone = x.length > 0 && x[0] === x.at(-1) && min === x[0];
+              return lone ? [min - 3600, min + 3600] : [min, max];
+            },
+          },
+        },
+        // The span in the DOM (the axis itself is drawn on a canvas), for the browser tests.
+        hooks: {
+          setScale: [
+            (u, key) => {
+              if (key === "x" && box.current)
+                box.current.dataset.xSpanSeconds = String((u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0));
+            },
+          ],
         },
         series: [
           {},

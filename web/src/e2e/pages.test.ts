@@ -1,8 +1,12 @@
 // The web app in real Chromium on the real system (startTestSystem: contracts, ingest, projector, gateway on
 // the test run's anvil, PostgreSQL and Kafka), with a test wallet announced through EIP-6963. Every page is
 // checked with axe-core and photographed at desktop and phone widths (web/.screenshots/).
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { randomBytes32 } from "@carechain/contracts";
+import { identityRegistryAbi } from "@carechain/contracts/abis";
+import { recordTypes, scopes } from "@carechain/contracts/codes";
 import type { Actor } from "@carechain/contracts/testing";
 import { getStack } from "@carechain/stack/testing";
 import { startTestSystem, type TestSystem } from "@carechain/system/testing";
@@ -153,9 +157,11 @@ describe("the web app on the real system", () => {
     await signIn(page);
     await page.getByRole("heading", { name: "My health record" }).waitFor();
     await page.getByLabel("Doctor", { exact: true }).selectOption(doctor.address);
+    await page.getByLabel("add records").check();
     await page.getByRole("button", { name: "Give access" }).click();
     await waitIndexed(page);
-    await expect.poll(() => page.locator(".grants li").count()).toBe(1);
+    await expect.poll(() => page.locator(".grants li").count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.locator(".grants li").textContent()).toContain("add records");
     await checkPage(page, "patient-granted");
     await page.context().close();
 
@@ -172,6 +178,70 @@ describe("the web app on the real system", () => {
     expect(await asDoctor.page.getByText("You have no access to this").count()).toBe(0);
     await checkPage(asDoctor.page, "doctor-chart");
     await asDoctor.page.context().close();
+  }, 180_000);
+
+  test("behavior: the doctor adds a record with a document encrypted in the browser; the patient opens it, checked against the chain", async () => {
+    const note = `Consultation note ${Date.now()}: blood pressure to be checked again in two weeks.`;
+    const asDoctor = await openPage({ privateKey: doctor.privateKey });
+    // What leaves the browser: the upload's body, to check it is ciphertext.
+    const uploads: Buffer[] = [];
+    asDoctor.page.on("request", (request) => {
+      if (request.method() === "POST" && /\/documents\?patient=/.test(request.url()))
+        uploads.push(request.postDataBuffer() ?? Buffer.alloc(0));
+    });
+    await signIn(asDoctor.page);
+    await asDoctor.page.getByRole("heading", { name: "My patients" }).waitFor();
+    await asDoctor.page.goto(`${web!.url}/#/patient/${patientAddress}`);
+    await asDoctor.page.getByRole("heading", { name: "Add a record" }).waitFor();
+    await asDoctor.page.getByLabel("Record type").selectOption("consultationNote");
+    await asDoctor.page
+      .getByLabel("Document")
+      .setInputFiles({ name: "note.txt", mimeType: "text/plain", buffer: Buffer.from(note) });
+    await asDoctor.page.getByRole("button", { name: "Add the record" }).click();
+    await waitIndexed(asDoctor.page);
+    expect(asDoctor.wallet!.calls).toContain("eth_sendTransaction");
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]!.subarray(0, 4).toString()).toBe("CCD1"); // the documents' format…
+    expect(uploads[0]!.includes(Buffer.from("blood pressure"))).toBe(false); // …and no plaintext in it
+    const uploadedHash = `0x${createHash("sha256").update(uploads[0]!).digest("hex")}`;
+    // The record is on chain with the hash of exactly those bytes.
+    const recordRow = asDoctor.page.getByRole("row", { name: /Consultation note/ });
+    await recordRow.waitFor();
+    await checkPage(asDoctor.page, "doctor-add-record");
+    await asDoctor.page.context().close();
+
+    const { page, wallet } = await openPage({ privateKey: patientKey });
+    await signIn(page);
+    await page.getByRole("heading", { name: "My health record" }).waitFor();
+    await page.getByRole("button", { name: "Open document" }).click();
+    const opened = page.locator('[data-document="verified"]');
+    await opened.waitFor({ timeout: 30_000 });
+    expect(await opened.textContent()).toContain("Matches the hash on chain");
+    // The document key is derived from a wallet signature again (the same as at registration).
+    expect(wallet!.calls.filter((call) => call === "personal_sign").length).toBeGreaterThanOrEqual(2);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Save the document" }).click(),
+    ]);
+    expect(readFileSync((await download.path())!, "utf8")).toBe(note);
+    await checkPage(page, "patient-document-open");
+    await page.context().close();
+
+    // A gateway (or store) that serves other bytes: refused by the hash check, before any decryption.
+    const tampered = await openPage({ privateKey: patientKey });
+    await tampered.page.route(`**/documents/${uploadedHash}`, async (route) => {
+      const original = await route.fetch();
+      const body = Buffer.from(await original.body());
+      body[body.length - 1]! ^= 1;
+      await route.fulfill({ response: original, body });
+    });
+    await signIn(tampered.page);
+    await tampered.page.getByRole("button", { name: "Open document" }).click();
+    await expect
+      .poll(() => tampered.page.getByRole("alert").first().textContent(), { timeout: 30_000 })
+      .toContain("The document was changed and was not opened: its bytes do not match the hash");
+    expect(await tampered.page.getByRole("link", { name: "Save the document" }).count()).toBe(0);
+    await tampered.page.context().close();
   }, 180_000);
 
   test("behavior: an out-of-range reading arrives live on the patient's page and in the doctor's chart", async () => {
@@ -200,7 +270,12 @@ describe("the web app on the real system", () => {
     await signIn(asDoctor.page);
     await asDoctor.page.goto(`${web!.url}/#/patient/${patientAddress}`);
     await asDoctor.page.getByText("Latest: 182/104 mmHg").waitFor();
-    await asDoctor.page.getByRole("img", { name: /Blood pressure, 1 reading$/ }).waitFor();
+    const chart = asDoctor.page.getByRole("img", { name: /Blood pressure, 1 reading$/ });
+    await chart.waitFor();
+    // The x-axis spans the reading shown (an hour either side), not years.
+    await expect
+      .poll(async () => Number(await chart.getAttribute("data-x-span-seconds")), { timeout: 15_000 })
+      .toBe(2 * 3600);
     await checkPage(asDoctor.page, "doctor-vitals-chart");
     await asDoctor.page.context().close();
   }, 180_000);
@@ -221,7 +296,7 @@ describe("the web app on the real system", () => {
     await checkPage(page, "patient-access-log");
     await page.getByRole("button", { name: "Revoke" }).click();
     await waitIndexed(page);
-    await expect.poll(() => page.locator(".grants li").count()).toBe(0);
+    await expect.poll(() => page.locator(".grants li").count(), { timeout: 15_000 }).toBe(0);
     await page.context().close();
 
     const asDoctor = await openPage({ privateKey: doctor.privateKey });
@@ -234,11 +309,88 @@ describe("the web app on the real system", () => {
   }, 180_000);
 });
 
+describe("organizations", () => {
+  test("behavior: a hospital registers as an organization and, once a registrar, verifies a doctor", async () => {
+    const { fixture, system } = running!;
+    const newDoctor = await fixture.createActor("doctor");
+    const hospitalKey = await fundedKey();
+    const { page, wallet } = await openPage({ privateKey: hospitalKey });
+    await signIn(page);
+    await page.getByRole("heading", { name: "Register" }).waitFor();
+    await page.getByLabel("an organization").check();
+    await page.getByLabel("Kind of organization").selectOption("hospital");
+    await page.getByLabel("Name").fill("Test Hospital");
+    await page.getByRole("button", { name: "Register as a hospital" }).click();
+    await page.getByRole("heading", { name: "My organization" }).waitFor({ timeout: 90_000 });
+    // Not a registrar yet: said, and nothing can be verified.
+    await page.getByText("not a registrar yet").waitFor();
+    const verifyButton = (p: Page) =>
+      p.getByRole("button", { name: `Verify ${newDoctor.address.toLowerCase()}` });
+    expect(await verifyButton(page).isDisabled()).toBe(true);
+    await checkPage(page, "hospital-not-registrar");
+    await page.context().close();
+
+    // The network's owner makes it a registrar (governance, outside the page).
+    await fixture.admin!.client.setRegistrar({ organization: wallet!.account.address, enabled: true });
+    await system.waitForCatchUp(60_000);
+    const hospital = await openPage({ privateKey: hospitalKey });
+    await signIn(hospital.page);
+    await hospital.page.getByRole("heading", { name: "Verify doctors" }).waitFor();
+    expect(await hospital.page.getByText("not a registrar yet").count()).toBe(0);
+    await verifyButton(hospital.page).click();
+    await waitIndexed(hospital.page);
+    const row = hospital.page
+      .locator(".doctors tbody tr")
+      .filter({ has: hospital.page.locator(`code[title="${newDoctor.address.toLowerCase()}"]`) });
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain("verified");
+    expect(
+      await fixture.publicClient.readContract({
+        address: system.deployment.contracts.IdentityRegistry.address,
+        abi: identityRegistryAbi,
+        functionName: "isVerifiedDoctor",
+        args: [newDoctor.address],
+      }),
+    ).toBe(true);
+    await checkPage(hospital.page, "hospital-verified");
+    await hospital.page.context().close();
+  }, 180_000);
+
+  test('behavior: an insurer sees what its grant allows (records, not vitals), and "no access" for another patient', async () => {
+    const { fixture, system } = running!;
+    const insurer = await fixture.createActor("insurer");
+    const [granting, other] = await fixture.createActors("patient", 2);
+    await granting!.client.grantAccess({ grantee: insurer.address, scopes: scopes.READ_RECORDS });
+    // A record of the patient's own (no document): what a records-only grant shows.
+    await granting!.client.addRecord({
+      patient: granting!.address,
+      recordType: recordTypes.patientUpload,
+      contentHash: randomBytes32(),
+      storagePointer: "0x01",
+    });
+    await system.waitForCatchUp(60_000);
+    const { page } = await openPage({ privateKey: insurer.privateKey });
+    await signIn(page);
+    await page.getByRole("heading", { name: "My organization" }).waitFor();
+    await page.getByText("Insurer").first().waitFor();
+    await page.getByRole("link", { name: /Patient/ }).click();
+    await page.getByRole("heading", { name: /Chart of patient/ }).waitFor();
+    await page.getByRole("row", { name: /Patient upload/ }).waitFor(); // the records: in its grant
+    await page.getByText("You have no access to the vitals.").waitFor(); // the vitals: not in its grant
+    expect(await page.getByText("You have no access to this.").count()).toBe(0);
+    expect(await page.getByRole("heading", { name: "Add a record" }).count()).toBe(0);
+    await checkPage(page, "insurer-chart");
+    await page.goto(`${web!.url}/#/patient/${other!.address}`);
+    await page.getByText("You have no access to this.").waitFor();
+    await checkPage(page, "insurer-no-access");
+    await page.context().close();
+  }, 180_000);
+});
+
 describe("errors people meet", () => {
   test("error: no wallet installed: a link to install one", async () => {
     const { page } = await openPage();
     const alert = page.getByRole("alert");
-    await expect.poll(() => alert.textContent()).toContain("No wallet was found");
+    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain("No wallet was found");
     expect(await alert.getByRole("link", { name: "MetaMask" }).getAttribute("href")).toMatch(/^https:\/\//);
     await checkPage(page, "no-wallet");
   });
@@ -246,7 +398,9 @@ describe("errors people meet", () => {
   test("error: the signature is rejected in the wallet", async () => {
     const { page } = await openPage({ privateKey: await fundedKey(), reject: ["personal_sign"] });
     await signIn(page);
-    await expect.poll(() => page.getByRole("alert").textContent()).toContain("You rejected the request");
+    await expect
+      .poll(() => page.getByRole("alert").textContent(), { timeout: 15_000 })
+      .toContain("You rejected the request");
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     await checkPage(page, "rejected");
   });
@@ -272,13 +426,44 @@ describe("errors people meet", () => {
     await checkPage(page, "locked");
   });
 
+  test("error: a doctor may read but not add records: said after the upload is refused, nothing sent to the chain", async () => {
+    const { fixture, system } = running!;
+    const [readOnly, patient] = await Promise.all([
+      fixture.createActor("verifiedDoctor"),
+      fixture.createActor("patient"),
+    ]);
+    await patient.client.grantAccess({ grantee: readOnly.address, scopes: scopes.READ_RECORDS });
+    await system.waitForCatchUp(60_000);
+    const { page, wallet } = await openPage({ privateKey: readOnly.privateKey });
+    await signIn(page);
+    await page.getByRole("heading", { name: "My patients" }).waitFor();
+    await page.goto(`${web!.url}/#/patient/${patient.address}`);
+    await page.getByRole("heading", { name: "Add a record" }).waitFor();
+    // Checked in the form first: no file, nothing happens but a sentence.
+    await page.getByRole("button", { name: "Add the record" }).click();
+    await expect
+      .poll(() => page.getByRole("alert").first().textContent(), { timeout: 15_000 })
+      .toContain("Choose the document to attach.");
+    await page
+      .getByLabel("Document")
+      .setInputFiles({ name: "note.txt", mimeType: "text/plain", buffer: Buffer.from("a note") });
+    await page.getByRole("button", { name: "Add the record" }).click();
+    await expect
+      .poll(() => page.getByRole("alert").first().textContent(), { timeout: 30_000 })
+      .toContain("You may not add records for this patient");
+    expect(wallet!.calls).not.toContain("eth_sendTransaction");
+    await checkPage(page, "doctor-may-not-add");
+  }, 120_000);
+
   test("error: not enough ether: the cost and the balance, before anything is sent", async () => {
     const { page, wallet } = await openPage({ privateKey: await fundedKey("0") });
     await signIn(page);
     await page.getByLabel("Name").fill("Poor Patient");
     await page.getByRole("button", { name: "Register as a patient" }).click();
     const alert = page.getByRole("alert");
-    await expect.poll(() => alert.textContent()).toMatch(/costs up to [\d.]+ ETH .* holds 0 ETH/);
+    await expect
+      .poll(() => alert.textContent(), { timeout: 30_000 })
+      .toMatch(/costs up to [\d.]+ ETH .* holds 0 ETH/);
     expect(wallet!.calls).not.toContain("eth_sendTransaction");
   });
 });

@@ -24,6 +24,11 @@ export const PatientHomeQuery = graphql(`
             author
             version
             addedAt
+            contentHash
+            document {
+              contentHash
+              size
+            }
           }
         }
       }
@@ -98,6 +103,11 @@ export const PatientChartQuery = graphql(`
             author
             version
             addedAt
+            contentHash
+            document {
+              contentHash
+              size
+            }
           }
         }
       }
@@ -130,6 +140,33 @@ export const AlertRaisedSubscription = graphql(`
       diastolic
       measuredAt
       retracted
+    }
+  }
+`);
+
+// The registered X25519 keys a new record's document is wrapped for: the patient's and the author's own.
+export const DocumentReadersQuery = graphql(`
+  query DocumentReaders($patient: Address!, $author: Address!) {
+    patient(address: $patient) {
+      address
+      encryptionKey
+    }
+    doctor(address: $author) {
+      address
+      encryptionKey
+    }
+  }
+`);
+
+export const OrganizationHomeQuery = graphql(`
+  query OrganizationHome($address: Address!) {
+    organization(address: $address) {
+      address
+      kind
+      registrar
+      patients(first: 50) {
+        address
+      }
     }
   }
 `);

@@ -1,5 +1,6 @@
 import { lazy, Suspense } from "react";
 import type { Address } from "viem";
+import { AddRecordForm } from "../components/add-record.tsx";
 import { AddressText } from "../components/address.tsx";
 import { Notice } from "../components/notice.tsx";
 import { RecordList } from "../components/record-list.tsx";
@@ -9,7 +10,7 @@ import { useGatewayQuery } from "../graphql/use-query.ts";
 const VitalsChart = lazy(() => import("../components/vitals-chart.tsx"));
 
 /** A patient's chart as the policy allows: a refusal is "no access", not an error page. */
-export default function ChartPage({ patient }: { patient: Address }) {
+export default function ChartPage({ patient, canAddRecords }: { patient: Address; canAddRecords: boolean }) {
   const chart = useGatewayQuery(PatientChartQuery, { address: patient });
   const data = chart.data?.data?.patient;
   return (
@@ -32,10 +33,11 @@ export default function ChartPage({ patient }: { patient: Address }) {
         <>
           <h2>Records</h2>
           {data.records ? (
-            <RecordList records={data.records.edges.map((e) => e.node)} />
+            <RecordList records={data.records.edges.map((e) => e.node)} patient={patient} />
           ) : (
             <p>You have no access to the records.</p>
           )}
+          {canAddRecords ? <AddRecordForm patient={patient} onAdded={() => void chart.refetch()} /> : null}
           <h2>Vitals</h2>
           {data.vitals ? (
             data.vitals.length > 0 ? (

@@ -46,7 +46,11 @@ export default function PatientHome({ address }: { address: Address }) {
       <h1 id="patient-title">My health record</h1>
       {home.error ? <Notice kind="error">{home.error.message}</Notice> : null}
       <h2>Records</h2>
-      {patient ? <RecordList records={patient.records?.edges.map((e) => e.node) ?? []} /> : <p>Loading…</p>}
+      {patient ? (
+        <RecordList records={patient.records?.edges.map((e) => e.node) ?? []} patient={address} />
+      ) : (
+        <p>Loading…</p>
+      )}
       <h2>Who can see my record</h2>
       {patient?.grants?.length ? (
         <ul className="grants">

@@ -1,4 +1,5 @@
 import { identityRegistryAbi } from "@carechain/contracts/abis";
+import { type OrganizationKindName, organizationKinds } from "@carechain/contracts/codes";
 import { type FormEvent, useState } from "react";
 import { useAccount, useSignMessage } from "wagmi";
 import { Notice } from "../components/notice.tsx";
@@ -11,14 +12,26 @@ import { walletMessage } from "../wallet/errors.ts";
 import { hashLicense, hashProfile, keepProfileLocally } from "../wallet/profile.ts";
 import { useChainWrite } from "../wallet/write.ts";
 
-/** Register as a patient or a doctor: the profile stays off chain, the chain gets its salted hash. */
+type Role = "patient" | "doctor" | "organization";
+const roleLabels: Record<Role, string> = {
+  patient: "a patient",
+  doctor: "a doctor",
+  organization: "an organization (a hospital, an insurer…)",
+};
+const withArticle = (word: string) => `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
+
+/**
+ * Register as a patient, a doctor or an organization (a hospital, an insurer…): the profile stays off chain,
+ * the chain gets its salted hash.
+ */
 export default function RegisterPage({ onRegistered }: { onRegistered: () => void }) {
   const { config } = useSession();
   const { address } = useAccount();
   const { signMessageAsync } = useSignMessage();
   const fetchGateway = useGatewayFetch();
   const write = useChainWrite();
-  const [role, setRole] = useState<"patient" | "doctor">("patient");
+  const [role, setRole] = useState<Role>("patient");
+  const [kind, setKind] = useState<OrganizationKindName>("hospital");
   const [name, setName] = useState("");
   const [contact, setContact] = useState("");
   const [license, setLicense] = useState("");
@@ -32,7 +45,7 @@ export default function RegisterPage({ onRegistered }: { onRegistered: () => voi
     if (role === "doctor" && license.trim().length < 3) return setFormError("Enter your licence number.");
     let publicKey: `0x${string}`;
     try {
-      ({ publicKey } = await deriveEncryptionKey((message) => signMessageAsync({ message })));
+      ({ publicKey } = await deriveEncryptionKey(address, (message) => signMessageAsync({ message })));
     } catch (e) {
       return setFormError(walletMessage(e));
     }
@@ -42,12 +55,17 @@ export default function RegisterPage({ onRegistered }: { onRegistered: () => voi
     const call =
       role === "patient"
         ? { functionName: "registerPatient", args: [hash, publicKey] }
-        : { functionName: "registerDoctor", args: [hash, publicKey, hashLicense(license.trim(), salt)] };
+        : role === "doctor"
+          ? { functionName: "registerDoctor", args: [hash, publicKey, hashLicense(license.trim(), salt)] }
+          : { functionName: "registerOrganization", args: [organizationKinds[kind], hash, publicKey] };
+    const expectedRole = ({ patient: "PATIENT", doctor: "DOCTOR", organization: "ORGANIZATION" } as const)[
+      role
+    ];
     const done = await write.run(
       { address: config.contracts.identityRegistry, abi: identityRegistryAbi, ...call },
       async () => {
         const answer = await fetchGateway(MeQuery, {});
-        return answer.data?.me.role === (role === "patient" ? "PATIENT" : "DOCTOR");
+        return answer.data?.me.role === expectedRole;
       },
     );
     if (done) onRegistered();
@@ -63,20 +81,25 @@ export default function RegisterPage({ onRegistered }: { onRegistered: () => voi
       <form onSubmit={submit}>
         <fieldset>
           <legend>I am</legend>
-          <label>
-            <input
-              type="radio"
-              name="role"
-              checked={role === "patient"}
-              onChange={() => setRole("patient")}
-            />{" "}
-            a patient
-          </label>
-          <label>
-            <input type="radio" name="role" checked={role === "doctor"} onChange={() => setRole("doctor")} />{" "}
-            a doctor
-          </label>
+          {(Object.keys(roleLabels) as Role[]).map((value) => (
+            <label key={value}>
+              <input type="radio" name="role" checked={role === value} onChange={() => setRole(value)} />{" "}
+              {roleLabels[value]}
+            </label>
+          ))}
         </fieldset>
+        {role === "organization" ? (
+          <label>
+            Kind of organization
+            <select value={kind} onChange={(e) => setKind(e.target.value as OrganizationKindName)}>
+              {(Object.keys(organizationKinds) as OrganizationKindName[]).map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
         <label>
           Name
           <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" required />
@@ -92,7 +115,7 @@ export default function RegisterPage({ onRegistered }: { onRegistered: () => voi
           </label>
         ) : null}
         <button type="submit" disabled={!["idle", "error"].includes(write.state.step)}>
-          Register as a {role}
+          Register as {withArticle(role === "organization" ? kind : role)}
         </button>
       </form>
       {formError ? <Notice kind="error">{formError}</Notice> : null}

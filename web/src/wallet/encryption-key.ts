@@ -1,15 +1,22 @@
 // The X25519 key pair that documents are encrypted to, derived from a signature of a fixed message: the
-// same wallet gives the same key on any device, and the secret never leaves the browser.
-import { x25519 } from "@noble/curves/ed25519";
+// same wallet gives the same key on any device, and the secret never leaves the browser (memory only).
+import { encryptionPublicKey } from "@carechain/documents/browser";
 import { bytesToHex, type Hex, hexToBytes, keccak256 } from "viem";
 
 export const ENCRYPTION_KEY_MESSAGE =
   "CareChain document key\n\nSigning this creates the key that encrypts your health documents. It sends no transaction and costs nothing.";
 
+// Per account for this tab's life: opening a second document does not ask the wallet again.
+const secrets = new Map<string, Uint8Array>();
+
 export async function deriveEncryptionKey(
+  address: string,
   sign: (message: string) => Promise<Hex>,
-): Promise<{ publicKey: Hex }> {
-  const signature = await sign(ENCRYPTION_KEY_MESSAGE);
-  const secret = hexToBytes(keccak256(signature));
-  return { publicKey: bytesToHex(x25519.getPublicKey(secret)) };
+): Promise<{ publicKey: Hex; secretKey: Uint8Array }> {
+  let secretKey = secrets.get(address.toLowerCase());
+  if (!secretKey) {
+    secretKey = hexToBytes(keccak256(await sign(ENCRYPTION_KEY_MESSAGE)));
+    secrets.set(address.toLowerCase(), secretKey);
+  }
+  return { publicKey: bytesToHex(encryptionPublicKey(secretKey)), secretKey };
 }

@@ -1,0 +1,144 @@
+// Record documents in the browser with @carechain/documents' own format and key wrapping (its browser
+// entry): encrypted here before the upload, checked against the record's hash and decrypted here after the
+// download. The gateway and its store only see ciphertext and wrapped keys.
+import { NonRetryableError } from "@carechain/common/errors";
+import {
+  DocumentsRequestError,
+  decryptStream,
+  encryptStream,
+  generateDocumentKey,
+  IntegrityError,
+  requestErrorOf,
+  unwrapKey,
+  wrapKey,
+  wrappedKeyHeader,
+} from "@carechain/documents/browser";
+import { bytesToHex, type Hex, hexToBytes } from "viem";
+import { GatewayUnreachableError } from "./graphql/client.ts";
+
+/** Who may open a document: an account and the X25519 `encryptionKey` it registered on chain. */
+export type DocumentReader = { address: string; encryptionKey: string };
+
+type Gateway = { gatewayUrl: string; token: string };
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of source) parts.push(part);
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** SHA-256 of the ciphertext, as records hold it on chain (`contentHash`). */
+export async function contentHashOf(bytes: Uint8Array): Promise<Hex> {
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)));
+}
+
+const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+async function request({ gatewayUrl, token }: Gateway, path: string, init: RequestInit = {}) {
+  let response: Response;
+  try {
+    response = await fetch(`${gatewayUrl}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+    });
+  } catch {
+    throw new GatewayUnreachableError(gatewayUrl);
+  }
+  if (!response.ok) throw await requestErrorOf(response);
+  return response;
+}
+
+/**
+ * Encrypts `plain` under a fresh document key, uploads the ciphertext for `patient`, checks the hash the
+ * gateway stored against the one computed here, and stores the key wrapped for each reader. The whole
+ * document is held in memory: a page reads a picked file whole anyway.
+ */
+export async function uploadDocument(
+  gateway: Gateway,
+  options: { patient: string; plain: Uint8Array; readers: DocumentReader[] },
+): Promise<{ contentHash: Hex; pointer: string; size: number }> {
+  const documentKey = generateDocumentKey();
+  try {
+    const ciphertext = await collect(encryptStream([options.plain], documentKey));
+    const contentHash = await contentHashOf(ciphertext);
+    const response = await request(gateway, `/documents?patient=${options.patient.toLowerCase()}`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: ciphertext as Uint8Array<ArrayBuffer>,
+    });
+    const stored = (await response.json()) as { contentHash: string; pointer: string; size: number };
+    if (stored.contentHash !== contentHash)
+      throw new IntegrityError("The gateway stored a different ciphertext than the one sent.");
+    const keys = options.readers.map((reader) => ({
+      reader: reader.address.toLowerCase(),
+      wrappedKey: toBase64(
+        wrapKey({
+          documentKey,
+          reader: reader.address,
+          readerPublicKey: hexToBytes(reader.encryptionKey as Hex),
+          contentHash,
+        }),
+      ),
+    }));
+    await request(gateway, `/documents/${contentHash}/keys`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ keys }),
+    });
+    return { contentHash, pointer: stored.pointer, size: stored.size };
+  } finally {
+    documentKey.fill(0);
+  }
+}
+
+/**
+ * Downloads the ciphertext named `contentHash` (the hash the caller read from the record, on chain), refuses
+ * other bytes with IntegrityError before anything is decrypted, then unwraps this reader's key and decrypts.
+ */
+export async function openDocument(
+  gateway: Gateway,
+  options: { contentHash: Hex; reader: string; secretKey: Uint8Array },
+): Promise<Uint8Array> {
+  const contentHash = options.contentHash.toLowerCase() as Hex;
+  const response = await request(gateway, `/documents/${contentHash}`);
+  const wrapped = response.headers.get(wrappedKeyHeader);
+  const ciphertext = new Uint8Array(await response.arrayBuffer());
+  if (!wrapped) throw new DocumentsRequestError(404, "NO_KEY", "No key of this document is wrapped for you.");
+  if ((await contentHashOf(ciphertext)) !== contentHash)
+    throw new IntegrityError("its bytes do not match the hash of its record on chain.");
+  const documentKey = unwrapKey({
+    wrapped: fromBase64(wrapped),
+    reader: options.reader,
+    readerSecretKey: options.secretKey,
+    contentHash,
+  });
+  try {
+    return await collect(decryptStream([ciphertext], documentKey));
+  } finally {
+    documentKey.fill(0);
+  }
+}
+
+/** A document error as a sentence that says what happened and what to do. */
+export function documentMessage(error: unknown): string {
+  if (error instanceof IntegrityError)
+    return `The document was changed and was not opened: ${error.shortMessage}`;
+  if (error instanceof DocumentsRequestError) {
+    if (error.code === "FORBIDDEN") return "You have no access to this document.";
+    if (error.code === "NO_KEY") return "This document was not shared with you: ask the patient to share it.";
+    if (error.code === "PAYLOAD_TOO_LARGE") return "The document is too large for CareChain.";
+    return `The gateway refused the document (${error.code}).`;
+  }
+  if (error instanceof GatewayUnreachableError) return error.message;
+  // What is left of the documents' refusals: the wrapped key does not open with this account's key.
+  if (error instanceof NonRetryableError)
+    return "The document's key does not open with your key: it was wrapped for another key of yours.";
+  return error instanceof Error ? error.message : String(error);
+}

@@ -143,13 +143,14 @@ export class AnswerCache {
   }
 
   /**
-   * Whether a kept answer is still the one its request would get now: same generation, no truncation, and
-   * then either none of the addresses it stands on changed since the version it was computed at and no
-   * access expired since (its reach is known), or nothing at all changed and the next expiry is the same.
+   * Whether a kept answer is still the one its request would get now: same generation, no change that
+   * stamped no address (a TRUNCATE, a hand-made write), and then either none of the addresses it stands on
+   * changed since the version it was computed at and no access expired since (its reach is known), or
+   * nothing at all changed and the next expiry is the same.
    */
   private stillTrue(entry: Entry, state: ReadState): boolean {
     const kept = entry.state;
-    if (kept.token !== state.token || kept.truncations !== state.truncations) return false;
+    if (kept.token !== state.token || kept.unattributed !== state.unattributed) return false;
     if (!entry.reach) return kept.key === state.key;
     if (state.newestStamp > kept.version) return false;
     const now = this.options.now?.() ?? Date.now();

@@ -2,10 +2,10 @@ import type { Database } from "../database/pool.ts";
 
 /**
  * What the projections looked like when a request arrived, as far as any answer can tell (projection
- * migrations 0006 and 0009): the generation, the version the projector bumps in the transaction of every
- * change, the stamps of the addresses asked about (the version that last changed a row holding each), the
- * count of truncations, and the next moment a grant or an emergency access expires (access that ends
- * without an event).
+ * migrations 0006 and 0009): the generation, the version bumped in the transaction of every change, the
+ * stamps of the addresses asked about (the version that last changed a row holding each), the count of
+ * changes no address was stamped for (a TRUNCATE, a hand-made write), and the next moment a grant or an
+ * emergency access expires (access that ends without an event).
  */
 export type ReadState = {
   /** `token:version:nextExpiry`: equal keys, same projections and no expiry in between. */
@@ -13,7 +13,8 @@ export type ReadState = {
   /** The generation: a rebuilt one starts its versions again. */
   token: string;
   version: bigint;
-  truncations: bigint;
+  /** Changes that stamped no address: each ends every answer kept by address. */
+  unattributed: bigint;
   /** The next expiry after (the asking time − the clock margin), in ms; null when nothing expires. */
   nextExpiry: number | null;
   /** The newest stamp among the addresses asked about (0 when none was stamped). */
@@ -91,11 +92,11 @@ export class ReadFreshness {
     const { rows } = await this.db.pool.query<{
       token: string;
       version: string;
-      truncations: string;
+      unattributed: string;
       stamps: Record<string, string | number>;
     }>({
       name: `carechain-read-state:${this.db.projectionSchema}`,
-      text: `SELECT token, version, truncations,
+      text: `SELECT token, version, unattributed,
                     (SELECT coalesce(json_object_agg(address, bumped_at), '{}'::json)
                        FROM ${p}.address_version WHERE address = ANY($1::text[])) AS stamps
                FROM ${p}.read_version`,
@@ -116,7 +117,7 @@ export class ReadFreshness {
       key: `${version}:${nextExpiry ?? "-"}`,
       token: row.token,
       version: BigInt(row.version),
-      truncations: BigInt(row.truncations),
+      unattributed: BigInt(row.unattributed),
       nextExpiry,
       stamps: new Map(Object.entries(row.stamps).map(([address, stamp]) => [address, BigInt(stamp)])),
     };

@@ -1,5 +1,6 @@
 import { DecodeError, deserializeEnvelope, type EventEnvelope, RetryableError } from "@carechain/common";
 import type { PoolClient } from "../database/pool.ts";
+import { addressesStampedSetting, stampAddresses } from "./address-stamps.ts";
 import {
   type AlertRef,
   announcementOf,
@@ -78,16 +79,27 @@ async function applyInTransaction(
 ): Promise<BatchResult> {
   await client.query("BEGIN");
   try {
+    // This transaction stamps the addresses of what it changes (stampAddresses below): the read-version
+    // triggers need not count its writes as changes of everything (projection migration 0009).
+    await client.query(`SET LOCAL ${addressesStampedSetting} = 'on'`);
     const stored = await lockOffset(client, ctx.schema, input.topic, input.partition);
     const fresh = input.messages.filter((message) => BigInt(message.offset) >= stored);
     const { decoded, deadLetters } = decodeAll(fresh);
-    const applied: Applied = { applied: 0, retracted: 0, duplicates: 0, lastBlock: null, deadLetters };
+    const applied: Applied = {
+      applied: 0,
+      retracted: 0,
+      duplicates: 0,
+      lastBlock: null,
+      deadLetters,
+      addresses: new Set(),
+    };
     if (isolate) await applyBisecting(client, ctx, decoded, applied);
     else addTo(applied, await applyMessages(client, ctx, decoded));
     // By offset: a failing event was found after the fold's own dead letters of the same batch.
     const letters = applied.deadLetters.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
     await insertDeadLetters(client, ctx.schema, input.topic, input.partition, letters);
     await saveOffset(client, ctx.schema, input.topic, input.partition, input.nextOffset);
+    await stampAddresses(client, ctx.schema, applied.addresses);
     await ctx.beforeCommit?.();
     await client.query("COMMIT");
     return {
@@ -109,7 +121,7 @@ async function applyMessages(
   client: PoolClient,
   ctx: ApplyContext,
   decoded: readonly DecodedMessage[],
-): Promise<FoldResult> {
+): Promise<FoldResult & { addresses: Set<string> }> {
   const fold = await foldInDatabase(client, ctx.schema, decoded, ctx.finalityDepth ?? defaultFinalityDepth);
   const inserted = await insertEvents(client, ctx.schema, fold.events);
   if (inserted !== fold.events.length) {
@@ -122,9 +134,13 @@ async function applyMessages(
   return fold;
 }
 
-type Applied = Pick<FoldResult, "applied" | "retracted" | "duplicates" | "lastBlock" | "deadLetters">;
+type Applied = Pick<FoldResult, "applied" | "retracted" | "duplicates" | "lastBlock" | "deadLetters"> & {
+  /** The addresses the applied events' rows hold, before or after (stamped before COMMIT). */
+  addresses: Set<string>;
+};
 
-function addTo(total: Applied, part: FoldResult): void {
+function addTo(total: Applied, part: FoldResult & { addresses: Set<string> }): void {
+  for (const address of part.addresses) total.addresses.add(address);
   total.applied += part.applied;
   total.retracted += part.retracted;
   total.duplicates += part.duplicates;
@@ -209,7 +225,7 @@ async function foldInDatabase(
   schema: string,
   messages: readonly DecodedMessage[],
   finalityDepth: number,
-): Promise<FoldResult & { changes: ReturnType<WorkingSet["changes"]> }> {
+): Promise<FoldResult & { changes: ReturnType<WorkingSet["changes"]>; addresses: Set<string> }> {
   const ids = [...new Set(messages.map((message) => message.envelope.id))];
   const known = await knownEvents(client, schema, ids);
   const retractable = ids.filter((id) => known.get(id) === false);
@@ -259,7 +275,7 @@ async function foldInDatabase(
     alerts: new Map<string, AlertRef>(candidates.alerts.map((alert) => [alert.id, alert])),
     announced: await loadAnnouncements(client, schema, [...announcements]),
   });
-  return { ...fold, changes: rows.changes() };
+  return { ...fold, changes: rows.changes(), addresses: rows.changedAddresses() };
 }
 
 async function loadInto(

@@ -8,7 +8,8 @@ export type UndoEntry = {
   before: Row | null;
 };
 
-type Slot = { table: TableName; key: Row; value: Row | null; dirty: boolean };
+/** `loaded`: the row as the database held it before this batch. */
+type Slot = { table: TableName; key: Row; value: Row | null; loaded: Row | null; dirty: boolean };
 
 /**
  * The rows one batch reads and writes, held in memory: loaded once (one query), changed by the events in
@@ -23,7 +24,7 @@ export class WorkingSet {
 
   /** Seeds a row as read from the database (`null`: known not to exist). */
   seed(table: TableName, key: Row, value: Row | null): void {
-    this.slots.set(rowId(table, key), { table, key, value, dirty: false });
+    this.slots.set(rowId(table, key), { table, key, value, loaded: value, dirty: false });
   }
 
   has(table: TableName, key: Row): boolean {
@@ -88,6 +89,19 @@ export class WorkingSet {
     this.undo = recording;
   }
 
+  /**
+   * Every address a written row holds, as the database held it before the batch or as the batch leaves it
+   * (a doctor dropped from a list must be told as much as one added): what the read versions stamp.
+   */
+  changedAddresses(): Set<string> {
+    const out = new Set<string>();
+    for (const slot of this.slots.values()) {
+      if (!slot.dirty) continue;
+      for (const row of [slot.key, slot.loaded, slot.value]) if (row) addressesIn(row, out);
+    }
+    return out;
+  }
+
   /** Rows to write back per table: final values to upsert and keys to delete. */
   changes(): Map<TableName, { upserts: Row[]; deletes: Row[] }> {
     const out = new Map<TableName, { upserts: Row[]; deletes: Row[] }>();
@@ -102,5 +116,18 @@ export class WorkingSet {
       else entry.deletes.push(slot.key);
     }
     return out;
+  }
+}
+
+const addressShape = /^0x[0-9a-f]{40}$/;
+
+/** Adds the values of `row` (and of its arrays) that are addresses, as the projections store them. */
+function addressesIn(row: Row, out: Set<string>): void {
+  for (const value of Object.values(row)) {
+    if (typeof value === "string") {
+      if (value.length === 42 && addressShape.test(value)) out.add(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === "string" && addressShape.test(item)) out.add(item);
+    }
   }
 }

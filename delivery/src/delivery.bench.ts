@@ -9,7 +9,9 @@
  *   until the outbox is drained (fill and send together).
  * Prints the machine's load beside the figures (other work on the machine changes them).
  *
- *   npx vitest bench --run delivery/src/delivery.bench.ts     (BENCH_EVENTS, BENCH_RATE, BENCH_SUBSCRIBERS)
+ * BENCH_RATE takes a list (`1,3,10`): one live phase per rate, on the same world, then the backlog.
+ *
+ *   npx vitest bench --run delivery/src/delivery.bench.ts     (BENCH_EVENTS, BENCH_RATE, BENCH_SUBSCRIBERS, BENCH_SENDERS)
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -19,7 +21,9 @@ import { createHarness, eventually, type Harness, subscribe } from "./testing.ts
 
 const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 100);
 const events = Number(process.env.BENCH_EVENTS ?? 50);
-const rate = Number(process.env.BENCH_RATE ?? 1); // events/s in the live phase (x subscribers deliveries/s)
+// Events/s of each live phase (x subscribers = deliveries/s offered).
+const rates = (process.env.BENCH_RATE ?? "1").split(",").map(Number);
+const senders = Number(process.env.BENCH_SENDERS ?? 16);
 const patientsCount = 10;
 
 let harness: Harness | undefined;
@@ -80,27 +84,42 @@ async function run(): Promise<void> {
     committedAt.set(added.eventId, Date.now());
   };
 
-  // Live.
-  let service = harness.start({ senders: 16, pollMs: 200, statsIntervalMs: 5_000 });
-  const liveStart = Date.now();
-  for (let i = 0; i < events; i++) {
-    const due = liveStart + (i * 1000) / rate;
-    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-    await commit();
+  // Live, at each rate.
+  const live: string[] = [];
+  for (const rate of rates) {
+    const before = await received();
+    const service = harness.start({ senders, pollMs: 200, statsIntervalMs: 5_000 });
+    committedAt.clear();
+    const liveStart = Date.now();
+    for (let i = 0; i < events; i++) {
+      const due = liveStart + (i * 1000) / rate;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      await commit();
+    }
+    const offeredFor = (Date.now() - liveStart) / 1000;
+    const loadLive = load();
+    await eventually(
+      async () => (await received()) - before >= events * subscribers,
+      "every live delivery",
+      600_000,
+    );
+    const liveSeconds = (Date.now() - liveStart) / 1000;
+    const latencies = (await ask<{ received: [string, number][] }>("dump")).received
+      .filter(([id]) => committedAt.has(id))
+      .map(([id, at]) => at - committedAt.get(id)!)
+      .sort((a, b) => a - b);
+    await service.stop();
+    live.push(
+      `  live at ${rate} events/s (${rate * subscribers} deliveries/s offered, achieved ${(((events - 1) * subscribers) / offeredFor).toFixed(0)}): ${events * subscribers} deliveries in ${liveSeconds.toFixed(1)} s`,
+      `    feed commit -> webhook received: p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms, max ${latencies.at(-1)} ms   (${loadLive})`,
+    );
   }
-  const loadLive = load();
-  await eventually(async () => (await received()) >= events * subscribers, "every live delivery", 600_000);
-  const liveSeconds = (Date.now() - liveStart) / 1000;
-  const latencies = (await ask<{ received: [string, number][] }>("dump")).received
-    .map(([id, at]) => at - committedAt.get(id)!)
-    .sort((a, b) => a - b);
-  await service.stop();
 
   // Backlog.
   const before = await received();
   for (let i = 0; i < events; i++) await commit();
   const backlogStart = Date.now();
-  service = harness.start({ senders: 16, pollMs: 200, statsIntervalMs: 5_000 });
+  const service = harness.start({ senders, pollMs: 200, statsIntervalMs: 5_000 });
   await eventually(
     async () => (await received()) - before >= events * subscribers,
     "the backlog drained",
@@ -113,9 +132,8 @@ async function run(): Promise<void> {
   const lines = [
     "",
     `webhook delivery: ${subscribers} subscribers (one receiver each), ${patientsCount} patients, ${events} events a phase`,
-    `  live at ${rate} events/s (${rate * subscribers} deliveries/s offered): ${events * subscribers} deliveries in ${liveSeconds.toFixed(1)} s`,
-    `    feed commit -> webhook received: p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms, max ${latencies.at(-1)} ms   (${loadLive})`,
-    `  backlog: ${events * subscribers} deliveries in ${backlogSeconds.toFixed(1)} s = ${Math.round((events * subscribers) / backlogSeconds)} deliveries/s (fill + send, one instance, 16 senders)   (${loadBacklog})`,
+    ...live,
+    `  backlog: ${events * subscribers} deliveries in ${backlogSeconds.toFixed(1)} s = ${Math.round((events * subscribers) / backlogSeconds)} deliveries/s (fill + send, one instance, ${senders} senders)   (${loadBacklog})`,
     "",
   ];
   console.log(lines.join("\n"));

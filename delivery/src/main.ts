@@ -17,7 +17,8 @@ runMain(
       url: options.databaseUrl,
       projectionSchema: options.projectionSchema,
       gatewaySchema: options.gatewaySchema,
-      // Each sender holds a connection while it sends; the decisions and the audit log need more.
+      // Sends hold no connection (a claim is leased, not row-locked): the claims, the decisions, the
+      // records, the filler and the audit log share these, with room to spare.
       max: options.senders + 16,
       applicationName: "carechain-delivery",
     });

@@ -3,9 +3,11 @@ import type { Metrics } from "@carechain/common";
 /** The delivery service's instruments, on the process's registry (served at /metrics). */
 export function deliveryMetrics(metrics: Metrics) {
   return {
-    queueDepth: metrics.gauge("delivery_queue_depth", "Outbox rows by status (all subscriptions).", [
-      "status",
-    ]),
+    queueDepth: metrics.gauge(
+      "delivery_queue_depth",
+      "Outbox rows not settled: pending (to send) or failed (retries used up).",
+      ["status"],
+    ),
     attempts: metrics.counter(
       "delivery_attempts_total",
       "Send attempts by result: delivered (2xx), http_error, timeout, network_error, refused (private address).",

@@ -1,7 +1,8 @@
 import { verifyWebhook } from "@carechain/consumer";
-import { lower } from "@carechain/gateway/testing";
+import { lower, newAccount } from "@carechain/gateway/testing";
 import { pauseSubscription, resumeSubscription } from "@carechain/gateway/webhooks";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { parseRetrySchedule } from "./config.ts";
 import {
   createHarness,
@@ -411,5 +412,86 @@ describe("crashes and instances", () => {
       services.map(async (s) => (await s.metrics.filled.get()).values[0]?.value ?? 0),
     );
     expect(filled.reduce((a, b) => a + b, 0)).toBe(expected.length * hooks.length);
+  });
+});
+
+describe("batches", () => {
+  test("behavior: a backlog is decided and sent in batches: fewer fact, claim and record statements than deliveries; every delivery audited on its own", async () => {
+    const { doctor, patients } = await world(harness.fixtures, { patients: 2 });
+    const hooks: Receiver[] = [];
+    for (let i = 0; i < 3; i++) {
+      const organization = await harness.fixtures.organization(newAccount().address, { kind: 2, block: 3 });
+      for (const patient of patients)
+        await harness.fixtures.grant({ patient, grantee: organization, scopes: 7, block: 100 });
+      const hook = await newReceiver();
+      await subscribe(harness.db, { owner: organization, url: hook.url });
+      hooks.push(hook);
+    }
+    for (let i = 0; i < 8; i++) for (const patient of patients) await record(patient, doctor, 110 + i);
+    const deliveriesCount = 3 * 16;
+    // Statements counted from here on: the service's only (the fixtures are written).
+    const query = vi.spyOn(pg.Pool.prototype, "query");
+    const statements = (start: RegExp) =>
+      query.mock.calls.filter(([text]) => start.test(String(typeof text === "string" ? text : ""))).length;
+    harness.start({ senders: 8 });
+    await eventually(() => hooks.every((hook) => hook.received.length === 16), "every delivery");
+    const facts = statements(/^\s*SELECT k\.i::text AS i/);
+    const claims = statements(/^\s*WITH busy AS/);
+    const records = statements(
+      /^\s*WITH input AS \(\s*SELECT \* FROM unnest\(\$1::text\[\], \$2::bigint\[\], \$3::timestamptz/,
+    );
+    query.mockRestore();
+    // One by one, each delivery cost two fact statements to decide, one to decide again, a claim, a record.
+    expect(facts).toBeGreaterThan(0);
+    expect(facts).toBeLessThan(deliveriesCount);
+    expect(claims).toBeLessThan(deliveriesCount);
+    expect(records).toBeLessThan(deliveriesCount);
+    const audit = await harness.db.query<{ request_id: string }>(
+      `SELECT request_id FROM ${harness.db.gateway}.audit_log WHERE channel = 'webhook'`,
+    );
+    expect(new Set(audit.map((row) => row.request_id)).size).toBe(deliveriesCount);
+  });
+
+  test("behavior: a revocation and a new grant within one page: each event decided as of its own place", async () => {
+    const { organization, doctor, patient } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    await subscribe(harness.db, { owner: organization, url: hook.url });
+    const before = await record(patient, doctor, 110);
+    await harness.fixtures.revoke(patient, organization, 500);
+    await record(patient, doctor, 510); // while revoked: never admitted
+    await harness.fixtures.grant({ patient, grantee: organization, scopes: 7, block: 600 });
+    const after = await record(patient, doctor, 610);
+    harness.start(); // all of it in the first page
+
+    await eventually(() => hook.received.length === 2, "the two events allowed as of their place");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(hook.ids).toEqual([before.eventId, after.eventId]);
+  });
+
+  test("behavior: the queue depth counts the rows still to send (pending) and stuck (failed) only", async () => {
+    const { organization } = await world(harness.fixtures);
+    const hook = await newReceiver();
+    const subscription = await subscribe(harness.db, { owner: organization, url: hook.url });
+    await pauseSubscription(harness.db, organization, subscription.id);
+    const rows: [number, string][] = [
+      [1, "delivered"],
+      [2, "withheld"],
+      [3, "failed"],
+      [4, "pending"],
+      [5, "pending"],
+    ];
+    for (const [seq, status] of rows)
+      await harness.db.query(
+        `INSERT INTO ${harness.db.gateway}.webhook_deliveries (subscription_id, seq, event_id, event_type, patient, body, status)
+         VALUES ($1, $2, $3, 'RECORD_ADDED', '0x${"1".repeat(40)}', '{}', $4)`,
+        [subscription.id, seq, `e${seq}`, status],
+      );
+    const service = harness.start({ statsIntervalMs: 100 });
+    const depth = async () =>
+      Object.fromEntries(
+        (await service.metrics.queueDepth.get()).values.map((v) => [v.labels.status, v.value]),
+      );
+    await eventually(async () => (await depth()).pending === 2, "the gauge set");
+    expect(await depth()).toEqual({ pending: 2, failed: 1 });
   });
 });

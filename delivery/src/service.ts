@@ -1,21 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import {
-  type Common,
-  ConfigError,
-  eventFeedChannel,
-  formatDuration,
-  type HealthCheck,
-  sleep,
-} from "@carechain/common";
+import { type Common, formatDuration, type HealthCheck, sleep } from "@carechain/common";
 import type { AuditSink, Database } from "@carechain/gateway";
-import { feedEnd } from "@carechain/gateway/events";
-import type pg from "pg";
+import { feedEnd, listenToFeed } from "@carechain/gateway/events";
 import type { DeliveryOptions } from "./config.ts";
 import { type DeliveryMetrics, deliveryMetrics } from "./metrics.ts";
 import { OutboxFiller } from "./outbox/fill.ts";
 import { SenderPool } from "./senders/pool.ts";
 import { createPoster } from "./senders/post.ts";
+import { Viewers } from "./viewers.ts";
 
 export type ServiceOptions = Pick<
   DeliveryOptions,
@@ -55,15 +48,10 @@ export function startDeliveryService(
 ): DeliveryService {
   const { logger } = common;
   const { db, audit } = deps;
-  // Each sender holds a connection while it sends, and its decision needs others: fewer would deadlock.
-  const poolSize = db.pool.options.max ?? 10;
-  if (poolSize < options.senders + 4)
-    throw new ConfigError(
-      `The database pool (${poolSize} connections) must have at least DELIVERY_SENDERS + 4 (${options.senders + 4}).`,
-    );
   const metrics = deliveryMetrics(common.metrics);
   const instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const stopping = new AbortController();
+  const viewers = new Viewers(db);
   const poster = createPoster({ timeoutMs: options.timeoutMs, allowPrivateUrls: options.allowPrivateUrls });
   const senders = new SenderPool({
     db,
@@ -71,10 +59,12 @@ export function startDeliveryService(
     logger,
     metrics,
     poster,
+    viewers,
     senders: options.senders,
     perSubscription: options.perSubscription,
     retrySchedule: options.retrySchedule,
     pollMs: options.pollMs,
+    timeoutMs: options.timeoutMs,
     afterPost: options.afterPost,
   });
   let filledSinceLog = 0;
@@ -82,6 +72,7 @@ export function startDeliveryService(
     db,
     audit,
     logger,
+    viewers,
     instanceId,
     leaseMs: options.leaseMs,
     beforeCommit: options.beforeFillCommit,
@@ -92,44 +83,24 @@ export function startDeliveryService(
     },
   });
 
-  let wakeFiller: (() => void) | undefined;
-  let listener: pg.PoolClient | undefined;
-  async function listen(): Promise<void> {
-    if (listener) return;
-    const client = await db.pool.connect();
-    client.on("notification", () => wakeFiller?.());
-    client.on("error", (error) => {
-      logger.warn({ err: error }, "delivery: LISTEN connection lost; polling until it is back");
-      listener = undefined;
-      client.release(error);
-    });
-    await client.query(`LISTEN ${eventFeedChannel}`);
-    listener = client;
-  }
-
-  let fillerHealthy = false;
-  const filling = (async () => {
-    let failures = 0;
-    while (!stopping.signal.aborted) {
-      const woken = new Promise<void>((resolve) => {
-        wakeFiller = resolve;
-      });
+  // The senders start once the first round has filled the outbox (or failed): a restarted instance
+  // brings its outbox up to the feed before it sends, rather than racing its own filler.
+  let sending = false;
+  const filling = listenToFeed(
+    db,
+    logger,
+    async () => {
       try {
-        await listen();
         await filler.fillRound(stopping.signal);
-        fillerHealthy = true;
-        failures = 0;
-      } catch (error) {
-        fillerHealthy = false;
-        failures++;
-        if (failures === 1 || failures % 30 === 0)
-          logger.warn({ err: error, failures }, "delivery: filling the outbox failed; retrying");
+      } finally {
+        if (!sending) {
+          sending = true;
+          senders.start();
+        }
       }
-      const wait = failures > 0 ? Math.min(options.pollMs * failures, 10_000) : options.pollMs;
-      await Promise.race([woken, sleep(wait, stopping.signal)]);
-    }
-  })();
-  senders.start();
+    },
+    { signal: stopping.signal, pollMs: options.pollMs, name: "delivery", work: "filling the outbox" },
+  );
 
   // Figures: queue depth, fill lag; progress (and stall) judged on the sum of every subscription's place.
   let lastProgress = { at: Date.now(), placed: -1n, lag: 0n };
@@ -137,8 +108,11 @@ export function startDeliveryService(
   const stats = async () => {
     const end = await feedEnd(db);
     const [depth, place] = await Promise.all([
+      // The queue: rows still to send (pending) or stuck (failed), counted on the partial index
+      // webhook_deliveries_by_patient, not the settled rows that retention keeps for 30 days.
       db.query<{ status: string; n: string }>(
-        `SELECT status, count(*)::text AS n FROM ${db.gateway}.webhook_deliveries GROUP BY status`,
+        `SELECT status, count(*)::text AS n FROM ${db.gateway}.webhook_deliveries
+          WHERE status IN ('pending', 'failed') GROUP BY status`,
       ),
       db.query<{ lag: string; placed: string }>(
         `SELECT coalesce(sum(greatest($2 - feed_seq, 0)), 0)::text AS lag, coalesce(sum(feed_seq), 0)::text AS placed
@@ -146,7 +120,7 @@ export function startDeliveryService(
         [end.origin, end.seq.toString()],
       ),
     ]);
-    for (const status of ["pending", "delivered", "withheld", "failed"])
+    for (const status of ["pending", "failed"])
       metrics.queueDepth.set({ status }, Number(depth.find((row) => row.status === status)?.n ?? 0));
     const lag = BigInt(place[0]!.lag);
     const placed = BigInt(place[0]!.placed);
@@ -209,8 +183,12 @@ export function startDeliveryService(
       const stalledMs = Date.now() - lastProgress.at;
       const stalled = lastProgress.lag > 0n && stalledMs > options.stallAfterMs;
       return {
-        ok: fillerHealthy && !stalled,
-        details: { lagSeq: lastProgress.lag.toString(), sinceProgressMs: stalledMs, reading: fillerHealthy },
+        ok: filling.healthy() && !stalled,
+        details: {
+          lagSeq: lastProgress.lag.toString(),
+          sinceProgressMs: stalledMs,
+          reading: filling.healthy(),
+        },
       };
     },
   };
@@ -220,17 +198,14 @@ export function startDeliveryService(
     metrics,
     checks,
     wake: () => {
-      wakeFiller?.();
+      filling.wake();
       senders.wake();
     },
     stop: async () => {
       stopping.abort();
-      wakeFiller?.();
-      await filling;
+      await filling.done;
       await senders.stop();
       await statsLoop;
-      listener?.release();
-      listener = undefined;
       poster.close();
     },
   };

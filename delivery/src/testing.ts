@@ -21,7 +21,7 @@ export type Harness = {
 
 /**
  * The delivery service in process over the schemas of a test database, on a pool and audit log of its own
- * (sized as main.ts sizes them: each sender holds a connection while it sends), with short waits for tests.
+ * (sized as main.ts sizes them), with short waits for tests.
  * Its `stop` also closes them.
  */
 export function startTestDelivery(

@@ -1,15 +1,20 @@
 import type { Logger } from "@carechain/common";
-import { type AuditSink, type Database, loadViewer, RequestPolicy, type Viewer } from "@carechain/gateway";
+import { type AuditSink, type Database, policy, RequestPolicy } from "@carechain/gateway";
 import {
   admitEvent,
+  deliveryRequestId,
   type EventType,
   type FeedItem,
+  type FeedPage,
+  type Filter,
   feedEnd,
   filterOf,
   matches,
-  readFeedPage,
+  type PolicyAt,
+  readFeedPages,
   toFeedEvent,
 } from "@carechain/gateway/events";
+import type { Viewers } from "../viewers.ts";
 
 /** A subscription as the filler claims it. */
 type Claimed = {
@@ -34,14 +39,16 @@ export type FillerOptions = {
   db: Database;
   audit: AuditSink;
   logger: Logger;
+  /** The owners' roles (shared with the senders). */
+  viewers: Viewers;
   /** Names this instance in `lease_owner`. */
   instanceId: string;
   leaseMs: number;
   /** Feed rows read per subscription and round. */
   pageSize?: number;
-  /** Subscriptions claimed at once. */
+  /** Subscriptions claimed (and committed) at once. */
   claimBatch?: number;
-  /** Subscriptions filled at once, and decisions per subscription at once. */
+  /** Decisions per subscription at once. */
   concurrency?: number;
   /** Called after each committed page (metrics, progress). */
   onCommitted?: (outcome: { decided: number; admitted: number }) => void;
@@ -49,14 +56,22 @@ export type FillerOptions = {
   beforeCommit?: (subscriptionId: string) => Promise<void> | void;
 };
 
+/** A claimed subscription with its page of the feed, on its way to the commit. */
+type Filling = { subscription: Claimed; after: bigint; filter: Filter; page: FeedPage; rows: Row[] };
+
 /**
- * Fills the outbox (webhook_deliveries) from the committed event feed, subscription by subscription. A
- * subscription is claimed with a lease (FOR UPDATE SKIP LOCKED: instances share the subscriptions, the unit
- * of scale-out), its next page of the feed read with the gateway's own reader (narrowed to the owner), every
- * matching event decided by admitEvent (audited, channel "webhook"), and the admitted events inserted in
- * the same transaction that advances `feed_seq`: a crash before COMMIT decides the page again (audited
- * again, nothing sent twice), after it nothing is read twice. The commit is fenced by the lease and the
- * seq it started from, so an instance whose lease ran out cannot overwrite its successor's work.
+ * Fills the outbox (webhook_deliveries) from the committed event feed, a batch of subscriptions at a time.
+ * Subscriptions are claimed with a lease (FOR UPDATE SKIP LOCKED: instances share the subscriptions, the
+ * unit of scale-out), their next pages of the feed read in one statement with the gateway's own reader
+ * (narrowed to each owner), every matching event decided by admitEvent (audited, channel "webhook"), and
+ * the admitted events inserted in the same statement that advances each `feed_seq`: a crash before it
+ * decides the pages again (audited again, nothing sent twice), after it nothing is read twice. The commit
+ * is fenced per subscription by the lease and the seq it started from, so an instance whose lease ran out
+ * cannot overwrite its successor's work.
+ *
+ * Round trips: the decisions of a batch load their facts together (SharedFacts: one statement for every
+ * owner, patient and event as of now, one as of the events), instead of two statements per event; the
+ * audit log writes the entries of concurrent decisions in one statement (group commit).
  */
 export class OutboxFiller {
   private readonly pageSize: number;
@@ -65,23 +80,8 @@ export class OutboxFiller {
 
   constructor(private readonly options: FillerOptions) {
     this.pageSize = options.pageSize ?? 500;
-    this.claimBatch = options.claimBatch ?? 20;
-    this.concurrency = options.concurrency ?? 4;
-  }
-
-  private readonly viewers = new Map<string, { viewer: Viewer; until: number }>();
-
-  /**
-   * The owner's role, kept a few seconds: it changes only with a registration on chain, while the grants
-   * every decision reads (facts) are loaded fresh for each event.
-   */
-  private async viewerOf(owner: Parameters<typeof loadViewer>[1]): Promise<Viewer> {
-    const cached = this.viewers.get(owner);
-    if (cached && cached.until > Date.now()) return cached.viewer;
-    const viewer = await loadViewer(this.options.db, owner);
-    if (this.viewers.size > 10_000) this.viewers.clear();
-    this.viewers.set(owner, { viewer, until: Date.now() + 5_000 });
-    return viewer;
+    this.claimBatch = options.claimBatch ?? 50;
+    this.concurrency = options.concurrency ?? 500;
   }
 
   /** Claims and fills every subscription behind the feed until none is (or `signal` aborts). */
@@ -91,19 +91,10 @@ export class OutboxFiller {
     while (!signal?.aborted) {
       const claimed = await this.claim(end);
       if (claimed.length === 0) break;
-      await forEachLimited(claimed, this.concurrency, async (subscription) => {
-        const outcome = await this.fillOne(subscription, end.origin).catch(async (error: unknown) => {
-          // Keep the lease until it runs out: the subscription is tried again then, not in a hot loop.
-          this.options.logger.warn(
-            { err: error, subscription: subscription.id },
-            "filling the outbox failed",
-          );
-          return { decided: 0, admitted: 0 };
-        });
-        total.decided += outcome.decided;
-        total.admitted += outcome.admitted;
-        total.subscriptions++;
-      });
+      const outcome = await this.fillBatch(claimed, end.origin);
+      total.decided += outcome.decided;
+      total.admitted += outcome.admitted;
+      total.subscriptions += claimed.length;
     }
     return total;
   }
@@ -126,46 +117,93 @@ export class OutboxFiller {
     );
   }
 
-  private async fillOne(
-    subscription: Claimed,
+  /** Reads, decides and commits the pages of claimed subscriptions; a failing one keeps its lease. */
+  private async fillBatch(
+    claimed: Claimed[],
     origin: string,
   ): Promise<{ decided: number; admitted: number }> {
-    const { db, audit } = this.options;
-    if (subscription.feed_origin !== null && subscription.feed_origin !== origin) {
-      await this.markRebuilt(subscription, origin);
-      return { decided: 0, admitted: 0 };
-    }
-    const after = BigInt(subscription.feed_seq);
-    const owner = subscription.owner.toLowerCase() as Parameters<typeof loadViewer>[1];
-    const filter = filterOf({
-      types: subscription.event_types as EventType[],
-      patients: subscription.patients,
-    });
-    const page = await readFeedPage(db, {
-      viewer: owner,
-      after,
-      limit: this.pageSize,
-      types: filter.sources,
-      patients: filter.patients,
-    });
-    if (page.origin !== origin) {
-      await this.markRebuilt(subscription, page.origin);
-      return { decided: 0, admitted: 0 };
-    }
-    const policy = new RequestPolicy({
+    const { db, logger } = this.options;
+    const failed = (subscription: Claimed) => (error: unknown) => {
+      // Keep the lease until it runs out: the subscription is tried again then, not in a hot loop.
+      logger.warn({ err: error, subscription: subscription.id }, "filling the outbox failed");
+    };
+    const rebuilt = claimed.filter((s) => s.feed_origin !== null && s.feed_origin !== origin);
+    const current = claimed.filter((s) => !rebuilt.includes(s));
+    for (const subscription of rebuilt)
+      await this.markRebuilt(subscription, origin).catch(failed(subscription));
+    const fillings: Filling[] = current.map((subscription) => ({
+      subscription,
+      after: BigInt(subscription.feed_seq),
+      filter: filterOf({ types: subscription.event_types as EventType[], patients: subscription.patients }),
+      page: { origin, horizon: 0n, items: [], full: false },
+      rows: [],
+    }));
+    const pages = await readFeedPages(
       db,
-      viewer: await this.viewerOf(owner),
-      requestId: `webhook:${subscription.id}`,
-      audit,
-      channel: "webhook",
-    });
+      fillings.map(({ subscription, after, filter }) => ({
+        viewer: subscription.owner.toLowerCase(),
+        after,
+        limit: this.pageSize,
+        types: filter.sources,
+        patients: filter.patients,
+      })),
+    );
+    for (const [i, page] of pages.entries()) fillings[i]!.page = page;
+    const moved = fillings.filter((filling) => filling.page.origin !== origin);
+    for (const { subscription, page } of moved)
+      await this.markRebuilt(subscription, page.origin).catch(failed(subscription));
+
+    // Decided together (their facts shared); a subscription whose decisions fail is left out of the commit.
+    const ready: Filling[] = [];
+    const facts = new policy.SharedFacts(db);
+    // Roles first (kept a few seconds), so that every decision asks for its facts in the same tick.
+    const owners = new Set(fillings.map((filling) => filling.subscription.owner));
+    await Promise.all([...owners].map((owner) => this.options.viewers.of(owner).catch(() => {})));
+    await forEachLimited(
+      fillings.filter((filling) => !moved.includes(filling)),
+      fillings.length,
+      async (filling) => {
+        try {
+          filling.rows = await this.decideAll(filling, facts);
+          await this.options.beforeCommit?.(filling.subscription.id);
+          ready.push(filling);
+        } catch (error) {
+          failed(filling.subscription)(error);
+        }
+      },
+    );
+    const committed = await this.commit(ready, origin);
+    const outcome = { decided: 0, admitted: 0 };
+    for (const filling of ready) {
+      if (!committed.has(filling.subscription.id)) {
+        logger.warn(
+          { subscription: filling.subscription.id },
+          "lease lost before commit; page left to its new owner",
+        );
+        continue;
+      }
+      const done = { decided: filling.page.items.length, admitted: filling.rows.length };
+      outcome.decided += done.decided;
+      outcome.admitted += done.admitted;
+      this.options.onCommitted?.(done);
+    }
+    return outcome;
+  }
+
+  /** The page's admitted events as outbox rows (originals, then the retractions of received originals). */
+  private async decideAll(filling: Filling, facts: policy.SharedFacts): Promise<Row[]> {
+    const { db, audit } = this.options;
+    const { subscription, filter, page } = filling;
+    const viewer = await this.options.viewers.of(subscription.owner);
     const wanted = page.items.filter((item) => matches(filter, item));
     const decide = async (item: FeedItem): Promise<Row | null> => {
       const event = toFeedEvent(item.envelope);
       if (event === null) return null;
       // Audited under the subscription and the event's place in the chain (r: its retraction).
-      const requestId = `webhook:${subscription.id}:${event.blockNumber}.${event.logIndex}${event.retracted ? "r" : ""}`;
-      if (!(await admitEvent((asOf) => policy.derive({ asOf, requestId }), item.envelope))) return null;
+      const requestId = deliveryRequestId(`webhook:${subscription.id}`, item.envelope);
+      const policyAt: PolicyAt = (asOf) =>
+        new RequestPolicy({ db, viewer, requestId, audit, channel: "webhook", asOf, shared: facts });
+      if (!(await admitEvent(policyAt, item.envelope))) return null;
       return {
         seq: item.seq,
         eventId: event.id,
@@ -178,7 +216,7 @@ export class OutboxFiller {
     // subscription that received the original (earlier, or in this very page).
     const originals = await mapLimited(
       wanted.filter((item) => !item.envelope.retracted),
-      this.concurrency * 4,
+      this.concurrency,
       decide,
     );
     const rows = originals.filter((row): row is Row => row !== null);
@@ -198,52 +236,48 @@ export class OutboxFiller {
       }
       rows.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
     }
-    let next = page.items.at(-1)?.seq ?? after;
-    if (!page.full && page.horizon > next) next = page.horizon;
-    await this.options.beforeCommit?.(subscription.id);
-    const committed = await this.commit(subscription, origin, after, next, rows);
-    if (!committed) {
-      this.options.logger.warn(
-        { subscription: subscription.id },
-        "lease lost before commit; page left to its new owner",
-      );
-      return { decided: 0, admitted: 0 };
-    }
-    const outcome = { decided: page.items.length, admitted: rows.length };
-    this.options.onCommitted?.(outcome);
-    return outcome;
+    return rows;
   }
 
   /**
-   * One statement (so one transaction): the new `feed_seq` and the admitted rows, only while we still hold
-   * the lease and nobody moved the subscription since we read it; false (nothing written) otherwise.
+   * One statement (so one transaction) per batch: each subscription's new `feed_seq` and its admitted
+   * rows, only while we still hold its lease and nobody moved it since we read it. Returns the ids of the
+   * subscriptions committed; the others wrote nothing.
    */
-  private async commit(
-    subscription: Claimed,
-    origin: string,
-    from: bigint,
-    to: bigint,
-    rows: Row[],
-  ): Promise<boolean> {
+  private async commit(fillings: Filling[], origin: string): Promise<Set<string>> {
     const { db, instanceId } = this.options;
-    const [result] = await db.query<{ advanced: number }>(
-      `WITH advanced AS (
-         UPDATE ${db.gateway}.webhook_subscriptions
-            SET feed_seq = $2, feed_origin = $3, lease_owner = NULL, lease_until = NULL
-          WHERE id = $1 AND lease_owner = $4 AND feed_seq = $5
-         RETURNING id),
+    if (fillings.length === 0) return new Set();
+    const next = (filling: Filling) => {
+      const { page, after } = filling;
+      const last = page.items.at(-1)?.seq ?? after;
+      return !page.full && page.horizon > last ? page.horizon : last;
+    };
+    const rows = fillings.flatMap((filling) =>
+      filling.rows.map((row) => ({ id: filling.subscription.id, ...row })),
+    );
+    const advanced = await db.query<{ id: string }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS i(id, next, previous)),
+       advanced AS (
+         UPDATE ${db.gateway}.webhook_subscriptions s
+            SET feed_seq = i.next, feed_origin = $4, lease_owner = NULL, lease_until = NULL
+           FROM input i
+          WHERE s.id = i.id AND s.lease_owner = $5 AND s.feed_seq = i.previous
+         RETURNING s.id),
        inserted AS (
          INSERT INTO ${db.gateway}.webhook_deliveries (subscription_id, seq, event_id, event_type, patient, body)
-         SELECT a.id, r.* FROM advanced a,
-                unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::jsonb[]) AS r
+         SELECT r.* FROM unnest($6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::jsonb[])
+                         AS r(subscription_id, seq, event_id, event_type, patient, body)
+          WHERE r.subscription_id IN (SELECT id FROM advanced)
          ON CONFLICT (subscription_id, seq) DO NOTHING)
-       SELECT count(*)::int AS advanced FROM advanced`,
+       SELECT id FROM advanced`,
       [
-        subscription.id,
-        to.toString(),
+        fillings.map((filling) => filling.subscription.id),
+        fillings.map((filling) => next(filling).toString()),
+        fillings.map((filling) => filling.after.toString()),
         origin,
         instanceId,
-        from.toString(),
+        rows.map((row) => row.id),
         rows.map((row) => row.seq.toString()),
         rows.map((row) => row.eventId),
         rows.map((row) => row.type),
@@ -251,7 +285,7 @@ export class OutboxFiller {
         rows.map((row) => row.body),
       ],
     );
-    return result?.advanced === 1;
+    return new Set(advanced.map((row) => row.id));
   }
 
   /** The feed was rebuilt: its seqs are another numbering, so this subscription's place in it is lost. */

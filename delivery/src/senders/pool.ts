@@ -1,12 +1,12 @@
 import { formatDuration, type Logger, parseEnvelope, sleep } from "@carechain/common";
 import { signWebhook } from "@carechain/consumer";
-import { type AuditSink, type Database, loadViewer, RequestPolicy, type Viewer } from "@carechain/gateway";
+import { type AuditSink, type Database, policy, RequestPolicy } from "@carechain/gateway";
 import { stillAdmitted, toFeedEvent } from "@carechain/gateway/events";
-import type pg from "pg";
 import type { DeliveryMetrics } from "../metrics.ts";
+import type { Viewers } from "../viewers.ts";
 import type { Poster, PostResult } from "./post.ts";
 
-/** A due delivery, claimed (row-locked) by one sender. */
+/** A due delivery, claimed (leased) for one send. */
 type Claimed = {
   subscription_id: string;
   seq: string;
@@ -17,7 +17,25 @@ type Claimed = {
   url: string;
   secret: string;
   envelope: unknown;
+  /** The claim's lease (next_attempt_at as set by the claim): fences the record. */
+  claimed_until: string;
 };
+
+/** How a claimed delivery ended, as recorded: an attempt (sent), withheld, or released unsent. */
+type Outcome =
+  | {
+      kind: "attempt";
+      delivery: Claimed;
+      attempt: number;
+      startedAt: Date;
+      result: PostResult;
+      status: "delivered" | "pending" | "failed";
+      waitMs: number | null;
+      /** status failed: why its subscription is now failing. */
+      reason: string | null;
+    }
+  | { kind: "withheld"; delivery: Claimed }
+  | { kind: "release"; delivery: Claimed };
 
 export type SenderPoolOptions = {
   db: Database;
@@ -25,6 +43,8 @@ export type SenderPoolOptions = {
   logger: Logger;
   metrics: DeliveryMetrics;
   poster: Poster;
+  /** The owners' roles (shared with the filler). */
+  viewers: Viewers;
   /** Senders (sends in flight at once). */
   senders: number;
   /** At most this many sends in flight per subscription in this instance (a slow receiver holds no more). */
@@ -32,6 +52,8 @@ export type SenderPoolOptions = {
   /** Waits after each failed attempt; once they are used up the delivery is failed. */
   retrySchedule: readonly number[];
   pollMs: number;
+  /** One POST's timeout: a claim is leased for it plus a margin (a dead instance's claims come back then). */
+  timeoutMs: number;
   /** Jitter factor in [0, 1): a wait is lengthened by up to this share (default 0.1). */
   jitter?: number;
   /** Called after each answered POST, before its outcome is recorded (the crash test's kill hook). */
@@ -39,31 +61,44 @@ export type SenderPoolOptions = {
 };
 
 /**
- * The senders: each claims one due delivery (pending, due, its subscription active, and no earlier delivery
- * of the same subscription and patient pending or failed: chain order per patient) with FOR UPDATE SKIP
- * LOCKED, and holds that row lock while it decides, signs, POSTs and records the outcome in the same
- * transaction. A crash (or a kill) anywhere before COMMIT leaves the row pending for the next sender:
- * at-least-once, never lost, and the receiver drops a repeat by its webhook-id. The lock also keeps the
- * next delivery of the same patient waiting until this one is settled.
+ * The senders. One loop claims due deliveries for the free senders in one statement: pending, due, the
+ * subscription active, no earlier delivery of the same subscription and patient pending or failed (chain
+ * order per patient: only a chain's head is ever claimed, and the next one stays behind it until its
+ * outcome is recorded), at most `perSubscription` in flight per subscription (a slow receiver holds no
+ * more senders), FOR UPDATE SKIP LOCKED among instances. The claim leases each row (its next_attempt_at
+ * moves past the POST's timeout), so no other sender takes it meanwhile and a crash (or a kill) leaves it
+ * pending, due again when the lease runs out: at-least-once, never lost, and the receiver drops a repeat by
+ * its webhook-id. The deliveries of a claim are decided again now (facts loaded once per owner, not
+ * audited), then each is signed and POSTed on its own; outcomes are recorded as they come, those that
+ * arrive together in one statement (attempt rows, new states, a subscription failing), each fenced by its
+ * lease: a slow receiver's send never holds another's record back.
  */
 export class SenderPool {
   private stopping = false;
-  private readonly workers: Promise<void>[] = [];
+  private loop: Promise<void> | undefined;
+  private readonly sends = new Set<Promise<void>>();
   private readonly inFlight = new Map<string, number>();
+  private inFlightTotal = 0;
   private readonly sleepers = new Set<() => void>();
+  /** A wake that came while the loop was claiming: it claims again instead of sleeping. */
+  private woken = false;
   private readonly perSubscription: number;
-  private readonly viewers = new Map<string, { viewer: Viewer; until: number }>();
+  private readonly leaseMs: number;
+  private queue: { outcome: Outcome; done: () => void }[] = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(private readonly options: SenderPoolOptions) {
     this.perSubscription = options.perSubscription ?? Math.max(1, Math.floor(options.senders / 4));
+    this.leaseMs = options.timeoutMs + 5_000;
   }
 
   start(): void {
-    for (let i = 0; i < this.options.senders; i++) this.workers.push(this.work());
+    this.loop = this.work();
   }
 
-  /** Something may be due (the filler inserted rows, a retry is due): every idle sender looks. */
+  /** Something may be due (the filler inserted rows, a retry is due, a sender is free): the claimer looks. */
   wake(): void {
+    this.woken = true;
     for (const wake of [...this.sleepers]) wake();
   }
 
@@ -71,22 +106,30 @@ export class SenderPool {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake();
-    await Promise.all(this.workers);
+    await this.loop;
+    while (this.sends.size > 0) await Promise.all([...this.sends]);
   }
 
   private async work(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      let sent = false;
-      try {
-        sent = await this.sendOne();
-        failures = 0;
-      } catch (error) {
-        failures++;
-        if (failures === 1 || failures % 30 === 0)
-          this.options.logger.warn({ err: error, failures }, "sender: database failed; retrying");
+      const free = this.options.senders - this.inFlightTotal;
+      this.woken = false;
+      let claimed = 0;
+      // Under load, a claim waits for a quarter of the senders to be free: fewer, larger claims.
+      if (free >= Math.ceil(this.options.senders / 4) || (free > 0 && this.inFlightTotal === 0)) {
+        try {
+          claimed = await this.claimAndSend(free);
+          failures = 0;
+        } catch (error) {
+          failures++;
+          if (failures === 1 || failures % 30 === 0)
+            this.options.logger.warn({ err: error, failures }, "sender: database failed; retrying");
+        }
       }
-      if (sent || this.stopping) continue;
+      // All senders busy, or all that is due taken: wait for a free sender, a new row, or the poll.
+      if (this.stopping || (claimed > 0 && claimed === free)) continue;
+      if (this.woken && failures === 0 && free >= Math.ceil(this.options.senders / 4)) continue;
       await this.idle(failures > 0 ? Math.min(this.options.pollMs * failures, 10_000) : this.options.pollMs);
     }
   }
@@ -104,82 +147,91 @@ export class SenderPool {
     });
   }
 
-  /** Claims, settles and commits one delivery; false when none is due. */
-  private async sendOne(): Promise<boolean> {
+  /** Claims up to `limit` due deliveries and starts deciding and sending them; how many it claimed. */
+  private async claimAndSend(limit: number): Promise<number> {
     const { db } = this.options;
-    const busy = [...this.inFlight].filter(([, n]) => n >= this.perSubscription).map(([id]) => id);
-    const client = await db.pool.connect();
-    let claimed: Claimed | undefined;
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
-      const { rows } = await client.query<Claimed>(
-        `SELECT d.subscription_id, d.seq::text AS seq, d.event_id, d.body, d.attempts,
-                s.owner, s.url, s.secret, f.envelope
+    const busy = [...this.inFlight];
+    const claimed = await db.query<Claimed>(
+      `WITH busy AS (SELECT * FROM unnest($1::text[], $2::int[]) AS b(id, n)),
+       candidates AS (
+         SELECT d.subscription_id, d.seq, d.next_attempt_at, s.owner, s.url, s.secret, f.envelope
            FROM ${db.gateway}.webhook_deliveries d
            JOIN ${db.gateway}.webhook_subscriptions s ON s.id = d.subscription_id AND s.status = 'active'
            LEFT JOIN ${db.projection}.event_feed f ON f.seq = d.seq
           WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-            AND NOT (d.subscription_id = ANY($1::text[]))
+            AND NOT (d.subscription_id IN (SELECT id FROM busy WHERE n >= $3))
             -- Chain order per patient; the partial index webhook_deliveries_by_patient answers it.
             AND NOT EXISTS (
               SELECT 1 FROM ${db.gateway}.webhook_deliveries e
                WHERE e.subscription_id = d.subscription_id AND e.patient = d.patient AND e.seq < d.seq
                  AND e.status IN ('pending', 'failed'))
           ORDER BY d.next_attempt_at, d.seq
-          LIMIT 1
-          FOR UPDATE OF d SKIP LOCKED`,
-        [busy],
-      );
-      claimed = rows[0];
-      if (!claimed) {
-        await client.query("COMMIT");
-        return false;
-      }
-      this.inFlight.set(claimed.subscription_id, (this.inFlight.get(claimed.subscription_id) ?? 0) + 1);
-      await this.settle(client, claimed);
-      await client.query("COMMIT");
-      return true;
-    } catch (error) {
-      // Rolled back (or the connection is gone): the delivery is still pending, for this or another sender.
-      await client.query("ROLLBACK").catch((rollback: Error) => {
-        broken = rollback; // a connection in an unknown state is closed, not pooled
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-      if (claimed) {
-        const left = (this.inFlight.get(claimed.subscription_id) ?? 1) - 1;
-        if (left > 0) this.inFlight.set(claimed.subscription_id, left);
-        else this.inFlight.delete(claimed.subscription_id);
-      }
+          LIMIT $4 * 2
+          FOR UPDATE OF d SKIP LOCKED),
+       chosen AS (
+         SELECT c.* FROM (
+           SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY next_attempt_at, seq) AS k
+             FROM candidates) c
+           LEFT JOIN busy b ON b.id = c.subscription_id
+          WHERE c.k <= $3 - coalesce(b.n, 0)
+          ORDER BY c.next_attempt_at, c.seq
+          LIMIT $4)
+       UPDATE ${db.gateway}.webhook_deliveries d
+          SET next_attempt_at = now() + $5 * interval '1 millisecond'
+         FROM chosen c
+        WHERE d.subscription_id = c.subscription_id AND d.seq = c.seq
+       RETURNING d.subscription_id, d.seq::text AS seq, d.event_id, d.body, d.attempts,
+                 c.owner, c.url, c.secret, c.envelope, d.next_attempt_at::text AS claimed_until`,
+      [busy.map(([id]) => id), busy.map(([, n]) => n), this.perSubscription, limit, this.leaseMs],
+    );
+    if (claimed.length === 0) return 0;
+    for (const delivery of claimed) {
+      this.inFlight.set(delivery.subscription_id, (this.inFlight.get(delivery.subscription_id) ?? 0) + 1);
+      this.inFlightTotal++;
     }
+    // Decided and sent while the loop claims for the senders still free.
+    const sending: Promise<void> = this.decideAndSend(claimed).finally(() => this.sends.delete(sending));
+    this.sends.add(sending);
+    return claimed.length;
   }
 
-  /** Decides now, sends, records: all in the claim's transaction. */
-  private async settle(client: pg.PoolClient, delivery: Claimed): Promise<void> {
-    const { db, metrics } = this.options;
-    const key = [delivery.subscription_id, delivery.seq];
-    if (!(await this.stillAllowed(delivery))) {
-      await client.query(
-        `UPDATE ${db.gateway}.webhook_deliveries SET status = 'withheld', last_error = 'no longer allowed'
-          WHERE subscription_id = $1 AND seq = $2`,
-        key,
-      );
-      metrics.withheld.inc();
+  /** Decides the claimed deliveries again (now), then sends those still allowed and withholds the others. */
+  private async decideAndSend(claimed: Claimed[]): Promise<void> {
+    let allowed: boolean[];
+    try {
+      allowed = await this.stillAllowed(claimed);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "sender: deciding failed; the deliveries stay due");
+      // Unsent: back to due at once, as a rolled-back claim would be.
+      await Promise.all(claimed.map((delivery) => this.settle({ kind: "release", delivery })));
       return;
     }
+    await Promise.all(
+      claimed.map((delivery, i) =>
+        allowed[i] ? this.send(delivery) : this.settle({ kind: "withheld", delivery }),
+      ),
+    );
+  }
+
+  /** Signs, POSTs and records one claimed delivery. */
+  private async send(delivery: Claimed): Promise<void> {
+    const { metrics } = this.options;
     const body = JSON.stringify(delivery.body);
     const startedAt = new Date();
     const headers = signWebhook(delivery.secret, { id: delivery.event_id, timestamp: startedAt, body });
-    const outcome = await this.options.poster.post(delivery.url, headers, body);
-    this.options.afterPost?.();
-    metrics.attempts.inc({ result: outcome.result });
+    const result = await this.options.poster.post(delivery.url, headers, body);
+    try {
+      this.options.afterPost?.();
+    } catch (error) {
+      // A sender dying between the POST and its record: nothing recorded, the delivery due again.
+      this.options.logger.warn({ err: error }, "sender: failed before recording; the delivery stays pending");
+      return this.settle({ kind: "release", delivery });
+    }
+    metrics.attempts.inc({ result: result.result });
     const attempt = delivery.attempts + 1;
-    const record = (status: string, waitMs: number | null) =>
-      this.record(client, delivery, { attempt, startedAt, outcome, status, waitMs });
-    if (outcome.result === "delivered") {
-      await record("delivered", null);
+    const outcome = { kind: "attempt" as const, delivery, attempt, startedAt, result, reason: null };
+    if (result.result === "delivered") {
+      await this.settle({ ...outcome, status: "delivered", waitMs: null });
       const occurredAt = Date.parse((delivery.body as { occurredAt?: string }).occurredAt ?? "");
       if (Number.isFinite(occurredAt)) metrics.latency.observe(Math.max(0, (Date.now() - occurredAt) / 1000));
       return;
@@ -187,97 +239,162 @@ export class SenderPool {
     const schedule = this.options.retrySchedule;
     if (attempt <= schedule.length) {
       const wait = Math.round(schedule[attempt - 1]! * (1 + Math.random() * (this.options.jitter ?? 0.1)));
-      await record("pending", wait);
-      // Wake a sender when it is due, rather than at the next poll (matters for short schedules).
+      await this.settle({ ...outcome, status: "pending", waitMs: wait });
+      // Wake the claimer when it is due, rather than at the next poll (matters for short schedules).
       if (wait < this.options.pollMs) setTimeout(() => this.wake(), wait).unref();
       return;
     }
-    await record("failed", null);
-    await this.fail(client, delivery, attempt, outcome);
-  }
-
-  /** The attempt and the delivery's new state, in one statement. */
-  private async record(
-    client: pg.PoolClient,
-    delivery: Claimed,
-    values: { attempt: number; startedAt: Date; outcome: PostResult; status: string; waitMs: number | null },
-  ): Promise<void> {
-    const { db } = this.options;
-    const { attempt, startedAt, outcome, status, waitMs } = values;
-    await client.query(
-      `WITH attempt AS (
-         INSERT INTO ${db.gateway}.webhook_attempts
-           (subscription_id, seq, attempt, started_at, latency_ms, status_code, error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7))
-       UPDATE ${db.gateway}.webhook_deliveries
-          SET status = $8, attempts = $3, last_status = $6, last_error = $7,
-              delivered_at = CASE WHEN $8 = 'delivered' THEN now() END,
-              next_attempt_at = CASE WHEN $9::integer IS NULL THEN next_attempt_at
-                                     ELSE now() + $9::integer * interval '1 millisecond' END
-        WHERE subscription_id = $1 AND seq = $2`,
-      [
-        delivery.subscription_id,
-        delivery.seq,
-        attempt,
-        startedAt,
-        outcome.latencyMs,
-        outcome.statusCode,
-        outcome.error,
-        status,
-        waitMs,
-      ],
+    const reason = await this.failureReason(delivery, attempt, result).catch(
+      () => `event ${delivery.event_id} not accepted after ${attempt} attempts`,
     );
-  }
-
-  /** Retries used up: the delivery is failed (recorded), its subscription failing, saying why. */
-  private async fail(client: pg.PoolClient, delivery: Claimed, attempt: number, outcome: PostResult) {
-    const { db, metrics, logger } = this.options;
-    const key = [delivery.subscription_id, delivery.seq];
-    // Since the first attempt of this round (a resume or redeliver starts a new one at attempt 1).
-    const { rows } = await client.query<{ seconds: number | null }>(
-      `SELECT extract(epoch FROM now() - max(started_at))::float8 AS seconds FROM ${db.gateway}.webhook_attempts
-        WHERE subscription_id = $1 AND seq = $2 AND attempt = 1`,
-      key,
-    );
-    const over = formatDuration(rows[0]?.seconds ?? 0);
-    const last = outcome.statusCode !== null ? String(outcome.statusCode) : (outcome.error ?? "no answer");
-    const reason = `event ${delivery.event_id} not accepted after ${attempt} attempts over ${over}: last ${last}`;
-    await client.query(
-      `UPDATE ${db.gateway}.webhook_subscriptions
-          SET status = 'failing', failure_reason = $2, updated_at = now()
-        WHERE id = $1 AND status = 'active'`,
-      [delivery.subscription_id, reason],
-    );
-    metrics.failures.inc();
-    logger.warn({ subscription: delivery.subscription_id, attempts: attempt }, "subscription failing");
+    await this.settle({ ...outcome, status: "failed", waitMs: null, reason });
   }
 
   /**
-   * The owner's role, kept a few seconds: a role changes only with a registration on chain, while grants
-   * and revocations (the facts every decision loads fresh) are never cached.
+   * Queues an outcome for the next record statement and resolves once it was written (or could not be:
+   * the delivery then stays pending under its lease and is sent again when it runs out). Frees its sender.
    */
-  private async viewerOf(owner: string): Promise<Viewer> {
-    const cached = this.viewers.get(owner);
-    if (cached && cached.until > Date.now()) return cached.viewer;
-    const viewer = await loadViewer(this.options.db, owner.toLowerCase() as Parameters<typeof loadViewer>[1]);
-    if (this.viewers.size > 10_000) this.viewers.clear();
-    this.viewers.set(owner, { viewer, until: Date.now() + 5_000 });
-    return viewer;
+  private settle(outcome: Outcome): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.queue.push({ outcome, done: resolve });
+      this.flushing ??= this.flush();
+    }).finally(() => {
+      const id = outcome.delivery.subscription_id;
+      const left = (this.inFlight.get(id) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(id, left);
+      else this.inFlight.delete(id);
+      this.inFlightTotal--;
+      this.wake();
+    });
   }
 
-  /** The policy now, not audited again: the outbox row was audited when admitted. */
-  private async stillAllowed(delivery: Claimed): Promise<boolean> {
+  /** Records what is queued, one statement per batch, until the queue is empty. */
+  private async flush(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // outcomes of the same moment share it
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, 500);
+        try {
+          await this.record(batch.map((queued) => queued.outcome));
+        } catch (error) {
+          this.options.logger.warn(
+            { err: error, outcomes: batch.length },
+            "sender: recording outcomes failed; those deliveries are sent again after their lease",
+          );
+        }
+        for (const queued of batch) queued.done();
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /**
+   * Outcomes in one statement: the attempts, the deliveries' new states and the subscriptions that are now
+   * failing, each only where the claim still holds (same lease, still pending: a resume or redeliver since
+   * then starts a new round the record must not overwrite).
+   */
+  private async record(outcomes: Outcome[]): Promise<void> {
+    const { db, metrics, logger } = this.options;
+    const column = <T>(f: (outcome: Outcome) => T) => outcomes.map(f);
+    const attempt = (o: Outcome) => (o.kind === "attempt" ? o : null);
+    const written = await db.query<{ subscription_id: string; status: string; failing: boolean }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::int[],
+                              $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::int[], $12::text[])
+                  AS i(subscription_id, seq, claimed_until, kind, status, attempt, started_at, latency_ms,
+                       status_code, error, wait_ms, reason)),
+       updated AS (
+         UPDATE ${db.gateway}.webhook_deliveries d
+            SET status = coalesce(i.status, d.status),
+                attempts = coalesce(i.attempt, d.attempts),
+                last_status = CASE WHEN i.kind = 'attempt' THEN i.status_code ELSE d.last_status END,
+                last_error = CASE WHEN i.kind = 'release' THEN d.last_error ELSE i.error END,
+                delivered_at = CASE WHEN i.status = 'delivered' THEN now() ELSE d.delivered_at END,
+                next_attempt_at = CASE WHEN i.wait_ms IS NOT NULL THEN now() + i.wait_ms * interval '1 millisecond'
+                                       WHEN i.kind = 'release' THEN now()
+                                       ELSE d.next_attempt_at END
+           FROM input i
+          WHERE d.subscription_id = i.subscription_id AND d.seq = i.seq
+            AND d.next_attempt_at = i.claimed_until AND d.status = 'pending'
+         RETURNING d.subscription_id, d.seq, d.status),
+       attempts AS (
+         INSERT INTO ${db.gateway}.webhook_attempts
+           (subscription_id, seq, attempt, started_at, latency_ms, status_code, error)
+         SELECT i.subscription_id, i.seq, i.attempt, i.started_at, i.latency_ms, i.status_code, i.error
+           FROM input i JOIN updated u USING (subscription_id, seq) WHERE i.kind = 'attempt'),
+       failing AS (
+         UPDATE ${db.gateway}.webhook_subscriptions s
+            SET status = 'failing', failure_reason = i.reason, updated_at = now()
+           FROM input i JOIN updated u USING (subscription_id, seq)
+          WHERE s.id = i.subscription_id AND i.reason IS NOT NULL AND s.status = 'active'
+         RETURNING s.id)
+       SELECT u.subscription_id, u.status, u.subscription_id IN (SELECT id FROM failing) AS failing
+         FROM updated u`,
+      [
+        column((o) => o.delivery.subscription_id),
+        column((o) => o.delivery.seq),
+        column((o) => o.delivery.claimed_until),
+        column((o) => o.kind),
+        column((o) => (o.kind === "attempt" ? o.status : o.kind === "withheld" ? "withheld" : null)),
+        column((o) => attempt(o)?.attempt ?? null),
+        column((o) => attempt(o)?.startedAt ?? null),
+        column((o) => attempt(o)?.result.latencyMs ?? null),
+        column((o) => attempt(o)?.result.statusCode ?? null),
+        column((o) => (o.kind === "withheld" ? "no longer allowed" : (attempt(o)?.result.error ?? null))),
+        column((o) => attempt(o)?.waitMs ?? null),
+        column((o) => attempt(o)?.reason ?? null),
+      ],
+    );
+    for (const row of written) {
+      if (row.status === "withheld") metrics.withheld.inc();
+      if (row.failing) {
+        metrics.failures.inc();
+        logger.warn({ subscription: row.subscription_id }, "subscription failing");
+      }
+    }
+  }
+
+  /** Retries used up: why, for the owner and the operator (time since this round's first attempt). */
+  private async failureReason(delivery: Claimed, attempt: number, outcome: PostResult): Promise<string> {
+    const { db } = this.options;
+    // Since the first attempt of this round (a resume or redeliver starts a new one at attempt 1).
+    const [row] = await db.query<{ seconds: number | null }>(
+      `SELECT extract(epoch FROM now() - max(started_at))::float8 AS seconds FROM ${db.gateway}.webhook_attempts
+        WHERE subscription_id = $1 AND seq = $2 AND attempt = 1`,
+      [delivery.subscription_id, delivery.seq],
+    );
+    const over = formatDuration(row?.seconds ?? 0);
+    const last = outcome.statusCode !== null ? String(outcome.statusCode) : (outcome.error ?? "no answer");
+    return `event ${delivery.event_id} not accepted after ${attempt} attempts over ${over}: last ${last}`;
+  }
+
+  /**
+   * The policy now for each claimed delivery, not audited again (the outbox row was audited when admitted):
+   * the facts of every owner and patient of the claim loaded in one statement.
+   */
+  private async stillAllowed(claimed: Claimed[]): Promise<boolean[]> {
     const { db, audit } = this.options;
-    if (delivery.envelope === null) return false; // no longer in the feed (rebuilt): never send blind
-    const envelope = parseEnvelope(delivery.envelope);
-    if (toFeedEvent(envelope)?.id !== delivery.event_id) return false;
-    const policy = new RequestPolicy({
-      db,
-      viewer: await this.viewerOf(delivery.owner),
-      requestId: `webhook:${delivery.subscription_id}:recheck`,
-      audit,
-      channel: "webhook",
-    });
-    return stillAdmitted((asOf) => policy.derive({ asOf }), envelope);
+    const facts = new policy.SharedFacts(db);
+    const owners = [...new Set(claimed.map((delivery) => delivery.owner))];
+    const viewers = new Map(
+      await Promise.all(owners.map(async (owner) => [owner, await this.options.viewers.of(owner)] as const)),
+    );
+    return Promise.all(
+      claimed.map(async (delivery) => {
+        if (delivery.envelope === null) return false; // no longer in the feed (rebuilt): never send blind
+        const envelope = parseEnvelope(delivery.envelope);
+        if (toFeedEvent(envelope)?.id !== delivery.event_id) return false;
+        const now = new RequestPolicy({
+          db,
+          viewer: viewers.get(delivery.owner)!,
+          requestId: `webhook:${delivery.subscription_id}:recheck`,
+          audit,
+          channel: "webhook",
+          shared: facts,
+        });
+        return stillAdmitted(() => now, envelope);
+      }),
+    );
   }
 }

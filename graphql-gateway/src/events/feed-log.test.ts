@@ -7,10 +7,10 @@ import {
   schemaNames,
 } from "@carechain/indexer";
 import { getStack } from "@carechain/stack/testing";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { createDatabase } from "../database/pool.ts";
-import { createTestDatabase } from "../testing/index.ts";
-import { feedEnd, readFeedPage } from "./feed-log.ts";
+import { createTestDatabase, Fixtures, lower, newAccount } from "../testing/index.ts";
+import { type FeedPageRequest, feedEnd, readFeedPage, readFeedPages } from "./feed-log.ts";
 
 // The feed's origin (its generation) on the projector's real layout: the stable schema's views over the
 // active generation, switched by activateGeneration as a rebuild does.
@@ -61,6 +61,54 @@ describe("feed origin", () => {
       expect(a.seq).toBe(0n);
     } finally {
       await Promise.all([one.drop(), two.drop()]);
+    }
+  });
+});
+
+describe("pages", () => {
+  test("behavior: readFeedPages answers many readers in one statement, each as readFeedPage does", async () => {
+    const { db, drop } = await createTestDatabase();
+    try {
+      const fixtures = new Fixtures(db);
+      const doctor = await fixtures.doctor(newAccount().address, { block: 2 });
+      const [one, two] = [
+        await fixtures.organization(newAccount().address, { kind: 2, block: 3 }),
+        await fixtures.organization(newAccount().address, { kind: 2, block: 3 }),
+      ];
+      const [p1, p2] = [
+        await fixtures.patient(newAccount().address, { block: 1 }),
+        await fixtures.patient(newAccount().address, { block: 1 }),
+      ];
+      await fixtures.grant({ patient: p1, grantee: one, scopes: 7, block: 100 });
+      await fixtures.grant({ patient: p2, grantee: one, scopes: 7, block: 100 });
+      await fixtures.grant({ patient: p2, grantee: two, scopes: 7, block: 100 });
+      for (let block = 110; block < 114; block++)
+        for (const patient of [p1, p2])
+          await fixtures.record({ patient, author: lower(doctor), type: 1, block });
+      const base = { after: 0n, limit: 100, types: ["RecordAdded"] as const, patients: null };
+      const requests: FeedPageRequest[] = [
+        { ...base, viewer: lower(one) },
+        { ...base, viewer: lower(two), limit: 3 }, // full: there is more
+        { ...base, viewer: lower(one), patients: [lower(p2)] },
+        { ...base, viewer: lower(two), after: 1_000n }, // nothing after
+        { ...base, viewer: lower(one), types: ["AccessGranted"] },
+      ];
+      const alone = [];
+      for (const request of requests) alone.push(await readFeedPage(db, request));
+      const query = vi.spyOn(db, "query");
+      const together = await readFeedPages(db, requests);
+      expect(query).toHaveBeenCalledTimes(1);
+      expect(together).toEqual(alone);
+      expect(together.map((page) => [page.items.length, page.full])).toEqual([
+        [8, false],
+        [3, true],
+        [4, false],
+        [0, false],
+        [3, false], // every grant event about its patients (narrowed, not decided: p2's grant to two too)
+      ]);
+      expect(await readFeedPages(db, [])).toEqual([]);
+    } finally {
+      await drop();
     }
   });
 });

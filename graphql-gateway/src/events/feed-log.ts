@@ -32,58 +32,90 @@ export type FeedPage = {
   full: boolean;
 };
 
+/** What one reader asks of the feed: see readFeedPage. */
+export type FeedPageRequest = {
+  viewer: string;
+  after: bigint;
+  limit: number;
+  types: readonly EventName[];
+  patients: readonly string[] | null;
+};
+
 /**
  * Up to `limit` events after `after`, in seq order, of `types`, about `patients` (all when null), narrowed
  * to the patients `viewer` could possibly see: itself, those whose grant history names it (grants and
  * emergency access, past or present) and those whose alert recipients include it. That narrowing only
  * saves scanning: it is a superset of what the policy can allow, and the policy decides every event.
  */
-export async function readFeedPage(
-  db: Database,
-  options: {
-    viewer: string;
-    after: bigint;
-    limit: number;
-    types: readonly EventName[];
-    patients: readonly string[] | null;
-  },
-): Promise<FeedPage> {
+export async function readFeedPage(db: Database, request: FeedPageRequest): Promise<FeedPage> {
+  return (await readFeedPages(db, [request]))[0]!;
+}
+
+/**
+ * readFeedPage for many readers in one statement (the webhook filler's subscriptions of a round), all in
+ * the same snapshot: the pages in the order of `requests`.
+ */
+export async function readFeedPages(db: Database, requests: readonly FeedPageRequest[]): Promise<FeedPage[]> {
+  if (requests.length === 0) return [];
   const p = db.projection;
   const rows = await db.query<{
+    i: number;
     origin: string;
     horizon: string | null;
     seq: string | null;
     envelope: unknown;
   }>(
     `WITH origin AS (${feedOriginSql(db)}),
-          candidates AS (
-            SELECT $1::text AS patient
-            UNION SELECT patient FROM ${p}.grant_history WHERE grantee = $1
-            UNION SELECT patient FROM ${p}.alert_recipients WHERE recipients @> ARRAY[$1::text])
-     SELECT o.origin, (SELECT max(seq) FROM ${p}.event_feed)::text AS horizon, f.seq::text AS seq, f.envelope
-       FROM origin o
+          requests AS (
+            SELECT r.i, r.viewer, r.after, r.lim,
+                   ARRAY(SELECT jsonb_array_elements_text(r.types)) AS types,
+                   CASE WHEN jsonb_typeof(r.patients) = 'array'
+                        THEN ARRAY(SELECT jsonb_array_elements_text(r.patients)) END AS patients
+              FROM jsonb_to_recordset($1::jsonb)
+                   AS r(i int, viewer text, after bigint, lim int, types jsonb, patients jsonb))
+     SELECT q.i, o.origin, (SELECT max(seq) FROM ${p}.event_feed)::text AS horizon, f.seq::text AS seq, f.envelope
+       FROM requests q CROSS JOIN origin o
        LEFT JOIN LATERAL (
          SELECT seq, envelope FROM ${p}.event_feed
-          WHERE seq > $2 AND type = ANY($3::text[])
-            AND patient IN (SELECT patient FROM candidates)
-            AND ($4::text[] IS NULL OR patient = ANY($4::text[]))
-          ORDER BY seq LIMIT $5) f ON true
-      ORDER BY f.seq`,
-    [options.viewer, options.after.toString(), options.types, options.patients, options.limit],
+          WHERE seq > q.after AND type = ANY(q.types)
+            AND patient IN (
+              SELECT q.viewer
+              UNION SELECT patient FROM ${p}.grant_history WHERE grantee = q.viewer
+              UNION SELECT patient FROM ${p}.alert_recipients WHERE recipients @> ARRAY[q.viewer])
+            AND (q.patients IS NULL OR patient = ANY(q.patients))
+          ORDER BY seq LIMIT q.lim) f ON true
+      ORDER BY q.i, f.seq`,
+    [
+      JSON.stringify(
+        requests.map((request, i) => ({
+          i,
+          viewer: request.viewer,
+          after: request.after.toString(),
+          lim: request.limit,
+          types: request.types,
+          patients: request.patients,
+        })),
+      ),
+    ],
   );
   const first = rows[0]!;
-  const items: FeedItem[] = [];
+  const pages: FeedPage[] = requests.map(() => ({
+    origin: first.origin,
+    horizon: BigInt(first.horizon ?? 0),
+    items: [],
+    full: false,
+  }));
   for (const row of rows) {
     if (row.seq === null) continue;
     // The projector validated every envelope it wrote; one that fails here is a bug, not data to skip.
-    items.push({ seq: BigInt(row.seq), origin: first.origin, envelope: parseEnvelope(row.envelope) });
+    pages[row.i]!.items.push({
+      seq: BigInt(row.seq),
+      origin: first.origin,
+      envelope: parseEnvelope(row.envelope),
+    });
   }
-  return {
-    origin: first.origin,
-    horizon: BigInt(first.horizon ?? 0),
-    items,
-    full: items.length === options.limit,
-  };
+  for (const [i, page] of pages.entries()) page.full = page.items.length === requests[i]!.limit;
+  return pages;
 }
 
 /** Where the feed ends now, and its origin: the start of a subscription that gave no cursor. */

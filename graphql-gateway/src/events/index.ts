@@ -3,6 +3,15 @@
 // public event. The same code Query.events and Subscription.events run; imported, never copied.
 export { type EventsArgs, type Filter, filterOf, matches } from "./api.ts";
 export { decodeEventCursor, type EventCursor, encodeEventCursor } from "./cursor.ts";
-export { admitEvent, type PolicyAt, stillAdmitted } from "./delivery.ts";
-export { type FeedItem, type FeedPage, feedEnd, feedOriginSql, readFeedPage } from "./feed-log.ts";
+export { admitEvent, deliveryRequestId, type PolicyAt, stillAdmitted } from "./delivery.ts";
+export {
+  type FeedItem,
+  type FeedPage,
+  type FeedPageRequest,
+  feedEnd,
+  feedOriginSql,
+  readFeedPage,
+  readFeedPages,
+} from "./feed-log.ts";
+export { type FeedListener, listenToFeed } from "./listen.ts";
 export { type EventType, eventTypeOf, eventTypes, type FeedEvent, sourceOf, toFeedEvent } from "./schema.ts";

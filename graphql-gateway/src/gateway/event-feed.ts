@@ -1,8 +1,8 @@
 import type { Logger } from "@carechain/common";
-import { type EventEnvelope, eventFeedChannel, parseEnvelope, sleep } from "@carechain/common";
-import type pg from "pg";
+import { type EventEnvelope, parseEnvelope } from "@carechain/common";
 import type { Database } from "../database/pool.ts";
 import { type FeedItem, feedOriginSql } from "../events/feed-log.ts";
+import { listenToFeed } from "../events/listen.ts";
 import { sourceOf } from "../events/schema.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 
@@ -41,7 +41,8 @@ export type EventFeed = {
  * the policy that filters it sees the revocation that preceded it. Wakes on the projector's NOTIFY, and
  * polls every `pollMs` in case a notification was missed (a dropped LISTEN connection). Starts at the end
  * of the feed: subscriptions are live. After a rebuild switches generations the feed's numbering restarts,
- * and the reader moves to the end of the new one.
+ * and the reader moves to the end of the new one. Stops with `stop()` or when `signal` aborts (the
+ * process's shutdown, which starts before the pool is ended), whichever comes first.
  */
 export function startEventFeed(options: {
   db: Database;
@@ -50,32 +51,18 @@ export function startEventFeed(options: {
   metrics: GatewayMetrics;
   pollMs?: number;
   batchSize?: number;
+  signal?: AbortSignal;
 }): EventFeed {
   const { db, hub, logger, metrics } = options;
   const pollMs = options.pollMs ?? 1_000;
   const batchSize = options.batchSize ?? 500;
   const stopping = new AbortController();
+  const signal = options.signal ? AbortSignal.any([stopping.signal, options.signal]) : stopping.signal;
   let cursor: bigint | undefined;
-  let healthy = false;
-  let wake: (() => void) | undefined;
-  let listener: pg.PoolClient | undefined;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-
-  async function listen(): Promise<void> {
-    if (listener) return;
-    const client = await db.pool.connect();
-    client.on("notification", () => wake?.());
-    client.on("error", (error) => {
-      logger.warn({ err: error }, "event feed: LISTEN connection lost; polling until it is back");
-      listener = undefined;
-      client.release(error);
-    });
-    await client.query(`LISTEN ${eventFeedChannel}`);
-    listener = client;
-  }
 
   async function readOnce(): Promise<number> {
     if (cursor === undefined) {
@@ -122,41 +109,24 @@ export function startEventFeed(options: {
     return rows.length;
   }
 
-  const running = (async () => {
-    let failures = 0;
-    while (!stopping.signal.aborted) {
-      const woken = new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      try {
-        await listen();
-        // A full batch means more is waiting: read on without waiting for a notification.
-        while ((await readOnce()) === batchSize && !stopping.signal.aborted) {}
-        healthy = true;
-        failures = 0;
-      } catch (error) {
-        healthy = false;
-        failures++;
-        if (failures === 1 || failures % 30 === 0)
-          logger.warn({ err: error, failures }, "event feed: reading PostgreSQL failed; retrying");
-      }
-      await Promise.race([
-        woken,
-        sleep(healthy ? pollMs : Math.min(pollMs * failures, 10_000), stopping.signal),
-      ]);
-    }
-  })();
+  const listener = listenToFeed(
+    db,
+    logger,
+    async () => {
+      // A full batch means more is waiting: read on without waiting for a notification.
+      while ((await readOnce()) === batchSize && !signal.aborted) {}
+    },
+    { signal, pollMs, name: "event feed", work: "reading PostgreSQL" },
+  );
+  void listener.done.then(markReady);
 
   return {
     ready,
-    isRunning: () => healthy,
+    isRunning: listener.healthy,
     stop: async () => {
       stopping.abort();
-      wake?.();
       markReady();
-      await running;
-      listener?.release();
-      listener = undefined;
+      await listener.done;
     },
   };
 }

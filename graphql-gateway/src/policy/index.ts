@@ -4,7 +4,7 @@ import type { AuditChannel, AuditSink } from "../audit/audit-log.ts";
 import { normalizeAddress, type Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
 import { AuditUnavailableError, forbidden } from "../errors.ts";
-import { type LogPosition, loadAccessFacts } from "./facts.ts";
+import { type FactsKey, type LogPosition, loadAccessFacts, loadAccessFactsBatch } from "./facts.ts";
 import {
   type AccessFacts,
   type Allowed,
@@ -24,6 +24,27 @@ export type { LogPosition } from "./facts.ts";
 export * from "./rules.ts";
 
 /**
+ * Facts shared by the policies of decisions taken together (a batch of webhook deliveries: many viewers,
+ * patients and places in the log), loaded in one statement per batch of loads and kept for the batch only:
+ * make one per batch, so that the next batch sees the grants as they are then.
+ */
+export class SharedFacts {
+  private readonly loader: DataLoader<FactsKey, AccessFacts, string>;
+
+  constructor(db: Database) {
+    this.loader = new DataLoader((keys) => loadAccessFactsBatch(db, keys), {
+      maxBatchSize: 5000,
+      cacheKeyFn: (key) =>
+        `${key.viewer}|${key.patient}|${key.asOf ? `${key.asOf.blockNumber}.${key.asOf.logIndex}` : "now"}`,
+    });
+  }
+
+  load(key: FactsKey): Promise<AccessFacts> {
+    return this.loader.load(key);
+  }
+}
+
+/**
  * The policy as resolvers and subscriptions use it: one instance per request (or per delivered event), so
  * that facts are loaded fresh each time (batched for every patient of the request in one statement) and a
  * revocation counts from the first request after it is indexed. Every allowed read by anyone but the
@@ -31,7 +52,7 @@ export * from "./rules.ts";
  * (stored, or the read refused), so no read leaves unaudited.
  */
 export class RequestPolicy {
-  private readonly facts: DataLoader<Address, AccessFacts> | undefined;
+  private readonly facts: { load(patient: Address): Promise<AccessFacts> } | undefined;
   private readonly audited = new Set<string>();
   private readonly auditWrites: Promise<void>[] = [];
   private auditFailure: Error | undefined;
@@ -46,10 +67,17 @@ export class RequestPolicy {
       now?: () => Date;
       /** Decide as of this place in the log (a live delivery of the event there), not as of now. */
       asOf?: LogPosition;
+      /** Facts loaded together with other policies' (see SharedFacts), instead of a loader of its own. */
+      shared?: SharedFacts;
     },
   ) {
     const viewer = options.viewer;
-    if (viewer.kind === "account") {
+    const shared = options.shared;
+    if (viewer.kind === "account" && shared) {
+      this.facts = {
+        load: (patient) => shared.load({ viewer: viewer.address, patient, asOf: options.asOf }),
+      };
+    } else if (viewer.kind === "account") {
       this.facts = new DataLoader(
         async (patients) => {
           const found = await loadAccessFacts(options.db, viewer.address, patients, options.asOf);
@@ -112,8 +140,8 @@ export class RequestPolicy {
   }
 
   /**
-   * A sibling policy for one delivered event: the same viewer, audit and channel, with facts of its own,
-   * as of `asOf` (or now) and audited under `requestId` (or this request's id).
+   * A sibling policy for one delivered event: the same viewer, audit and channel, with facts of its own
+   * (or from the same SharedFacts), as of `asOf` (or now) and audited under `requestId` (or this request's id).
    */
   derive(options: { asOf?: LogPosition; requestId?: string }): RequestPolicy {
     return new RequestPolicy({

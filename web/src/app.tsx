@@ -75,7 +75,7 @@ function SignedIn({ address }: { address: Address }) {
       return <PatientHome address={address} />;
     case "DOCTOR":
       return chartOf && isAddress(chartOf) ? (
-        <ChartPage patient={chartOf} canAddRecords />
+        <ChartPage patient={chartOf} canAddRecords canOpenEmergency />
       ) : (
         <DoctorHome address={address} />
       );

@@ -2,12 +2,23 @@ import { useEffect, useState } from "react";
 import { subscribe } from "../graphql/live.ts";
 import { AlertRaisedSubscription } from "../graphql/operations.ts";
 import { useSession } from "../session.tsx";
+import { AddressText } from "./address.tsx";
 import { Notice } from "./notice.tsx";
 
-type LiveAlert = { id: string; systolic: number; diastolic: number; measuredAt: string };
+type LiveAlert = {
+  id: string;
+  patient: `0x${string}`;
+  systolic: number;
+  diastolic: number;
+  measuredAt: string;
+};
 
-/** Blood-pressure alerts as they are indexed (graphql-ws), newest first. */
-export function LiveAlerts({ patient }: { patient: string }) {
+/**
+ * Blood-pressure alerts as they are indexed (graphql-ws), newest first: one patient's, or, without a patient,
+ * every alert the viewer may read (a doctor's patients), each naming its patient. The payload carries no
+ * finality (provisional or final), so none is shown.
+ */
+export function LiveAlerts({ patient }: { patient?: `0x${string}` }) {
   const { config, token } = useSession();
   const [alerts, setAlerts] = useState<LiveAlert[]>([]);
   const [error, setError] = useState<string>();
@@ -18,7 +29,7 @@ export function LiveAlerts({ patient }: { patient: string }) {
       config.gatewayUrl,
       token,
       AlertRaisedSubscription,
-      { patient: patient as `0x${string}` },
+      { patient: patient ?? null },
       ({ alertRaised }) =>
         setAlerts((list) =>
           alertRaised.retracted
@@ -40,6 +51,11 @@ export function LiveAlerts({ patient }: { patient: string }) {
         <ul aria-live="polite">
           {alerts.map((a) => (
             <li key={a.id}>
+              {patient ? null : (
+                <>
+                  Patient <AddressText address={a.patient} />:{" "}
+                </>
+              )}
               {a.systolic}/{a.diastolic} mmHg at {new Date(a.measuredAt).toLocaleString()}
             </li>
           ))}

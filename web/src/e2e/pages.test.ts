@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { randomBytes32 } from "@carechain/contracts";
-import { identityRegistryAbi } from "@carechain/contracts/abis";
+import { consentManagerAbi, identityRegistryAbi } from "@carechain/contracts/abis";
 import { recordTypes, scopes } from "@carechain/contracts/codes";
 import type { Actor } from "@carechain/contracts/testing";
 import { getStack } from "@carechain/stack/testing";
@@ -244,7 +244,7 @@ describe("the web app on the real system", () => {
     await tampered.page.context().close();
   }, 180_000);
 
-  test("behavior: an out-of-range reading arrives live on the patient's page and in the doctor's chart", async () => {
+  test("behavior: an out-of-range reading arrives live on the patient's page, on the doctor's page, and in the doctor's chart", async () => {
     const { fixture } = running!;
     const patientClient = fixture.clientFor(patientKey);
     const device = await fixture.createActor("unregistered");
@@ -259,15 +259,29 @@ describe("the web app on the real system", () => {
     const { page } = await openPage({ privateKey: patientKey });
     await signIn(page);
     await page.getByText("Live: new alerts appear here").waitFor();
-    await device.client.submitReading({ measuredAt: await fixture.now(), systolic: 182, diastolic: 104 });
-    const submitted = Date.now();
-    await page.getByText("182/104 mmHg").waitFor({ timeout: 30_000 });
-    process.stdout.write(`[web e2e] alert: reading mined -> shown live in ${Date.now() - submitted} ms\n`);
-    await checkPage(page, "patient-live-alert");
-    await page.context().close();
-
+    // The doctor (READ_VITALS from the grant) waits on its own home page: alerts of all its patients.
     const asDoctor = await openPage({ privateKey: doctor.privateKey });
     await signIn(asDoctor.page);
+    await asDoctor.page.getByRole("heading", { name: "My patients" }).waitFor();
+    await asDoctor.page.getByText("Live: new alerts appear here").waitFor();
+    expect(await asDoctor.page.getByText("182/104 mmHg").count()).toBe(0);
+    await device.client.submitReading({ measuredAt: await fixture.now(), systolic: 182, diastolic: 104 });
+    const submitted = Date.now();
+    const doctorAlert = asDoctor.page.locator("li", { hasText: "182/104 mmHg" });
+    const [toPatient, toDoctor] = await Promise.all(
+      [page.getByText("182/104 mmHg"), doctorAlert].map((shown) =>
+        shown.waitFor({ timeout: 30_000 }).then(() => Date.now() - submitted),
+      ),
+    );
+    process.stdout.write(
+      `[web e2e] alert: reading mined -> shown live in ${toPatient} ms (patient), ${toDoctor} ms (doctor)\n`,
+    );
+    await checkPage(page, "patient-live-alert");
+    await page.context().close();
+    // It names the patient it is about (the doctor's page shows every patient's alerts).
+    expect(await doctorAlert.locator("code").getAttribute("title")).toBe(patientAddress.toLowerCase());
+    await checkPage(asDoctor.page, "doctor-live-alert");
+
     await asDoctor.page.goto(`${web!.url}/#/patient/${patientAddress}`);
     await asDoctor.page.getByText("Latest: 182/104 mmHg").waitFor();
     const chart = asDoctor.page.getByRole("img", { name: /Blood pressure, 1 reading$/ });
@@ -383,6 +397,93 @@ describe("organizations", () => {
     await page.getByText("You have no access to this.").waitFor();
     await checkPage(page, "insurer-no-access");
     await page.context().close();
+  }, 180_000);
+});
+
+describe("emergency access", () => {
+  test("behavior: a verified doctor opens emergency access with a reason, reads the chart, and the patient's access log shows it", async () => {
+    const { fixture, system } = running!;
+    const emergencyDoctor = await fixture.createActor("verifiedDoctor");
+    const patient = await fixture.createActor("patient");
+    await patient.client.addRecord({
+      patient: patient.address,
+      recordType: recordTypes.patientUpload,
+      contentHash: randomBytes32(),
+      storagePointer: "0x01",
+    });
+    await system.waitForCatchUp(60_000);
+    const { page, wallet } = await openPage({ privateKey: emergencyDoctor.privateKey });
+    await signIn(page);
+    await page.getByRole("heading", { name: "My patients" }).waitFor();
+    await page.goto(`${web!.url}/#/patient/${patient.address}`);
+    await page.getByText("You have no access to this.").waitFor();
+    const form = page.locator("form.emergency");
+    // No reason: refused in the form, nothing sent.
+    await form.getByRole("button", { name: "Open emergency access" }).click();
+    await expect.poll(() => form.getByRole("alert").textContent()).toContain("Say why");
+    expect(wallet!.calls).not.toContain("eth_sendTransaction");
+    await checkPage(page, "doctor-emergency-form");
+
+    // Every state the write shows, as the page shows it (a state can last a few milliseconds).
+    await page.evaluate(() => {
+      // The page's globals, typed here: the tests compile without the DOM library.
+      type Element = { textContent: string | null; querySelectorAll(selector: string): Iterable<Element> };
+      const { document, MutationObserver } = globalThis as unknown as {
+        document: { querySelector(selector: string): Element };
+        MutationObserver: new (
+          onChange: () => void,
+        ) => { observe(target: Element, options: Record<string, boolean>): void };
+      };
+      const seen: string[] = [];
+      (globalThis as unknown as { seenStates: string[] }).seenStates = seen;
+      const form = document.querySelector("form.emergency");
+      new MutationObserver(() => {
+        for (const notice of form.querySelectorAll(".notice")) {
+          const text = notice.textContent ?? "";
+          if (seen.at(-1) !== text) seen.push(text);
+        }
+      }).observe(form, { subtree: true, childList: true, characterData: true });
+    });
+    const reason = "Unconscious in the emergency room, allergies unknown";
+    await form.getByLabel(/Reason/).fill(reason);
+    await form.getByLabel("Duration").selectOption("4");
+    await form.getByRole("button", { name: "Open emergency access" }).click();
+    await waitIndexed(page);
+    // The chart it unlocked: records and vitals, no "no access".
+    await page.getByRole("row", { name: /Patient upload/ }).waitFor();
+    expect(await page.getByText("You have no access to this.").count()).toBe(0);
+    const seen = await page.evaluate(() => (globalThis as unknown as { seenStates: string[] }).seenStates);
+    const order = ["Waiting for your wallet", "Sent (", "Mined", "Done: visible in CareChain"].map((words) =>
+      seen.findIndex((text) => text.includes(words)),
+    );
+    expect(
+      order.every((index) => index >= 0),
+      `states seen: ${seen.join(" | ")}`,
+    ).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // On chain: open for the chosen 4 hours, under a hash, not the reason's words.
+    const until = await fixture.publicClient.readContract({
+      address: system.deployment.contracts.ConsentManager.address,
+      abi: consentManagerAbi,
+      functionName: "emergencyAccessUntil",
+      args: [patient.address, emergencyDoctor.address],
+    });
+    expect(Number(until) - Number(await fixture.now())).toBeGreaterThan(3 * 3600);
+    expect(Number(until) - Number(await fixture.now())).toBeLessThanOrEqual(4 * 3600);
+    await checkPage(page, "doctor-emergency-chart");
+    await page.context().close();
+
+    const asPatient = await openPage({ privateKey: patient.privateKey });
+    await signIn(asPatient.page);
+    await asPatient.page.getByRole("heading", { name: "My health record" }).waitFor();
+    await asPatient.page.locator(".access-log").waitFor();
+    const emergencyReads = asPatient.page
+      .locator(".access-log tbody tr")
+      .filter({ has: asPatient.page.locator(`code[title="${emergencyDoctor.address.toLowerCase()}"]`) })
+      .filter({ hasText: "Emergency access" });
+    await expect.poll(() => emergencyReads.filter({ hasText: "Records" }).count()).toBeGreaterThan(0);
+    await checkPage(asPatient.page, "patient-access-log-emergency");
+    await asPatient.page.context().close();
   }, 180_000);
 });
 

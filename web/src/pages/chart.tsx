@@ -1,7 +1,8 @@
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useState } from "react";
 import type { Address } from "viem";
 import { AddRecordForm } from "../components/add-record.tsx";
 import { AddressText } from "../components/address.tsx";
+import { EmergencyAccessForm } from "../components/emergency-access.tsx";
 import { Notice } from "../components/notice.tsx";
 import { RecordList } from "../components/record-list.tsx";
 import { PatientChartQuery } from "../graphql/operations.ts";
@@ -10,9 +11,19 @@ import { useGatewayQuery } from "../graphql/use-query.ts";
 const VitalsChart = lazy(() => import("../components/vitals-chart.tsx"));
 
 /** A patient's chart as the policy allows: a refusal is "no access", not an error page. */
-export default function ChartPage({ patient, canAddRecords }: { patient: Address; canAddRecords: boolean }) {
+export default function ChartPage({
+  patient,
+  canAddRecords,
+  canOpenEmergency = false,
+}: {
+  patient: Address;
+  canAddRecords: boolean;
+  canOpenEmergency?: boolean;
+}) {
   const chart = useGatewayQuery(PatientChartQuery, { address: patient });
   const data = chart.data?.data?.patient;
+  // Kept once opened: the write's status stays on the page after the chart it unlocked appears.
+  const [emergencyOpened, setEmergencyOpened] = useState(false);
   return (
     <section aria-labelledby="chart-title">
       <h1 id="chart-title">
@@ -51,6 +62,15 @@ export default function ChartPage({ patient, canAddRecords }: { patient: Address
             <p>You have no access to the vitals.</p>
           )}
         </>
+      ) : null}
+      {canOpenEmergency && ((chart.data && !data) || emergencyOpened) ? (
+        <EmergencyAccessForm
+          patient={patient}
+          onOpened={() => {
+            setEmergencyOpened(true);
+            void chart.refetch();
+          }}
+        />
       ) : null}
     </section>
   );

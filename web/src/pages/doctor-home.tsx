@@ -1,4 +1,5 @@
 import type { Address } from "viem";
+import { LiveAlerts } from "../components/live-alerts.tsx";
 import { Notice } from "../components/notice.tsx";
 import { PatientPicker } from "../components/patient-picker.tsx";
 import { DoctorHomeQuery } from "../graphql/operations.ts";
@@ -15,6 +16,7 @@ export default function DoctorHome({ address }: { address: Address }) {
         <p>{doctor.verified ? "You are a verified doctor." : "A hospital has not verified you yet."}</p>
       ) : null}
       <PatientPicker patients={doctor ? (doctor.patients ?? []) : undefined} />
+      <LiveAlerts />
     </section>
   );
 }

@@ -12,6 +12,11 @@ export function hashLicense(license: string, salt: Hex): Hex {
   return keccak256(toHex(JSON.stringify({ salt, license })));
 }
 
+/** A break-glass reason: on chain as a salted hash only (it may name the patient's condition). */
+export function hashReason(reason: string, salt: Hex = randomSalt()): { hash: Hex; salt: Hex } {
+  return { hash: keccak256(toHex(JSON.stringify({ salt, reason }))), salt };
+}
+
 function randomSalt(): Hex {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
 }

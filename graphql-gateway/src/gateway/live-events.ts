@@ -14,6 +14,8 @@ export function alertEvent(envelope: EventEnvelope<"VitalsAlert">) {
     recipients: payload.recipients,
     blockNumber: envelope.blockNumber,
     raisedAt: new Date(envelope.blockTimestamp * 1000),
+    // The projector's word (FINALITY_DEPTH); without it, not final. The same as ALERT_RAISED's finality.
+    finality: envelope.final ? "FINAL" : "PROVISIONAL",
     retracted: envelope.retracted,
   };
 }

@@ -49,7 +49,7 @@ function subscribe(token: string | null, query: string) {
   };
 }
 
-const alertQuery = `subscription { alertRaised { id patient systolic diastolic recipients measuredAt retracted } }`;
+const alertQuery = `subscription { alertRaised { id patient systolic diastolic recipients measuredAt finality retracted } }`;
 const recordQuery = `subscription { recordAdded { id recordId patient author typeCode version previousRecordId retracted } }`;
 
 describe("subscriptions", () => {
@@ -78,6 +78,8 @@ describe("subscriptions", () => {
           diastolic: 101,
           recipients: [world.alertRecipient.address],
           measuredAt: alert.measuredAt.toISOString(),
+          // Indexed with no blocks on top (the fixtures' envelopes say no confirmations).
+          finality: "PROVISIONAL",
           retracted: false,
         },
       };

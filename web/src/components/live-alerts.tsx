@@ -11,12 +11,14 @@ type LiveAlert = {
   systolic: number;
   diastolic: number;
   measuredAt: string;
+  finality: "PROVISIONAL" | "FINAL";
 };
 
 /**
  * Blood-pressure alerts as they are indexed (graphql-ws), newest first: one patient's, or, without a patient,
- * every alert the viewer may read (a doctor's patients), each naming its patient. The payload carries no
- * finality (provisional or final), so none is shown.
+ * every alert the viewer may read (a doctor's patients), each naming its patient, and whether it is final
+ * (deep enough in the chain to act on) or provisional (a reorg may still take it back: it would then leave
+ * the list).
  */
 export function LiveAlerts({ patient }: { patient?: `0x${string}` }) {
   const { config, token } = useSession();
@@ -57,6 +59,7 @@ export function LiveAlerts({ patient }: { patient?: `0x${string}` }) {
                 </>
               )}
               {a.systolic}/{a.diastolic} mmHg at {new Date(a.measuredAt).toLocaleString()}
+              {a.finality === "FINAL" ? " (final)" : " (provisional)"}
             </li>
           ))}
         </ul>

@@ -280,6 +280,9 @@ describe("the web app on the real system", () => {
     await page.context().close();
     // It names the patient it is about (the doctor's page shows every patient's alerts).
     expect(await doctorAlert.locator("code").getAttribute("title")).toBe(patientAddress.toLowerCase());
+    // And whether it is final yet (provisional when indexed at the chain's head, as here, unless blocks came
+    // on top of it before ingest read it).
+    expect(await doctorAlert.textContent()).toMatch(/\((provisional|final)\)/);
     await checkPage(asDoctor.page, "doctor-live-alert");
 
     await asDoctor.page.goto(`${web!.url}/#/patient/${patientAddress}`);

@@ -139,6 +139,7 @@ export const AlertRaisedSubscription = graphql(`
       systolic
       diastolic
       measuredAt
+      finality
       retracted
     }
   }

@@ -46,7 +46,14 @@ const TABLES: Record<string, TableMapping> = {
   patients: { entity: "Patient", fields: { address: "id" } },
   doctors: { entity: "Doctor", fields: { address: "id" } },
   organizations: { entity: "Organization", fields: { address: "id" } },
-  grants: { entity: "Grant" },
+  grants: {
+    entity: "Grant",
+    without: {
+      expired_event_id:
+        "the projector's mark that its chain clock announced the expiry (GRANT_EXPIRED in the gateway's event " +
+        "feed); graph-node's users compare expiresAt with the block time themselves",
+    },
+  },
   grant_history: { entity: "GrantEvent", fields: { event_id: "id" } },
   emergency_access: { entity: "EmergencyAccess" },
   records: {
@@ -62,7 +69,16 @@ const TABLES: Record<string, TableMapping> = {
   vitals_ranges: { entity: "VitalsRange" },
   alert_recipients: { entity: "AlertRecipientList" },
   vital_readings: { entity: "VitalReading", fields: { event_id: "id" } },
-  alerts: { entity: "Alert", fields: { event_id: "id" } },
+  alerts: {
+    entity: "Alert",
+    fields: { event_id: "id" },
+    without: {
+      final:
+        "FINALITY_DEPTH blocks deep, as the projector's chain clock saw it (ALERT_FINAL in the gateway's event " +
+        "feed); graph-node users ask for the alert's block against the chain head they index",
+      final_event_id: "the ALERT_FINAL the projector announced (for the gateway's event feed)",
+    },
+  },
   kafka_offsets: {
     entity: null,
     reason: "projector bookkeeping: consumed Kafka offsets (graph-node tracks its block)",
@@ -78,6 +94,12 @@ const TABLES: Record<string, TableMapping> = {
     reason:
       "the gateway's answer-cache version, bumped by triggers on every change readers see (graph-node " +
       "serves queries at a block of its own)",
+  },
+  address_version: {
+    entity: null,
+    reason:
+      "the gateway's answer cache: per-address versions the projector stamps (graph-node serves queries at a " +
+      "block of its own)",
   },
   event_feed: {
     entity: null,

@@ -293,6 +293,26 @@ describe("documents", () => {
     }
   });
 
+  test("behavior: a doctor stores its own profile document and reads it back; nobody stores under it", async () => {
+    const upload = (viewer: WorldViewer, owner: string) =>
+      fetch(`${gateway.url}/documents?patient=${owner}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${viewer.token}` },
+        body: randomBytes(64),
+      });
+    const own = await upload(world.ungrantedDoctor, world.ungrantedDoctor.address);
+    expect(own.status).toBe(201);
+    const { contentHash } = (await own.json()) as { contentHash: string };
+    const back = await fetch(`${gateway.url}/documents/${contentHash}`, {
+      headers: { authorization: `Bearer ${world.ungrantedDoctor.token}` },
+    });
+    expect(back.status).toBe(200);
+    for (const viewer of [world.grantedDoctor, world.patient, world.insurer]) {
+      const response = await upload(viewer, world.ungrantedDoctor.address);
+      expect(response.status, viewer.address).toBe(403);
+    }
+  });
+
   test("error: an author whose grant was revoked adds no wrapped keys", async () => {
     const author = await doctorWithGrant(Scope.WRITE_RECORDS | Scope.READ_RECORDS);
     const { contentHash } = await (await client(author)).upload({

@@ -115,9 +115,10 @@ export function addDocumentRoutes(
 
   async function upload(req: IncomingMessage, res: ServerResponse, { viewer, requestId, query }: Call) {
     const patient = patientParam(query);
-    // The right to add a record on chain: a document is attached to a record its author writes.
+    // The right to add a record on chain (a document is attached to a record its author writes), or the
+    // account's own profile document.
     const policy = new RequestPolicy({ db, viewer, requestId, audit, channel: "query" });
-    if (!(await policy.canWrite(patient)).allowed) throw forbidden();
+    if (!(await policy.canStoreDocument(patient)).allowed) throw forbidden();
     const tooLarge = () =>
       new GatewayError("PAYLOAD_TOO_LARGE", `A document may have at most ${maxBytes} bytes.`);
     const declared = Number(req.headers["content-length"]);

@@ -12,6 +12,7 @@ import {
   canReadAccessEvent,
   canReadAlert,
   canReadOwn,
+  canStoreDocument,
   canWrite,
   type Decision,
   denialMessage,
@@ -155,6 +156,12 @@ export class RequestPolicy {
   async canWrite(patient: string): Promise<Decision> {
     if (this.options.viewer.kind !== "account") return { allowed: false };
     return canWrite(this.options.viewer, normalizeAddress(patient), await this.factsOf(patient), this.now());
+  }
+
+  /** May the viewer store a document filed under `owner` (its own profile, or a patient it writes for). */
+  async canStoreDocument(owner: string): Promise<Decision> {
+    if (this.options.viewer.kind !== "account") return { allowed: false };
+    return canStoreDocument(this.options.viewer, normalizeAddress(owner), await this.factsOf(owner), this.now());
   }
 
   /** A doctor's or organization's own lists: only itself (not audited: no patient's data is read yet). */

@@ -6,6 +6,7 @@ import {
   canReadAccessEvent,
   canReadAlert,
   canReadOwn,
+  canStoreDocument,
   noFacts,
   type ReadKind,
 } from "./rules.ts";
@@ -147,6 +148,27 @@ describe("canReadOwn", () => {
     expect(canReadOwn(viewer, other)).toBe(true);
     expect(canReadOwn(viewer, patient)).toBe(false);
     expect(canReadOwn({ kind: "anonymous" }, patient)).toBe(false);
+  });
+});
+
+describe("canStoreDocument", () => {
+  test("default: any registered account stores its own (profile) document", () => {
+    for (const role of ["patient", "doctor", "organization"] as const)
+      expect(canStoreDocument({ ...viewer, role }, other, noFacts, now)).toMatchObject({
+        allowed: true,
+        rule: { kind: "self" },
+      });
+  });
+
+  test("behavior: under a patient, the write rule decides (WRITE_RECORDS)", () => {
+    expect(canStoreDocument(viewer, patient, grant(2), now).allowed).toBe(true);
+    expect(canStoreDocument(viewer, patient, grant(1 | 4), now).allowed).toBe(false);
+  });
+
+  test("error: an unregistered account, a stranger and anonymous viewers store nothing", () => {
+    expect(canStoreDocument({ ...viewer, role: "none" }, other, noFacts, now).allowed).toBe(false);
+    expect(canStoreDocument(viewer, patient, noFacts, now).allowed).toBe(false);
+    expect(canStoreDocument({ kind: "anonymous" }, other, noFacts, now).allowed).toBe(false);
   });
 });
 

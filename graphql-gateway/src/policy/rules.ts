@@ -138,6 +138,23 @@ export function denialMessage(what: ReadKind): string {
 }
 
 /**
+ * May `viewer` store a document filed under `owner` (the documents route)? Its own profile document, for
+ * any registered account: only the document's hash goes on chain as its profileHash, and doctors and
+ * organizations hold no records, so the write rule alone would refuse them. Anything else under `owner`
+ * needs the right to write for that patient (canWrite).
+ */
+export function canStoreDocument(
+  viewer: Viewer,
+  owner: string,
+  facts: AccessFacts,
+  now: Date = new Date(),
+): Decision {
+  if (viewer.kind === "account" && viewer.address === owner.toLowerCase() && viewer.role !== "none")
+    return { allowed: true, rule: { kind: "self" }, recipientOnly: false };
+  return canWrite(viewer, owner, facts, now);
+}
+
+/**
  * May `viewer` write for `patient` (add a record, upload a document, share a document's key as its
  * author)? The contract's rule (ConsentManager.hasAccess with WRITE_RECORDS, checked by RecordRegistry on
  * every write): the patient itself (registered as a patient), or an active grant holding WRITE_RECORDS (2),

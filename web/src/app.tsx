@@ -17,6 +17,7 @@ const PatientHome = lazy(() => import("./pages/patient-home.tsx"));
 const DoctorHome = lazy(() => import("./pages/doctor-home.tsx"));
 const ChartPage = lazy(() => import("./pages/chart.tsx"));
 const OrganizationHome = lazy(() => import("./pages/organization-home.tsx"));
+const ProfilePage = lazy(() => import("./pages/profile.tsx"));
 
 export function App() {
   const { config, token, signOut } = useSession();
@@ -42,6 +43,12 @@ export function App() {
         </a>
         {account.address ? (
           <span>
+            {token ? (
+              // White on the header's blue, as the brand link (styles.css's link blue is for the page).
+              <a href="#/profile" style={{ color: "#fff" }}>
+                My profile
+              </a>
+            ) : null}{" "}
             <AddressText address={account.address} />{" "}
             <button type="button" onClick={leave}>
               Sign out
@@ -67,6 +74,8 @@ function SignedIn({ address }: { address: Address }) {
   const role = me.data?.data?.me.role;
   if (!role) return <p>Loading…</p>;
   const chartOf = /^\/patient\/(0x[0-9a-fA-F]{40})$/.exec(route)?.[1];
+  if (route === "/profile" && (role === "PATIENT" || role === "DOCTOR" || role === "ORGANIZATION"))
+    return <ProfilePage address={address} isDoctor={role === "DOCTOR"} />;
   switch (role) {
     case "NONE":
     case "ANONYMOUS":

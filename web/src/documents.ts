@@ -19,7 +19,7 @@ import { GatewayUnreachableError } from "./graphql/client.ts";
 /** Who may open a document: an account and the X25519 `encryptionKey` it registered on chain. */
 export type DocumentReader = { address: string; encryptionKey: string };
 
-type Gateway = { gatewayUrl: string; token: string };
+export type Gateway = { gatewayUrl: string; token: string };
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -38,8 +38,8 @@ export async function contentHashOf(bytes: Uint8Array): Promise<Hex> {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)));
 }
 
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+export const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+export const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 async function request({ gatewayUrl, token }: Gateway, path: string, init: RequestInit = {}) {
   let response: Response;
@@ -55,28 +55,23 @@ async function request({ gatewayUrl, token }: Gateway, path: string, init: Reque
   return response;
 }
 
+/** A document encrypted here, not stored yet: its ciphertext, hash, and the key wrapped for each reader. */
+export type SealedDocument = {
+  ciphertext: Uint8Array;
+  contentHash: Hex;
+  keys: { reader: string; wrappedKey: string }[];
+};
+
 /**
- * Encrypts `plain` under a fresh document key, uploads the ciphertext for `patient`, checks the hash the
- * gateway stored against the one computed here, and stores the key wrapped for each reader. The whole
- * document is held in memory: a page reads a picked file whole anyway.
+ * Encrypts `plain` under a fresh document key and wraps that key for each reader. The whole document is held
+ * in memory: a page reads a picked file whole anyway.
  */
-export async function uploadDocument(
-  gateway: Gateway,
-  options: { patient: string; plain: Uint8Array; readers: DocumentReader[] },
-): Promise<{ contentHash: Hex; pointer: string; size: number }> {
+export async function sealDocument(plain: Uint8Array, readers: DocumentReader[]): Promise<SealedDocument> {
   const documentKey = generateDocumentKey();
   try {
-    const ciphertext = await collect(encryptStream([options.plain], documentKey));
+    const ciphertext = await collect(encryptStream([plain], documentKey));
     const contentHash = await contentHashOf(ciphertext);
-    const response = await request(gateway, `/documents?patient=${options.patient.toLowerCase()}`, {
-      method: "POST",
-      headers: { "content-type": "application/octet-stream" },
-      body: ciphertext as Uint8Array<ArrayBuffer>,
-    });
-    const stored = (await response.json()) as { contentHash: string; pointer: string; size: number };
-    if (stored.contentHash !== contentHash)
-      throw new IntegrityError("The gateway stored a different ciphertext than the one sent.");
-    const keys = options.readers.map((reader) => ({
+    const keys = readers.map((reader) => ({
       reader: reader.address.toLowerCase(),
       wrappedKey: toBase64(
         wrapKey({
@@ -87,43 +82,91 @@ export async function uploadDocument(
         }),
       ),
     }));
-    await request(gateway, `/documents/${contentHash}/keys`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ keys }),
-    });
-    return { contentHash, pointer: stored.pointer, size: stored.size };
+    return { ciphertext, contentHash, keys };
   } finally {
     documentKey.fill(0);
   }
 }
 
 /**
- * Downloads the ciphertext named `contentHash` (the hash the caller read from the record, on chain), refuses
- * other bytes with IntegrityError before anything is decrypted, then unwraps this reader's key and decrypts.
+ * Uploads a sealed document for `patient`, checks the hash the gateway stored against the one computed here,
+ * and stores its wrapped keys.
  */
-export async function openDocument(
+export async function storeDocument(
   gateway: Gateway,
-  options: { contentHash: Hex; reader: string; secretKey: Uint8Array },
-): Promise<Uint8Array> {
+  { patient, sealed }: { patient: string; sealed: SealedDocument },
+): Promise<{ contentHash: Hex; pointer: string; size: number }> {
+  const response = await request(gateway, `/documents?patient=${patient.toLowerCase()}`, {
+    method: "POST",
+    headers: { "content-type": "application/octet-stream" },
+    body: sealed.ciphertext as Uint8Array<ArrayBuffer>,
+  });
+  const stored = (await response.json()) as { contentHash: string; pointer: string; size: number };
+  if (stored.contentHash !== sealed.contentHash)
+    throw new IntegrityError("The gateway stored a different ciphertext than the one sent.");
+  await request(gateway, `/documents/${sealed.contentHash}/keys`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ keys: sealed.keys }),
+  });
+  return { contentHash: sealed.contentHash, pointer: stored.pointer, size: stored.size };
+}
+
+/** Encrypts `plain` for its readers and uploads it for `patient` (sealDocument, then storeDocument). */
+export async function uploadDocument(
+  gateway: Gateway,
+  options: { patient: string; plain: Uint8Array; readers: DocumentReader[] },
+): Promise<{ contentHash: Hex; pointer: string; size: number }> {
+  const sealed = await sealDocument(options.plain, options.readers);
+  return storeDocument(gateway, { patient: options.patient, sealed });
+}
+
+/** The ciphertext named `contentHash` and this reader's wrapped key (base64), as the gateway serves them. */
+export async function fetchDocument(
+  gateway: Gateway,
+  contentHash: Hex,
+): Promise<{ ciphertext: Uint8Array; wrappedKey: string | null }> {
+  const response = await request(gateway, `/documents/${contentHash.toLowerCase()}`);
+  const wrappedKey = response.headers.get(wrappedKeyHeader);
+  return { ciphertext: new Uint8Array(await response.arrayBuffer()), wrappedKey };
+}
+
+/**
+ * Refuses bytes whose SHA-256 is not `contentHash` (the hash the caller read on chain) with IntegrityError
+ * before anything is decrypted, then unwraps this reader's key and decrypts.
+ */
+export async function unsealDocument(options: {
+  ciphertext: Uint8Array;
+  wrappedKey: string | null;
+  contentHash: Hex;
+  reader: string;
+  secretKey: Uint8Array;
+}): Promise<Uint8Array> {
   const contentHash = options.contentHash.toLowerCase() as Hex;
-  const response = await request(gateway, `/documents/${contentHash}`);
-  const wrapped = response.headers.get(wrappedKeyHeader);
-  const ciphertext = new Uint8Array(await response.arrayBuffer());
-  if (!wrapped) throw new DocumentsRequestError(404, "NO_KEY", "No key of this document is wrapped for you.");
-  if ((await contentHashOf(ciphertext)) !== contentHash)
+  if (!options.wrappedKey)
+    throw new DocumentsRequestError(404, "NO_KEY", "No key of this document is wrapped for you.");
+  if ((await contentHashOf(options.ciphertext)) !== contentHash)
     throw new IntegrityError("its bytes do not match the hash of its record on chain.");
   const documentKey = unwrapKey({
-    wrapped: fromBase64(wrapped),
+    wrapped: fromBase64(options.wrappedKey),
     reader: options.reader,
     readerSecretKey: options.secretKey,
     contentHash,
   });
   try {
-    return await collect(decryptStream([ciphertext], documentKey));
+    return await collect(decryptStream([options.ciphertext], documentKey));
   } finally {
     documentKey.fill(0);
   }
+}
+
+/** Downloads the document named `contentHash` (the record's hash, from the chain), checks and decrypts it. */
+export async function openDocument(
+  gateway: Gateway,
+  options: { contentHash: Hex; reader: string; secretKey: Uint8Array },
+): Promise<Uint8Array> {
+  const fetched = await fetchDocument(gateway, options.contentHash);
+  return unsealDocument({ ...fetched, ...options });
 }
 
 /** A document error as a sentence that says what happened and what to do. */

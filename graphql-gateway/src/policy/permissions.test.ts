@@ -63,6 +63,7 @@ const everything = /* GraphQL */ `
       latestVitals { id }
       vitalsRange { systolicMax }
       alertRecipients
+      devices { address revokedAt }
       alerts { id recipients }
       grants { grantee scopes }
       emergencyAccesses { doctor { address } }
@@ -104,8 +105,9 @@ describe("permission matrix", () => {
       expect(patient.latestVitals).toEqual({ id: world.data.readings[0]!.eventId });
       expect(patient.vitalsRange).toEqual({ systolicMax: 140 });
       expect(patient.alertRecipients).toEqual([world.alertRecipient.address, world.grantedDoctor.address]);
+      expect(patient.devices).toEqual([{ address: world.data.device, revokedAt: null }]);
     } else {
-      for (const field of ["vitals", "latestVitals", "vitalsRange", "alertRecipients"]) {
+      for (const field of ["vitals", "latestVitals", "vitalsRange", "alertRecipients", "devices"]) {
         expect(patient[field]).toBeNull();
         forbidden.push(`patient.${field}:FORBIDDEN`);
       }

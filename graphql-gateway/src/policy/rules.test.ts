@@ -17,10 +17,10 @@ const now = new Date("2025-01-01T00:00:00Z");
 const past = new Date("2024-12-31T00:00:00Z");
 const future = new Date("2025-01-02T00:00:00Z");
 
-const account = (address: string): Viewer => ({
+const account = (address: string, role: Extract<Viewer, { kind: "account" }>["role"] = "doctor"): Viewer => ({
   kind: "account",
   address: address as `0x${string}`,
-  role: "doctor",
+  role,
   organizationKind: null,
   verified: true,
 });
@@ -154,7 +154,7 @@ describe("canReadOwn", () => {
 describe("canStoreDocument", () => {
   test("default: any registered account stores its own (profile) document", () => {
     for (const role of ["patient", "doctor", "organization"] as const)
-      expect(canStoreDocument({ ...viewer, role }, other, noFacts, now)).toMatchObject({
+      expect(canStoreDocument(account(other, role), other, noFacts, now)).toMatchObject({
         allowed: true,
         rule: { kind: "self" },
       });
@@ -166,7 +166,7 @@ describe("canStoreDocument", () => {
   });
 
   test("error: an unregistered account, a stranger and anonymous viewers store nothing", () => {
-    expect(canStoreDocument({ ...viewer, role: "none" }, other, noFacts, now).allowed).toBe(false);
+    expect(canStoreDocument(account(other, "none"), other, noFacts, now).allowed).toBe(false);
     expect(canStoreDocument(viewer, patient, noFacts, now).allowed).toBe(false);
     expect(canStoreDocument({ kind: "anonymous" }, other, noFacts, now).allowed).toBe(false);
   });

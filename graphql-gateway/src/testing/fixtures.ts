@@ -350,6 +350,13 @@ export class Fixtures {
   }
 
   /** The patient's vitals range (90-140 / 60-90), set now. */
+  /** A wearable the patient authorized (DeviceAuthorized). */
+  async device(patient: Address, device: Address, block = 215): Promise<void> {
+    await this.apply(
+      this.event("DeviceAuthorized", { patient: lower(patient), device: lower(device) }, block, new Date()),
+    );
+  }
+
   async vitalsRange(patient: Address, setBy: Address, block = 220): Promise<void> {
     await this.apply(
       this.event(
@@ -406,6 +413,8 @@ export type World = {
     readings: { eventId: string; measuredAt: Date; systolic: number; diastolic: number }[];
     /** [alert naming the recipient and the granted doctor, alert naming the granted doctor only], newest first. */
     alerts: [AlertFixture, AlertFixture];
+    /** The wearable the patient authorized (it reported the readings). */
+    device: Address;
   };
 };
 
@@ -499,6 +508,7 @@ export async function createWorld(harness: {
     systolic: 120,
     diastolic: 80,
   });
+  await f.device(a.patient, defaultDevice);
   await f.vitalsRange(a.patient, a.patient);
   await f.alertRecipients(a.patient, [a.alertRecipient, a.grantedDoctor]);
   const older = await f.alert({
@@ -528,6 +538,7 @@ export async function createWorld(harness: {
     ...viewers,
     anonymous: { token: null },
     data: {
+      device: lower(defaultDevice),
       latestRecords: [r4, r1v2, r3, r2],
       amended: [r1, r1v2],
       otherRecords: [o2, o1],

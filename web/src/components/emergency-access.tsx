@@ -2,9 +2,10 @@
 // The chain gets the reason's salted hash only; the reason and its salt stay in this browser, so the doctor
 // can show them to whoever audits the access. Every read under it is audited as emergency access.
 import { consentManagerAbi } from "@carechain/contracts/abis";
+import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { Address } from "viem";
-import { useAccount } from "wagmi";
+import { useAccount, usePublicClient } from "wagmi";
 import { PatientChartQuery } from "../graphql/operations.ts";
 import { useGatewayFetch } from "../graphql/use-query.ts";
 import { useSession } from "../session.tsx";
@@ -80,5 +81,42 @@ export function EmergencyAccessForm({ patient, onOpened }: { patient: Address; o
       {formError ? <Notice kind="error">{formError}</Notice> : null}
       <WriteStatus state={write.state} />
     </form>
+  );
+}
+
+/**
+ * Says when this doctor reads the chart under an open emergency access, and until when. Read on chain
+ * (`emergencyAccessUntil`, against the latest block's time): the gateway shows open emergency accesses to
+ * the patient only, and the chain also knows when the patient closed one early.
+ */
+export function EmergencyAccessUntil({ patient, refresh }: { patient: Address; refresh: unknown }) {
+  const { config } = useSession();
+  const { address } = useAccount();
+  const publicClient = usePublicClient();
+  const until = useQuery({
+    queryKey: ["emergencyAccessUntil", patient, address, refresh],
+    enabled: Boolean(address && publicClient),
+    retry: false,
+    queryFn: async () => {
+      const [openUntil, block] = await Promise.all([
+        publicClient!.readContract({
+          address: config.contracts.consentManager,
+          abi: consentManagerAbi,
+          functionName: "emergencyAccessUntil",
+          args: [patient, address!],
+        }),
+        publicClient!.getBlock(),
+      ]);
+      return openUntil > block.timestamp ? Number(openUntil) : null;
+    },
+  });
+  if (!until.data) return null;
+  return (
+    <Notice kind="info">
+      <span data-emergency-until={until.data}>
+        You read this chart under <strong>emergency access</strong>, open until{" "}
+        {new Date(until.data * 1000).toLocaleString()}. The patient sees every read in their access log.
+      </span>
+    </Notice>
   );
 }

@@ -2,128 +2,41 @@
 // the test run's anvil, PostgreSQL and Kafka), with a test wallet announced through EIP-6963. Every page is
 // checked with axe-core and photographed at desktop and phone widths (web/.screenshots/).
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { randomBytes32 } from "@carechain/contracts";
 import { consentManagerAbi, identityRegistryAbi } from "@carechain/contracts/abis";
 import { recordTypes, scopes } from "@carechain/contracts/codes";
 import type { Actor } from "@carechain/contracts/testing";
-import { getStack } from "@carechain/stack/testing";
-import { startTestSystem, type TestSystem } from "@carechain/system/testing";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type Hex, parseEther } from "viem";
-import { generatePrivateKey } from "viem/accounts";
+import type { TestSystem } from "@carechain/system/testing";
+import type { Page } from "playwright-core";
+import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startWebServer, type WebServer } from "../server/serve.ts";
-import { launchChromium, screenshots, seriousViolations } from "./browser.ts";
-import { installTestWallet, type TestWalletOptions } from "./test-wallet.ts";
+import type { WebServer } from "../server/serve.ts";
+import {
+  checkPage,
+  connect,
+  expectWriteStatesInOrder,
+  fundedKey,
+  openPage,
+  signIn,
+  startWebSystem,
+  stopWebSystem,
+  waitIndexed,
+  watchWriteStates,
+} from "./system-fixture.ts";
 
-const stack = getStack();
-const distDir = fileURLToPath(new URL("../../dist", import.meta.url));
 let running: TestSystem | undefined;
 let web: WebServer | undefined;
-let browser: Browser | undefined;
 let doctor: Actor;
 let chainId: number;
-const contexts: BrowserContext[] = [];
-/** Milliseconds from a mined transaction to the page showing it, per write. */
-const indexedMs: number[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(`${distDir}/index.html`))
-    throw new Error("No build of the web app: run `npm run build -w @carechain/web` first (npm test does).");
-  running = await startTestSystem({
-    label: "web",
-    log: { info: () => {}, warn: () => {}, error: (m: string) => process.stderr.write(`[web e2e] ${m}\n`) },
-  });
-  const { system, fixture } = running;
-  chainId = fixture.chainId;
-  const contracts = system.deployment.contracts;
-  web = await startWebServer({
-    distDir,
-    port: 0,
-    config: {
-      gatewayUrl: system.gatewayUrl,
-      rpcUrl: stack.rpcUrl,
-      chainId,
-      chainName: "CareChain test",
-      contracts: {
-        identityRegistry: contracts.IdentityRegistry.address,
-        consentManager: contracts.ConsentManager.address,
-        recordRegistry: contracts.RecordRegistry.address,
-        vitalsMonitor: contracts.VitalsMonitor.address,
-      },
-    },
-  });
-  doctor = await fixture.createActor("verifiedDoctor");
-  await system.waitForCatchUp(60_000); // the doctor is in the directory before the patient looks
-  browser = await launchChromium();
+  ({ running, web, chainId } = await startWebSystem("web"));
+  doctor = await running.fixture.createActor("verifiedDoctor");
+  await running.system.waitForCatchUp(60_000); // the doctor is in the directory before the patient looks
 }, 180_000);
 
-afterAll(async () => {
-  if (indexedMs.length > 0)
-    process.stdout.write(`[web e2e] mined -> shown in the page, ms: ${indexedMs.join(", ")}\n`);
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await web?.close();
-  await running?.stop();
-}, 120_000);
-
-/** A fresh funded account (the test run's anvil accounts are shared by every test file). */
-async function fundedKey(ether = "10"): Promise<Hex> {
-  const key = generatePrivateKey();
-  const { privateKeyToAccount } = await import("viem/accounts");
-  await running!.fixture.testClient.setBalance({
-    address: privateKeyToAccount(key).address,
-    value: parseEther(ether),
-  });
-  return key;
-}
-
-async function openPage(wallet?: Omit<TestWalletOptions, "rpcUrl" | "chainId">) {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
-  contexts.push(context);
-  // Bounded waits: a page that never shows what a test waits for fails the test, it does not hang it.
-  context.setDefaultTimeout(20_000);
-  const page = await context.newPage();
-  const testWallet = wallet
-    ? await installTestWallet(page, { ...wallet, rpcUrl: stack.rpcUrl, chainId })
-    : undefined;
-  const started = Date.now();
-  await page.goto(web!.url);
-  await page.getByRole("heading", { level: 1 }).first().waitFor();
-  return { page, wallet: testWallet, loadMs: Date.now() - started };
-}
-
-async function checkPage(page: Page, name: string) {
-  expect(await seriousViolations(page), `accessibility of ${name}`).toEqual([]);
-  await screenshots(page, name);
-}
-
-async function connect(page: Page) {
-  await page.getByRole("button", { name: "CareChain Test Wallet" }).click();
-}
-
-async function signIn(page: Page) {
-  await connect(page);
-  await page.getByRole("button", { name: "Sign in with Ethereum" }).click();
-}
-
-async function waitIndexed(page: Page) {
-  const done = page.locator('[data-write-state="indexed"]').first();
-  try {
-    await done.waitFor({ timeout: 90_000 });
-  } catch (error) {
-    // What the page said instead (its own words: no personal data in a test page).
-    throw new Error(
-      `the write did not show as indexed; the page says: ${await page.locator("main").textContent()}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  indexedMs.push(Number(await done.getAttribute("data-indexed-ms")));
-}
+afterAll(() => stopWebSystem(), 120_000);
 
 describe("the web app on the real system", () => {
   let patientKey: Hex;
@@ -427,26 +340,7 @@ describe("emergency access", () => {
     expect(wallet!.calls).not.toContain("eth_sendTransaction");
     await checkPage(page, "doctor-emergency-form");
 
-    // Every state the write shows, as the page shows it (a state can last a few milliseconds).
-    await page.evaluate(() => {
-      // The page's globals, typed here: the tests compile without the DOM library.
-      type Element = { textContent: string | null; querySelectorAll(selector: string): Iterable<Element> };
-      const { document, MutationObserver } = globalThis as unknown as {
-        document: { querySelector(selector: string): Element };
-        MutationObserver: new (
-          onChange: () => void,
-        ) => { observe(target: Element, options: Record<string, boolean>): void };
-      };
-      const seen: string[] = [];
-      (globalThis as unknown as { seenStates: string[] }).seenStates = seen;
-      const form = document.querySelector("form.emergency");
-      new MutationObserver(() => {
-        for (const notice of form.querySelectorAll(".notice")) {
-          const text = notice.textContent ?? "";
-          if (seen.at(-1) !== text) seen.push(text);
-        }
-      }).observe(form, { subtree: true, childList: true, characterData: true });
-    });
+    await watchWriteStates(page, "form.emergency");
     const reason = "Unconscious in the emergency room, allergies unknown";
     await form.getByLabel(/Reason/).fill(reason);
     await form.getByLabel("Duration").selectOption("4");
@@ -455,15 +349,7 @@ describe("emergency access", () => {
     // The chart it unlocked: records and vitals, no "no access".
     await page.getByRole("row", { name: /Patient upload/ }).waitFor();
     expect(await page.getByText("You have no access to this.").count()).toBe(0);
-    const seen = await page.evaluate(() => (globalThis as unknown as { seenStates: string[] }).seenStates);
-    const order = ["Waiting for your wallet", "Sent (", "Mined", "Done: visible in CareChain"].map((words) =>
-      seen.findIndex((text) => text.includes(words)),
-    );
-    expect(
-      order.every((index) => index >= 0),
-      `states seen: ${seen.join(" | ")}`,
-    ).toBe(true);
-    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    await expectWriteStatesInOrder(page);
     // On chain: open for the chosen 4 hours, under a hash, not the reason's words.
     const until = await fixture.publicClient.readContract({
       address: system.deployment.contracts.ConsentManager.address,

@@ -94,7 +94,17 @@ export async function installTestWallet(page: Page, options: TestWalletOptions):
       }
       case "eth_signTypedData_v4": {
         if (options.locked) throw new WalletRpcError({ code: 4100, message: "The wallet is locked." });
-        return account.signTypedData(JSON.parse(params[1] as string));
+        // As MetaMask checks: the signer is this account, and a domain's chain is the one the wallet is on.
+        const typedData = JSON.parse(params[1] as string) as Parameters<typeof account.signTypedData>[0];
+        if (String(params[0]).toLowerCase() !== account.address.toLowerCase())
+          throw new WalletRpcError({ code: 4100, message: "The requested account is not authorized." });
+        const domainChain = typedData.domain?.chainId;
+        if (domainChain !== undefined && Number(domainChain) !== chainId)
+          throw new WalletRpcError({
+            code: -32602,
+            message: `Provided chainId "${domainChain}" must match the active chainId "${chainId}"`,
+          });
+        return account.signTypedData(typedData);
       }
       case "eth_sendTransaction": {
         if (options.locked) throw new WalletRpcError({ code: 4100, message: "The wallet is locked." });

@@ -11,6 +11,58 @@ export const MeQuery = graphql(`
   }
 `);
 
+// The viewer's own profileHash as CareChain indexed it (the My profile page reads the chain's, then waits
+// for this one to show an update).
+export const MyProfileHashQuery = graphql(`
+  query MyProfileHash {
+    me {
+      address
+      patient {
+        address
+        profileHash
+      }
+      doctor {
+        address
+        profileHash
+      }
+      organization {
+        address
+        profileHash
+      }
+    }
+  }
+`);
+
+// The record fields every record list shows (one fragment: PatientHome and PatientChart spread it). Codegen
+// runs with fragmentMasking off, so a query's type holds the fields themselves and components take them
+// as they are (RecordFieldsFragment) without unmasking.
+export const RecordVersionFragment = graphql(`
+  fragment RecordVersion on Record {
+    id
+    type
+    author
+    submitter
+    version
+    addedAt
+    contentHash
+    previousRecordId
+    document {
+      contentHash
+      size
+    }
+  }
+`);
+
+// A record's latest version and its amendment chain (versions, oldest first).
+export const RecordFieldsFragment = graphql(`
+  fragment RecordFields on Record {
+    ...RecordVersion
+    versions {
+      ...RecordVersion
+    }
+  }
+`);
+
 export const PatientHomeQuery = graphql(`
   query PatientHome($address: Address!) {
     patient(address: $address) {
@@ -19,16 +71,7 @@ export const PatientHomeQuery = graphql(`
       records(first: 20) {
         edges {
           node {
-            id
-            type
-            author
-            version
-            addedAt
-            contentHash
-            document {
-              contentHash
-              size
-            }
+            ...RecordFields
           }
         }
       }
@@ -98,16 +141,7 @@ export const PatientChartQuery = graphql(`
       records(first: 20) {
         edges {
           node {
-            id
-            type
-            author
-            version
-            addedAt
-            contentHash
-            document {
-              contentHash
-              size
-            }
+            ...RecordFields
           }
         }
       }
@@ -167,6 +201,34 @@ export const OrganizationHomeQuery = graphql(`
       registrar
       patients(first: 50) {
         address
+      }
+    }
+  }
+`);
+
+// The patient's own controls: open emergency accesses (to close), alert recipients and the range. Apart from
+// PatientHome so that polling one write's visibility refetches only what it changes.
+export const PatientControlsQuery = graphql(`
+  query PatientControls($address: Address!) {
+    patient(address: $address) {
+      address
+      emergencyAccesses {
+        doctor {
+          address
+        }
+        openedAt
+        expiresAt
+      }
+      alertRecipients
+      devices {
+        address
+        revokedAt
+      }
+      vitalsRange {
+        systolicMin
+        systolicMax
+        diastolicMin
+        diastolicMax
       }
     }
   }

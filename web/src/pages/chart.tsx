@@ -2,9 +2,10 @@ import { lazy, Suspense, useState } from "react";
 import type { Address } from "viem";
 import { AddRecordForm } from "../components/add-record.tsx";
 import { AddressText } from "../components/address.tsx";
-import { EmergencyAccessForm } from "../components/emergency-access.tsx";
+import { AmendRecordForm } from "../components/amend-record.tsx";
+import { EmergencyAccessForm, EmergencyAccessUntil } from "../components/emergency-access.tsx";
 import { Notice } from "../components/notice.tsx";
-import { RecordList } from "../components/record-list.tsx";
+import { type RecordItem, RecordList } from "../components/record-list.tsx";
 import { PatientChartQuery } from "../graphql/operations.ts";
 import { useGatewayQuery } from "../graphql/use-query.ts";
 
@@ -24,6 +25,7 @@ export default function ChartPage({
   const data = chart.data?.data?.patient;
   // Kept once opened: the write's status stays on the page after the chart it unlocked appears.
   const [emergencyOpened, setEmergencyOpened] = useState(false);
+  const [amending, setAmending] = useState<RecordItem>();
   return (
     <section aria-labelledby="chart-title">
       <h1 id="chart-title">
@@ -42,12 +44,26 @@ export default function ChartPage({
       ) : null}
       {data ? (
         <>
+          {canOpenEmergency ? <EmergencyAccessUntil patient={patient} refresh={emergencyOpened} /> : null}
           <h2>Records</h2>
           {data.records ? (
-            <RecordList records={data.records.edges.map((e) => e.node)} patient={patient} />
+            <RecordList
+              records={data.records.edges.map((e) => e.node)}
+              patient={patient}
+              onAmend={canAddRecords ? setAmending : undefined}
+            />
           ) : (
             <p>You have no access to the records.</p>
           )}
+          {canAddRecords && amending ? (
+            <AmendRecordForm
+              key={amending.id}
+              patient={patient}
+              record={amending}
+              onAmended={() => void chart.refetch()}
+              onCancel={() => setAmending(undefined)}
+            />
+          ) : null}
           {canAddRecords ? <AddRecordForm patient={patient} onAdded={() => void chart.refetch()} /> : null}
           <h2>Vitals</h2>
           {data.vitals ? (

@@ -4,6 +4,7 @@ import { AddressText } from "../components/address.tsx";
 import { Notice } from "../components/notice.tsx";
 import { PatientPicker } from "../components/patient-picker.tsx";
 import { enumLabel } from "../components/record-list.tsx";
+import { RelayRecords } from "../components/relay-records.tsx";
 import { WriteStatus } from "../components/write-status.tsx";
 import { DoctorDirectoryQuery, OrganizationHomeQuery } from "../graphql/operations.ts";
 import { useGatewayFetch, useGatewayQuery } from "../graphql/use-query.ts";
@@ -12,7 +13,7 @@ import { useChainWrite } from "../wallet/write.ts";
 
 /**
  * An organization's page: the patients who gave it access (an insurer sees only what its grant allows), and
- * for a hospital the doctors to verify.
+ * for a hospital the doctors to verify and the records its doctors signed for it to send.
  */
 export default function OrganizationHome({ address }: { address: Address }) {
   const home = useGatewayQuery(OrganizationHomeQuery, { address });
@@ -25,6 +26,7 @@ export default function OrganizationHome({ address }: { address: Address }) {
       <h2>Patients who gave access</h2>
       <PatientPicker patients={organization ? (organization.patients ?? []) : undefined} />
       {organization?.kind === "HOSPITAL" ? <VerifyDoctors registrar={organization.registrar} /> : null}
+      {organization?.kind === "HOSPITAL" ? <RelayRecords /> : null}
     </section>
   );
 }

@@ -1,23 +1,30 @@
 import { consentManagerAbi } from "@carechain/contracts/abis";
-import { type ScopeName, scopes } from "@carechain/contracts/codes";
+import type { ScopeName } from "@carechain/contracts/codes";
 import { type FormEvent, useState } from "react";
 import { type Address, getAddress } from "viem";
 import { AccessLog } from "../components/access-log.tsx";
 import { AddressText } from "../components/address.tsx";
+import { AlertRecipients } from "../components/alert-recipients.tsx";
+import { Devices } from "../components/devices.tsx";
+import { EmergencyList } from "../components/emergency-list.tsx";
+import {
+  expirySeconds,
+  GrantEditor,
+  ScopeChoice,
+  scopeLabels,
+  scopeMask,
+  termsProblem,
+  writeBusy,
+} from "../components/grant-editor.tsx";
 import { LiveAlerts } from "../components/live-alerts.tsx";
 import { Notice } from "../components/notice.tsx";
 import { RecordList } from "../components/record-list.tsx";
+import { VitalsRangeForm } from "../components/vitals-range.tsx";
 import { WriteStatus } from "../components/write-status.tsx";
 import { DoctorDirectoryQuery, PatientHomeQuery } from "../graphql/operations.ts";
 import { useGatewayFetch, useGatewayQuery } from "../graphql/use-query.ts";
 import { useSession } from "../session.tsx";
 import { useChainWrite } from "../wallet/write.ts";
-
-const scopeLabels: Record<ScopeName, string> = {
-  READ_RECORDS: "read my records",
-  WRITE_RECORDS: "add records",
-  READ_VITALS: "read my vitals",
-};
 
 export default function PatientHome({ address }: { address: Address }) {
   const { config } = useSession();
@@ -25,7 +32,7 @@ export default function PatientHome({ address }: { address: Address }) {
   const home = useGatewayQuery(PatientHomeQuery, { address });
   const patient = home.data?.data?.patient;
   const revokeWrite = useChainWrite();
-  const revoking = !["idle", "error", "indexed", "slow"].includes(revokeWrite.state.step);
+  const revoking = writeBusy(revokeWrite.state);
   const revoke = (grantee: Address) =>
     revokeWrite.run(
       {
@@ -55,7 +62,7 @@ export default function PatientHome({ address }: { address: Address }) {
       {patient?.grants?.length ? (
         <ul className="grants">
           {patient.grants.map((grant) => (
-            <GrantRow key={grant.grantee} grant={grant} onRevoke={revoke} busy={revoking} />
+            <GrantRow key={grant.grantee} patient={address} grant={grant} onRevoke={revoke} busy={revoking} />
           ))}
         </ul>
       ) : patient ? (
@@ -64,6 +71,10 @@ export default function PatientHome({ address }: { address: Address }) {
       {/* Outside the list: the row goes away once the revocation is visible, its status must not. */}
       <WriteStatus state={revokeWrite.state} />
       <GrantForm patient={address} granted={patient?.grants?.map((g) => g.grantee.toLowerCase()) ?? []} />
+      <EmergencyList patient={address} />
+      <Devices patient={address} />
+      <VitalsRangeForm patient={address} />
+      <AlertRecipients patient={address} grantees={patient?.grants?.map((g) => g.grantee) ?? []} />
       <LiveAlerts patient={address} />
       <AccessLog patient={address} />
     </section>
@@ -71,22 +82,31 @@ export default function PatientHome({ address }: { address: Address }) {
 }
 
 function GrantRow({
+  patient,
   grant,
   onRevoke,
   busy,
 }: {
+  patient: Address;
   grant: { grantee: Address; granteeRole: string; scopes: string[]; expiresAt?: string | null };
   onRevoke: (grantee: Address) => Promise<boolean>;
   busy: boolean;
 }) {
+  const [editing, setEditing] = useState(false);
   return (
     <li>
       <AddressText address={grant.grantee} /> ({grant.granteeRole.toLowerCase()}):{" "}
-      {grant.scopes.map((s) => scopeLabels[s as ScopeName] ?? s).join(", ")}
-      {grant.expiresAt ? `, until ${new Date(grant.expiresAt).toLocaleDateString()}` : ", no expiry"}{" "}
+      <span className="grant-terms">
+        {grant.scopes.map((s) => scopeLabels[s as ScopeName] ?? s).join(", ")}
+        {grant.expiresAt ? `, until ${new Date(grant.expiresAt).toLocaleDateString()}` : ", no expiry"}
+      </span>{" "}
       <button type="button" onClick={() => void onRevoke(grant.grantee)} disabled={busy}>
         Revoke
+      </button>{" "}
+      <button type="button" onClick={() => setEditing(true)} disabled={busy || editing}>
+        Change
       </button>
+      {editing ? <GrantEditor patient={patient} grant={grant} onClose={() => setEditing(false)} /> : null}
     </li>
   );
 }
@@ -109,10 +129,10 @@ function GrantForm({ patient, granted }: { patient: Address; granted: string[] }
     event.preventDefault();
     setFormError(undefined);
     if (!doctor) return setFormError("Choose a doctor.");
-    if (chosen.length === 0) return setFormError("Choose at least one thing the doctor may do.");
-    const expiresAt = expiry ? Math.floor(Date.parse(`${expiry}T23:59:59`) / 1000) : 0;
-    if (expiry && expiresAt * 1000 <= Date.now()) return setFormError("The expiry must be in the future.");
-    const mask = chosen.reduce((m, s) => m | scopes[s], 0);
+    const expiresAt = expirySeconds(expiry);
+    const problem = termsProblem(chosen, expiresAt);
+    if (problem) return setFormError(problem);
+    const mask = scopeMask(chosen);
     await write.run(
       {
         address: config.contracts.consentManager,
@@ -143,26 +163,12 @@ function GrantForm({ patient, granted }: { patient: Address; granted: string[] }
           </option>
         ))}
       </select>
-      <fieldset>
-        <legend>The doctor may</legend>
-        {(Object.keys(scopeLabels) as ScopeName[]).map((scope) => (
-          <label key={scope}>
-            <input
-              type="checkbox"
-              checked={chosen.includes(scope)}
-              onChange={(e) =>
-                setChosen(e.target.checked ? [...chosen, scope] : chosen.filter((s) => s !== scope))
-              }
-            />{" "}
-            {scopeLabels[scope]}
-          </label>
-        ))}
-      </fieldset>
+      <ScopeChoice legend="The doctor may" chosen={chosen} onChange={setChosen} />
       <label>
         Until (optional)
         <input type="date" value={expiry} onChange={(e) => setExpiry(e.target.value)} />
       </label>
-      <button type="submit" disabled={!["idle", "error", "indexed", "slow"].includes(write.state.step)}>
+      <button type="submit" disabled={writeBusy(write.state)}>
         Give access
       </button>
       {formError ? <Notice kind="error">{formError}</Notice> : null}

@@ -6,11 +6,13 @@ import { Notice } from "../components/notice.tsx";
 import { WriteStatus } from "../components/write-status.tsx";
 import { MeQuery } from "../graphql/operations.ts";
 import { useGatewayFetch } from "../graphql/use-query.ts";
+import { navigate } from "../router.ts";
 import { useSession } from "../session.tsx";
 import { deriveEncryptionKey } from "../wallet/encryption-key.ts";
 import { walletMessage } from "../wallet/errors.ts";
-import { hashLicense, hashProfile, keepProfileLocally } from "../wallet/profile.ts";
+import { hashLicense, profileMessage, randomSalt, sealProfile, storeProfile } from "../wallet/profile.ts";
 import { useChainWrite } from "../wallet/write.ts";
+import { ProfileFields } from "./profile.tsx";
 
 type Role = "patient" | "doctor" | "organization";
 const roleLabels: Record<Role, string> = {
@@ -21,11 +23,12 @@ const roleLabels: Record<Role, string> = {
 const withArticle = (word: string) => `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
 
 /**
- * Register as a patient, a doctor or an organization (a hospital, an insurer…): the profile stays off chain,
- * the chain gets its salted hash.
+ * Register as a patient, a doctor or an organization (a hospital, an insurer…): the profile is encrypted here
+ * for this account's key, the chain gets the ciphertext's hash, then the ciphertext is stored (uploads need a
+ * registered account, so it follows the registration; the hash is known before).
  */
 export default function RegisterPage({ onRegistered }: { onRegistered: () => void }) {
-  const { config } = useSession();
+  const { config, token } = useSession();
   const { address } = useAccount();
   const { signMessageAsync } = useSignMessage();
   const fetchGateway = useGatewayFetch();
@@ -35,12 +38,15 @@ export default function RegisterPage({ onRegistered }: { onRegistered: () => voi
   const [name, setName] = useState("");
   const [contact, setContact] = useState("");
   const [license, setLicense] = useState("");
+  const [specialty, setSpecialty] = useState("");
+  const [phase, setPhase] = useState<string>();
   const [formError, setFormError] = useState<string>();
+  const [notStored, setNotStored] = useState<string>();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setFormError(undefined);
-    if (!address) return;
+    if (!address || !token) return;
     if (name.trim().length < 2) return setFormError("Enter your name (at least 2 characters).");
     if (role === "doctor" && license.trim().length < 3) return setFormError("Enter your licence number.");
     let publicKey: `0x${string}`;
@@ -49,14 +55,28 @@ export default function RegisterPage({ onRegistered }: { onRegistered: () => voi
     } catch (e) {
       return setFormError(walletMessage(e));
     }
-    const profile = { name: name.trim(), contact: contact.trim(), ...(role === "doctor" ? { license } : {}) };
-    const { hash, salt } = hashProfile(profile);
-    keepProfileLocally(address, profile, salt);
+    const licenseSalt = randomSalt();
+    const profile = {
+      name: name.trim(),
+      contact: contact.trim(),
+      ...(role === "doctor"
+        ? {
+            license: license.trim(),
+            licenseSalt,
+            ...(specialty.trim() ? { specialty: specialty.trim() } : {}),
+          }
+        : {}),
+    };
+    const sealed = await sealProfile(profile, { address, encryptionKey: publicKey });
+    const hash = sealed.contentHash;
     const call =
       role === "patient"
         ? { functionName: "registerPatient", args: [hash, publicKey] }
         : role === "doctor"
-          ? { functionName: "registerDoctor", args: [hash, publicKey, hashLicense(license.trim(), salt)] }
+          ? {
+              functionName: "registerDoctor",
+              args: [hash, publicKey, hashLicense(license.trim(), licenseSalt)],
+            }
           : { functionName: "registerOrganization", args: [organizationKinds[kind], hash, publicKey] };
     const expectedRole = ({ patient: "PATIENT", doctor: "DOCTOR", organization: "ORGANIZATION" } as const)[
       role
@@ -68,15 +88,25 @@ export default function RegisterPage({ onRegistered }: { onRegistered: () => voi
         return answer.data?.me.role === expectedRole;
       },
     );
-    if (done) onRegistered();
+    if (!done) return;
+    setPhase("Storing your encrypted profile…");
+    try {
+      await storeProfile({ gatewayUrl: config.gatewayUrl, token }, { owner: address, sealed });
+    } catch (error) {
+      // Registered, but the chain names a document CareChain does not hold: My profile saves it again.
+      return setNotStored(profileMessage(error));
+    } finally {
+      setPhase(undefined);
+    }
+    onRegistered();
   };
 
   return (
     <section aria-labelledby="register-title">
       <h1 id="register-title">Register</h1>
       <p>
-        This account is not registered yet. Your name and contact stay in this browser: only a salted hash of
-        your profile goes on chain.
+        This account is not registered yet. Your profile is encrypted in this browser for your key alone and
+        stored as a document: only the encrypted document's hash goes on chain.
       </p>
       <form onSubmit={submit}>
         <fieldset>
@@ -100,26 +130,39 @@ export default function RegisterPage({ onRegistered }: { onRegistered: () => voi
             </select>
           </label>
         ) : null}
-        <label>
-          Name
-          <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" required />
-        </label>
-        <label>
-          Contact (optional)
-          <input value={contact} onChange={(e) => setContact(e.target.value)} autoComplete="email" />
-        </label>
+        <ProfileFields
+          name={[name, setName]}
+          contact={[contact, setContact]}
+          specialty={role === "doctor" ? [specialty, setSpecialty] : undefined}
+        />
         {role === "doctor" ? (
           <label>
             Licence number
             <input value={license} onChange={(e) => setLicense(e.target.value)} required />
           </label>
         ) : null}
-        <button type="submit" disabled={!["idle", "error"].includes(write.state.step)}>
+        <button type="submit" disabled={phase !== undefined || !["idle", "error"].includes(write.state.step)}>
           Register as {withArticle(role === "organization" ? kind : role)}
         </button>
       </form>
       {formError ? <Notice kind="error">{formError}</Notice> : null}
+      {phase ? <Notice kind="info">{phase}</Notice> : null}
       <WriteStatus state={write.state} />
+      {notStored ? (
+        <Notice kind="error">
+          You are registered, but your profile document was not stored: {notStored} The chain already names
+          its hash, so save your profile again in My profile to store it.{" "}
+          <button
+            type="button"
+            onClick={() => {
+              navigate("/profile");
+              onRegistered();
+            }}
+          >
+            Open My profile
+          </button>
+        </Notice>
+      ) : null}
     </section>
   );
 }

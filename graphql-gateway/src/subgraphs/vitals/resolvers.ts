@@ -36,6 +36,14 @@ export const vitalsResolvers = {
       await ctx.policy.authorize(patient.address, "vitals");
       return (await ctx.loaders.recipients.load(patient.address))?.recipients ?? [];
     },
+    devices: async (patient: AddressParent, _: unknown, ctx: Ctx) => {
+      await ctx.policy.authorize(patient.address, "vitals");
+      return ctx.db.query<{ address: string; authorizedAt: Date; revokedAt: Date | null }>(
+        `SELECT device AS address, authorized_at AS "authorizedAt", revoked_at AS "revokedAt"
+           FROM ${ctx.db.projection}.devices WHERE patient = $1 ORDER BY authorized_at, device`,
+        [patient.address],
+      );
+    },
     alerts: async (patient: AddressParent, args: RangeArgs, ctx: Ctx) => {
       const limit = pageSize(args.first, ctx.limits.maxPageSize);
       const decision = await ctx.policy.authorize(patient.address, "alerts");

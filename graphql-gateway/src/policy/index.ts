@@ -161,7 +161,12 @@ export class RequestPolicy {
   /** May the viewer store a document filed under `owner` (its own profile, or a patient it writes for). */
   async canStoreDocument(owner: string): Promise<Decision> {
     if (this.options.viewer.kind !== "account") return { allowed: false };
-    return canStoreDocument(this.options.viewer, normalizeAddress(owner), await this.factsOf(owner), this.now());
+    return canStoreDocument(
+      this.options.viewer,
+      normalizeAddress(owner),
+      await this.factsOf(owner),
+      this.now(),
+    );
   }
 
   /** A doctor's or organization's own lists: only itself (not audited: no patient's data is read yet). */

@@ -10,12 +10,12 @@ import {
 const base = { DATABASE_URL: "postgres://u:p@127.0.0.1:5432/db" };
 
 describe("config", () => {
-  test("default: the gateway's schema names, 16 senders, a schedule of more than a day, private URLs refused", () => {
+  test("default: the gateway's schema names, 256 senders, a schedule of more than a day, private URLs refused", () => {
     const { options } = deliveryOptionsFromEnv(base);
     expect(options).toMatchObject({
       projectionSchema: "carechain",
       gatewaySchema: "gateway",
-      senders: 16,
+      senders: 256,
       timeoutMs: 10_000,
       allowPrivateUrls: false,
     });

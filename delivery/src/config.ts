@@ -2,6 +2,13 @@ import { buildEnv, type EnvValues, type LogLevel, parseConfig, portVar, sharedEn
 import { gatewayEnvSchema } from "@carechain/gateway";
 import { z } from "zod";
 
+/**
+ * Sends in flight by default. A claim takes due deliveries for the free senders in one statement whose cost
+ * grows with the outbox, not with the claim, so many senders mean few, large claims: at 16 the claims were
+ * the bottleneck (about 30 rows per 40 ms statement) long before the receivers or the CPU.
+ */
+export const DEFAULT_SENDERS = 256;
+
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /**
@@ -35,8 +42,8 @@ export const deliveryEnvSchema = z.object({
   /** /health and /metrics, for operators: loopback unless set. */
   DELIVERY_HOST: z.string().min(1).default("127.0.0.1"),
   DELIVERY_PORT: portVar(9467),
-  /** Sends in flight at once (each holds one database connection while it waits for the receiver). */
-  DELIVERY_SENDERS: positive(16),
+  /** Sends in flight at once (a send holds a socket, no database connection). */
+  DELIVERY_SENDERS: positive(DEFAULT_SENDERS),
   /** How long one POST may take before it counts as failed (a slow receiver holds one sender this long). */
   DELIVERY_TIMEOUT_MS: positive(10_000),
   /** Waits after each failed attempt, e.g. 5s,30s,2m; after the last, the subscription is failing. */

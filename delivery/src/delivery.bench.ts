@@ -17,13 +17,14 @@ import { type ChildProcess, fork } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { lower, newAccount } from "@carechain/gateway/testing";
 import { afterAll, bench, describe } from "vitest";
+import { DEFAULT_SENDERS } from "./config.ts";
 import { createHarness, eventually, type Harness, subscribe } from "./testing.ts";
 
 const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 100);
 const events = Number(process.env.BENCH_EVENTS ?? 50);
 // Events/s of each live phase (x subscribers = deliveries/s offered).
 const rates = (process.env.BENCH_RATE ?? "1").split(",").map(Number);
-const senders = Number(process.env.BENCH_SENDERS ?? 16);
+const senders = Number(process.env.BENCH_SENDERS ?? DEFAULT_SENDERS);
 const patientsCount = 10;
 
 let harness: Harness | undefined;
@@ -46,6 +47,43 @@ const percentile = (sorted: number[], p: number) =>
   sorted.length === 0
     ? Number.NaN
     : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const sorted = (values: number[]) => values.sort((a, b) => a - b);
+const p50p95 = (values: number[]) => {
+  const s = sorted(values);
+  return `${Math.round(percentile(s, 50))} / ${Math.round(percentile(s, 95))} ms`;
+};
+
+/**
+ * Where a live delivery's time goes, from the outbox's own clock (PostgreSQL's, the same machine's):
+ * committed -> its outbox row written (fill), -> its first POST started (claim and decide again), ->
+ * received (sign, POST).
+ */
+async function stagesOf(db: Harness["db"], committedAt: Map<string, number>, subscriptionOf: string[]) {
+  const rows = await db.query<{
+    subscription_id: string;
+    event_id: string;
+    created: number;
+    started: number;
+  }>(
+    `SELECT d.subscription_id, d.event_id,
+            extract(epoch FROM d.created_at)::float8 * 1000 AS created,
+            extract(epoch FROM a.started_at)::float8 * 1000 AS started
+       FROM ${db.gateway}.webhook_deliveries d
+       JOIN ${db.gateway}.webhook_attempts a ON a.subscription_id = d.subscription_id AND a.seq = d.seq AND a.attempt = 1
+      WHERE d.event_id = ANY($1::text[])`,
+    [[...committedAt.keys()]],
+  );
+  const startedOf = new Map(rows.map((row) => [`${row.subscription_id}:${row.event_id}`, row.started]));
+  return {
+    fill: p50p95(rows.map((row) => row.created - committedAt.get(row.event_id)!)),
+    queue: p50p95(rows.map((row) => row.started - row.created)),
+    send: (receivedAt: [string, number, number][]) =>
+      p50p95(
+        receivedAt.map(([id, at, i]) => at - (startedOf.get(`${subscriptionOf[i]}:${id}`) ?? Number.NaN)),
+      ),
+  };
+}
+
 const load = () =>
   `load ${loadavg()
     .map((l) => l.toFixed(2))
@@ -65,15 +103,17 @@ async function run(): Promise<void> {
   const { ports } = await new Promise<{ ports: number[] }>((resolve) =>
     receivers!.once("message", (message) => resolve(message as { ports: number[] })),
   );
+  const subscriptionOf: string[] = []; // by receiver index
   for (const port of ports) {
     const organization = await fixtures.organization(newAccount().address, { kind: 2, block: 3 });
     for (const patient of patients)
       await fixtures.grant({ patient, grantee: organization, scopes: 7, block: 100 });
-    await subscribe(db, {
+    const { id } = await subscribe(db, {
       owner: organization,
       url: `http://127.0.0.1:${port}/hook`,
       types: ["RECORD_ADDED"],
     });
+    subscriptionOf.push(id);
   }
   const committedAt = new Map<string, number>();
   const received = async () => (await ask<{ count: number }>("count")).count;
@@ -104,14 +144,16 @@ async function run(): Promise<void> {
       600_000,
     );
     const liveSeconds = (Date.now() - liveStart) / 1000;
-    const latencies = (await ask<{ received: [string, number][] }>("dump")).received
-      .filter(([id]) => committedAt.has(id))
-      .map(([id, at]) => at - committedAt.get(id)!)
-      .sort((a, b) => a - b);
+    const receivedAt = (await ask<{ received: [string, number, number][] }>("dump")).received.filter(([id]) =>
+      committedAt.has(id),
+    );
+    const latencies = sorted(receivedAt.map(([id, at]) => at - committedAt.get(id)!));
+    const stages = await stagesOf(db, committedAt, subscriptionOf);
     await service.stop();
     live.push(
       `  live at ${rate} events/s (${rate * subscribers} deliveries/s offered, achieved ${(((events - 1) * subscribers) / offeredFor).toFixed(0)}): ${events * subscribers} deliveries in ${liveSeconds.toFixed(1)} s`,
       `    feed commit -> webhook received: p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms, max ${latencies.at(-1)} ms   (${loadLive})`,
+      `    stages p50 / p95: commit -> in the outbox ${stages.fill}; -> first POST started ${stages.queue}; -> received ${stages.send(receivedAt)}`,
     );
   }
 

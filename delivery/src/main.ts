@@ -5,7 +5,7 @@
 import { createCommon, runMain, startHealthServer } from "@carechain/common";
 import { AuditLog, createDatabase, migrateGatewaySchema } from "@carechain/gateway";
 import { deliveryOptionsFromEnv } from "./config.ts";
-import { startDeliveryService } from "./service.ts";
+import { DATABASE_CONNECTIONS, startDeliveryService } from "./service.ts";
 
 runMain(
   async (ctx) => {
@@ -17,9 +17,7 @@ runMain(
       url: options.databaseUrl,
       projectionSchema: options.projectionSchema,
       gatewaySchema: options.gatewaySchema,
-      // Sends hold no connection (a claim is leased, not row-locked): the claims, the decisions, the
-      // records, the filler and the audit log share these, with room to spare.
-      max: options.senders + 16,
+      max: DATABASE_CONNECTIONS,
       applicationName: "carechain-delivery",
     });
     common.shutdown.add("database", () => db.close());

@@ -27,6 +27,13 @@ export type ServiceOptions = Pick<
   statsIntervalMs?: number;
 };
 
+/**
+ * Connections of an instance's pool. Sends hold none (a claim is leased, not row-locked), so this does not
+ * grow with the senders: the claim loop, the decisions of the claims in flight, the records, the filler,
+ * the audit log and the figures share them, with room to spare.
+ */
+export const DATABASE_CONNECTIONS = 16;
+
 export type DeliveryService = {
   instanceId: string;
   metrics: DeliveryMetrics;

@@ -9,7 +9,12 @@ import { createTestDatabase, Fixtures, lower, newAccount } from "@carechain/gate
 import { createSubscription } from "@carechain/gateway/webhooks";
 import { getStack } from "@carechain/stack/testing";
 import { parseRetrySchedule } from "./config.ts";
-import { type DeliveryService, type ServiceOptions, startDeliveryService } from "./service.ts";
+import {
+  DATABASE_CONNECTIONS,
+  type DeliveryService,
+  type ServiceOptions,
+  startDeliveryService,
+} from "./service.ts";
 
 export type Harness = {
   db: Database;
@@ -34,7 +39,7 @@ export function startTestDelivery(
     url: getStack().databaseUrl,
     projectionSchema: schemas.projectionSchema,
     gatewaySchema: schemas.gatewaySchema,
-    max: senders + 16,
+    max: DATABASE_CONNECTIONS,
   });
   const audit = new AuditLog({ db: own, logger: common.logger });
   const service = startDeliveryService(

@@ -55,6 +55,21 @@ async function request({ gatewayUrl, token }: Gateway, path: string, init: Reque
   return response;
 }
 
+/** `documentKey` wrapped for `reader`'s registered key, bound to the document's hash, as the gateway stores it. */
+function wrapFor(documentKey: Uint8Array, reader: DocumentReader, contentHash: Hex) {
+  return {
+    reader: reader.address.toLowerCase(),
+    wrappedKey: toBase64(
+      wrapKey({
+        documentKey,
+        reader: reader.address,
+        readerPublicKey: hexToBytes(reader.encryptionKey as Hex),
+        contentHash,
+      }),
+    ),
+  };
+}
+
 /** A document encrypted here, not stored yet: its ciphertext, hash, and the key wrapped for each reader. */
 export type SealedDocument = {
   ciphertext: Uint8Array;
@@ -71,17 +86,7 @@ export async function sealDocument(plain: Uint8Array, readers: DocumentReader[])
   try {
     const ciphertext = await collect(encryptStream([plain], documentKey));
     const contentHash = await contentHashOf(ciphertext);
-    const keys = readers.map((reader) => ({
-      reader: reader.address.toLowerCase(),
-      wrappedKey: toBase64(
-        wrapKey({
-          documentKey,
-          reader: reader.address,
-          readerPublicKey: hexToBytes(reader.encryptionKey as Hex),
-          contentHash,
-        }),
-      ),
-    }));
+    const keys = readers.map((reader) => wrapFor(documentKey, reader, contentHash));
     return { ciphertext, contentHash, keys };
   } finally {
     documentKey.fill(0);
@@ -167,6 +172,65 @@ export async function openDocument(
 ): Promise<Uint8Array> {
   const fetched = await fetchDocument(gateway, options.contentHash);
   return unsealDocument({ ...fetched, ...options });
+}
+
+/** One of a patient's documents as `GET /documents?patient=` lists it, with the caller's wrapped key. */
+export type ListedDocument = { contentHash: Hex; author: string; wrappedKey: string | null };
+
+/** The patient's documents (at most the gateway's 1000 newest), each with this account's wrapped key. */
+export async function listDocuments(gateway: Gateway, patient: string): Promise<ListedDocument[]> {
+  const response = await request(gateway, `/documents?patient=${patient.toLowerCase()}`);
+  return ((await response.json()) as { documents: ListedDocument[] }).documents;
+}
+
+/**
+ * The Node client's `shareDocumentsWith` in the browser (that client is built on Node's streams): after the
+ * patient granted `grantee` READ_RECORDS, each of the patient's documents whose key is wrapped for the patient
+ * gets its key unwrapped here with the patient's secret and wrapped for the grantee's registered key, then
+ * posted (`POST /documents/:hash/keys`). `skip` leaves documents out (the patient's own profile). `secretKey`
+ * is asked for only when there is something to share (it may ask the wallet). Answers the hashes shared;
+ * `onProgress` after each document.
+ */
+export async function shareDocuments(
+  gateway: Gateway,
+  options: {
+    patient: string;
+    secretKey: () => Promise<Uint8Array>;
+    grantee: DocumentReader;
+    skip?: (contentHash: Hex) => boolean;
+    onProgress?: (progress: { shared: number; total: number }) => void;
+  },
+): Promise<Hex[]> {
+  const documents = (await listDocuments(gateway, options.patient)).filter(
+    (d) => d.wrappedKey && !options.skip?.(d.contentHash),
+  );
+  const shared: Hex[] = [];
+  if (documents.length === 0) return shared;
+  const secretKey = await options.secretKey();
+  options.onProgress?.({ shared: 0, total: documents.length });
+  for (const document of documents) {
+    const contentHash = document.contentHash.toLowerCase() as Hex;
+    const documentKey = unwrapKey({
+      wrapped: fromBase64(document.wrappedKey!),
+      reader: options.patient,
+      readerSecretKey: secretKey,
+      contentHash,
+    });
+    let key: { reader: string; wrappedKey: string };
+    try {
+      key = wrapFor(documentKey, options.grantee, contentHash);
+    } finally {
+      documentKey.fill(0);
+    }
+    await request(gateway, `/documents/${contentHash}/keys`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ keys: [key] }),
+    });
+    shared.push(contentHash);
+    options.onProgress?.({ shared: shared.length, total: documents.length });
+  }
+  return shared;
 }
 
 /** A document error as a sentence that says what happened and what to do. */

@@ -6,16 +6,15 @@ import { hashText } from "@carechain/contracts";
 import { consentManagerAbi, recordRegistryAbi } from "@carechain/contracts/abis";
 import { scopes } from "@carechain/contracts/codes";
 import type { Actor } from "@carechain/contracts/testing";
-import { encryptionPublicKey } from "@carechain/documents/browser";
 import type { Locator, Page } from "playwright-core";
-import { bytesToHex, type Hex, hexToBytes, keccak256 } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ENCRYPTION_KEY_MESSAGE } from "../wallet/encryption-key.ts";
 import {
   checkPage,
   expectWriteStatesInOrder,
+  note,
   openPage,
+  pageActor,
   signIn,
   startWebSystem,
   stopWebSystem,
@@ -30,20 +29,6 @@ let doctor: Actor;
 let hospital: Actor;
 let patient: Actor;
 
-/** A patient registered with the document key the page derives from its wallet, so the page opens its documents. */
-async function pagePatient(): Promise<Actor> {
-  const actor = await running.fixture.createActor("unregistered");
-  const signature = await privateKeyToAccount(actor.privateKey).signMessage({
-    message: ENCRYPTION_KEY_MESSAGE,
-  });
-  const secret = hexToBytes(keccak256(signature));
-  await actor.client.registerPatient({
-    profileHash: hashText(`profile ${actor.address}`),
-    encryptionKey: bytesToHex(encryptionPublicKey(secret)),
-  });
-  return actor;
-}
-
 beforeAll(async () => {
   const web = await startWebSystem("webrecords");
   running = web.running;
@@ -52,7 +37,7 @@ beforeAll(async () => {
   [doctor, hospital, patient] = await Promise.all([
     fixture.createActor("verifiedDoctor"),
     fixture.createActor("hospital"),
-    pagePatient(),
+    pageActor("patient"),
   ]);
   await patient.client.grantAccess({
     grantee: doctor.address,
@@ -94,8 +79,6 @@ async function recordIds(of: Actor): Promise<Hex[]> {
     ),
   );
 }
-
-const note = (words: string) => ({ name: "note.txt", mimeType: "text/plain", buffer: Buffer.from(words) });
 
 /** Opens a document in the patient's page, checked against the chain, and answers its text. */
 async function openAndRead(page: Page, where: Locator): Promise<string> {

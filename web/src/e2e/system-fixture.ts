@@ -4,13 +4,17 @@
 // module state).
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { hashText } from "@carechain/contracts";
+import type { Actor } from "@carechain/contracts/testing";
+import { encryptionPublicKey } from "@carechain/documents/browser";
 import { getStack } from "@carechain/stack/testing";
 import { startTestSystem, type TestSystem } from "@carechain/system/testing";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { type Hex, parseEther } from "viem";
+import { bytesToHex, type Hex, hexToBytes, keccak256, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { expect } from "vitest";
 import { startWebServer, type WebServer } from "../server/serve.ts";
+import { ENCRYPTION_KEY_MESSAGE } from "../wallet/encryption-key.ts";
 import { launchChromium, screenshots, seriousViolations } from "./browser.ts";
 import { installTestWallet, type TestWalletOptions } from "./test-wallet.ts";
 
@@ -77,6 +81,34 @@ export async function fundedKey(ether = "10"): Promise<Hex> {
   });
   return key;
 }
+
+/**
+ * A patient or a doctor registered with the document key the page derives from its wallet's signature, so
+ * that the page opens the documents wrapped for it.
+ */
+export async function pageActor(role: "patient" | "doctor"): Promise<Actor> {
+  const actor = await started().running.fixture.createActor("unregistered");
+  const signature = await privateKeyToAccount(actor.privateKey).signMessage({
+    message: ENCRYPTION_KEY_MESSAGE,
+  });
+  const encryptionKey = bytesToHex(encryptionPublicKey(hexToBytes(keccak256(signature))));
+  const profileHash = hashText(`profile ${actor.address}`);
+  if (role === "patient") await actor.client.registerPatient({ profileHash, encryptionKey });
+  else
+    await actor.client.registerDoctor({
+      profileHash,
+      encryptionKey,
+      licenseHash: hashText(`licence ${actor.address}`),
+    });
+  return actor;
+}
+
+/** A small text file for a record's Document input. */
+export const note = (words: string) => ({
+  name: "note.txt",
+  mimeType: "text/plain",
+  buffer: Buffer.from(words),
+});
 
 export async function openPage(wallet?: Omit<TestWalletOptions, "rpcUrl" | "chainId">) {
   const { browser, web, chainId } = started();

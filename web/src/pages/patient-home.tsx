@@ -19,6 +19,7 @@ import {
 import { LiveAlerts } from "../components/live-alerts.tsx";
 import { Notice } from "../components/notice.tsx";
 import { RecordList } from "../components/record-list.tsx";
+import { ShareStatus, useShareDocuments } from "../components/share-documents.tsx";
 import { VitalsRangeForm } from "../components/vitals-range.tsx";
 import { WriteStatus } from "../components/write-status.tsx";
 import { DoctorDirectoryQuery, PatientHomeQuery } from "../graphql/operations.ts";
@@ -93,6 +94,7 @@ function GrantRow({
   busy: boolean;
 }) {
   const [editing, setEditing] = useState(false);
+  const sharing = useShareDocuments(patient);
   return (
     <li>
       <AddressText address={grant.grantee} /> ({grant.granteeRole.toLowerCase()}):{" "}
@@ -106,6 +108,15 @@ function GrantRow({
       <button type="button" onClick={() => setEditing(true)} disabled={busy || editing}>
         Change
       </button>
+      {grant.scopes.includes("READ_RECORDS") ? (
+        <>
+          {" "}
+          <button type="button" onClick={() => void sharing.share(grant.grantee)} disabled={sharing.busy}>
+            Share documents
+          </button>
+          <ShareStatus state={sharing.state} grantee={grant.grantee} />
+        </>
+      ) : null}
       {editing ? <GrantEditor patient={patient} grant={grant} onClose={() => setEditing(false)} /> : null}
     </li>
   );
@@ -121,6 +132,10 @@ function GrantForm({ patient, granted }: { patient: Address; granted: string[] }
   const [chosen, setChosen] = useState<ScopeName[]>(["READ_RECORDS", "READ_VITALS"]);
   const [expiry, setExpiry] = useState("");
   const [formError, setFormError] = useState<string>();
+  // On by default: without the documents' keys a grant to read records opens none of their documents.
+  const [shareAfter, setShareAfter] = useState(true);
+  const [sharedWith, setSharedWith] = useState<Address>();
+  const sharing = useShareDocuments(patient);
   const doctors = (directory.data?.data?.doctors.edges ?? [])
     .map((e) => e.node)
     .filter((d) => !granted.includes(d.address.toLowerCase()));
@@ -133,12 +148,13 @@ function GrantForm({ patient, granted }: { patient: Address; granted: string[] }
     const problem = termsProblem(chosen, expiresAt);
     if (problem) return setFormError(problem);
     const mask = scopeMask(chosen);
-    await write.run(
+    const grantee = getAddress(doctor);
+    const granted = await write.run(
       {
         address: config.contracts.consentManager,
         abi: consentManagerAbi,
         functionName: "grantAccess",
-        args: [doctor, mask, BigInt(expiresAt)],
+        args: [grantee, mask, BigInt(expiresAt)],
       },
       async () => {
         const answer = await fetchGateway(PatientHomeQuery, { address: patient });
@@ -149,6 +165,10 @@ function GrantForm({ patient, granted }: { patient: Address; granted: string[] }
         return shown === true;
       },
     );
+    if (granted && shareAfter && chosen.includes("READ_RECORDS")) {
+      setSharedWith(grantee);
+      await sharing.share(grantee);
+    }
   };
 
   return (
@@ -168,11 +188,18 @@ function GrantForm({ patient, granted }: { patient: Address; granted: string[] }
         Until (optional)
         <input type="date" value={expiry} onChange={(e) => setExpiry(e.target.value)} />
       </label>
-      <button type="submit" disabled={writeBusy(write.state)}>
+      {chosen.includes("READ_RECORDS") ? (
+        <label>
+          <input type="checkbox" checked={shareAfter} onChange={(e) => setShareAfter(e.target.checked)} />{" "}
+          Share my documents with the doctor
+        </label>
+      ) : null}
+      <button type="submit" disabled={writeBusy(write.state) || sharing.busy}>
         Give access
       </button>
       {formError ? <Notice kind="error">{formError}</Notice> : null}
       <WriteStatus state={write.state} />
+      {sharedWith ? <ShareStatus state={sharing.state} grantee={sharedWith} /> : null}
     </form>
   );
 }

@@ -1,5 +1,5 @@
 import type { Database } from "../database/pool.ts";
-import { byKeyLoader, groupedLoader } from "./grouped.ts";
+import { byKeyLoader, groupedLoader, listByKeyLoader } from "./grouped.ts";
 import {
   type AlertRow,
   alertColumns,
@@ -54,6 +54,21 @@ export function createVitalsLoaders(db: Database) {
         db.query(`SELECT ${vitalsRangeColumns("r")} FROM ${p}.vitals_ranges r WHERE r.patient = ANY($1)`, [
           patients,
         ]),
+      (row) => row.patient,
+    ),
+    /** The wearables each patient authorized, revoked ones too, oldest first. */
+    devices: listByKeyLoader<{
+      patient: string;
+      address: string;
+      authorizedAt: Date;
+      revokedAt: Date | null;
+    }>(
+      (patients) =>
+        db.query(
+          `SELECT patient, device AS address, authorized_at AS "authorizedAt", revoked_at AS "revokedAt"
+             FROM ${p}.devices WHERE patient = ANY($1) ORDER BY authorized_at, device`,
+          [patients],
+        ),
       (row) => row.patient,
     ),
     recipients: byKeyLoader<{ patient: string; recipients: string[] }>(

@@ -38,11 +38,7 @@ export const vitalsResolvers = {
     },
     devices: async (patient: AddressParent, _: unknown, ctx: Ctx) => {
       await ctx.policy.authorize(patient.address, "vitals");
-      return ctx.db.query<{ address: string; authorizedAt: Date; revokedAt: Date | null }>(
-        `SELECT device AS address, authorized_at AS "authorizedAt", revoked_at AS "revokedAt"
-           FROM ${ctx.db.projection}.devices WHERE patient = $1 ORDER BY authorized_at, device`,
-        [patient.address],
-      );
+      return ctx.loaders.devices.load(patient.address);
     },
     alerts: async (patient: AddressParent, args: RangeArgs, ctx: Ctx) => {
       const limit = pageSize(args.first, ctx.limits.maxPageSize);

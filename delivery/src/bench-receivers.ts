@@ -20,6 +20,8 @@ for (let i = 0; i < count; i++) {
   ports.push((server.address() as AddressInfo).port);
 }
 process.send!({ ports });
+// The bench gone (finished, killed): so are its receivers.
+process.on("disconnect", () => process.exit(0));
 process.on("message", (message) => {
   if (message === "count") process.send!({ count: received.length });
   else if (message === "dump") process.send!({ received });

@@ -10,11 +10,15 @@
  * Prints the machine's load beside the figures (other work on the machine changes them).
  *
  * BENCH_RATE takes a list (`1,3,10`): one live phase per rate, on the same world, then the backlog.
+ * BENCH_STUCK=N adds one more subscription whose receiver is down: N outbox rows waiting behind a head whose
+ * retry is a day away (as after a day of failures), to show what a dead receiver's backlog costs the others.
  *
- *   npx vitest bench --run delivery/src/delivery.bench.ts     (BENCH_EVENTS, BENCH_RATE, BENCH_SUBSCRIBERS, BENCH_SENDERS)
+ *   npx vitest bench --run delivery/src/delivery.bench.ts     (BENCH_EVENTS, BENCH_RATE, BENCH_SUBSCRIBERS, BENCH_SENDERS;
+ *   BENCH_LOG=warn prints the service's log at that level)
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { cpus, loadavg } from "node:os";
+import { createLogger, type LogLevel } from "@carechain/common";
 import { lower, newAccount } from "@carechain/gateway/testing";
 import { afterAll, bench, describe } from "vitest";
 import { DEFAULT_SENDERS } from "./config.ts";
@@ -26,6 +30,7 @@ const events = Number(process.env.BENCH_EVENTS ?? 50);
 const rates = (process.env.BENCH_RATE ?? "1").split(",").map(Number);
 const senders = Number(process.env.BENCH_SENDERS ?? DEFAULT_SENDERS);
 const patientsCount = 10;
+const stuck = Number(process.env.BENCH_STUCK ?? 0);
 
 let harness: Harness | undefined;
 let receivers: ChildProcess | undefined;
@@ -89,9 +94,37 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(" / ")} on ${cpus().length} cores`;
 
+/** With BENCH_LOG: the outbox each second (due, leased, settled), to see where a slow phase waits. */
+function sampleOutbox(db: Harness["db"]): () => void {
+  if (!process.env.BENCH_LOG) return () => {};
+  const started = Date.now();
+  const timer = setInterval(async () => {
+    const [row] = await db.query<Record<string, string>>(
+      `SELECT count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now())::text AS due,
+              count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > now())::text AS leased,
+              count(*) FILTER (WHERE status = 'delivered')::text AS delivered,
+              count(*) FILTER (WHERE status NOT IN ('pending', 'delivered'))::text AS other
+         FROM ${db.gateway}.webhook_deliveries`,
+    );
+    const active = await db.query<Record<string, string>>(
+      `SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') AS wait, count(*)::text AS n,
+              max(extract(epoch FROM now() - query_start) * 1000)::int::text AS longest_ms,
+              left(min(regexp_replace(query, '\\s+', ' ', 'g')), 50) AS query
+         FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() GROUP BY 1`,
+    );
+    console.log(
+      `  [outbox +${((Date.now() - started) / 1000).toFixed(0)} s] ${JSON.stringify(row)} active ${JSON.stringify(active)} (${load()})`,
+    );
+  }, 1_000);
+  return () => clearInterval(timer);
+}
+
 async function run(): Promise<void> {
   if (harness) return; // one run: the figures are printed, not measured by the bench loop
-  harness = await createHarness();
+  const logLevel = process.env.BENCH_LOG as LogLevel | undefined;
+  harness = await createHarness(
+    logLevel ? createLogger({ service: "delivery-bench", level: logLevel }) : undefined,
+  );
   const { fixtures, db } = harness;
   const doctor = await fixtures.doctor(newAccount().address, { block: 2 });
   const patients: Awaited<ReturnType<typeof fixtures.patient>>[] = [];
@@ -115,6 +148,23 @@ async function run(): Promise<void> {
     });
     subscriptionOf.push(id);
   }
+  if (stuck > 0) {
+    const organization = await fixtures.organization(newAccount().address, { kind: 2, block: 3 });
+    for (const patient of patients)
+      await fixtures.grant({ patient, grantee: organization, scopes: 7, block: 100 });
+    const { id } = await subscribe(db, { owner: organization, url: "http://127.0.0.1:9/down" });
+    // Each patient's chain: its head retried in a day, the rest due but behind it (never claimable), and
+    // every live event after them (seqs below the feed's: first in chain order).
+    await db.query(
+      `INSERT INTO ${db.gateway}.webhook_deliveries
+         (subscription_id, seq, event_id, event_type, patient, body, attempts, next_attempt_at)
+       SELECT $1, i - $4, 'stuck-' || i, 'RECORD_ADDED', ($2::text[])[1 + i % $3], '{}', 
+              CASE WHEN i < $3 THEN 5 ELSE 0 END,
+              CASE WHEN i < $3 THEN now() + interval '1 day' ELSE now() - interval '1 hour' END
+         FROM generate_series(0, $4 - 1) AS i`,
+      [id, patients.map((patient) => lower(patient)), patientsCount, stuck],
+    );
+  }
   const committedAt = new Map<string, number>();
   const received = async () => (await ask<{ count: number }>("count")).count;
   let block = 1_000;
@@ -129,6 +179,7 @@ async function run(): Promise<void> {
   for (const rate of rates) {
     const before = await received();
     const service = harness.start({ senders, pollMs: 200, statsIntervalMs: 5_000 });
+    const stopSampling = sampleOutbox(db);
     committedAt.clear();
     const liveStart = Date.now();
     for (let i = 0; i < events; i++) {
@@ -149,6 +200,7 @@ async function run(): Promise<void> {
     );
     const latencies = sorted(receivedAt.map(([id, at]) => at - committedAt.get(id)!));
     const stages = await stagesOf(db, committedAt, subscriptionOf);
+    stopSampling();
     await service.stop();
     live.push(
       `  live at ${rate} events/s (${rate * subscribers} deliveries/s offered, achieved ${(((events - 1) * subscribers) / offeredFor).toFixed(0)}): ${events * subscribers} deliveries in ${liveSeconds.toFixed(1)} s`,
@@ -162,6 +214,7 @@ async function run(): Promise<void> {
   for (let i = 0; i < events; i++) await commit();
   const backlogStart = Date.now();
   const service = harness.start({ senders, pollMs: 200, statsIntervalMs: 5_000 });
+  const stopSampling = sampleOutbox(db);
   await eventually(
     async () => (await received()) - before >= events * subscribers,
     "the backlog drained",
@@ -169,11 +222,12 @@ async function run(): Promise<void> {
   );
   const backlogSeconds = (Date.now() - backlogStart) / 1000;
   const loadBacklog = load();
+  stopSampling();
   await service.stop();
 
   const lines = [
     "",
-    `webhook delivery: ${subscribers} subscribers (one receiver each), ${patientsCount} patients, ${events} events a phase`,
+    `webhook delivery: ${subscribers} subscribers (one receiver each), ${patientsCount} patients, ${events} events a phase${stuck > 0 ? `; one more subscriber down with ${stuck} deliveries waiting` : ""}`,
     ...live,
     `  backlog: ${events * subscribers} deliveries in ${backlogSeconds.toFixed(1)} s = ${Math.round((events * subscribers) / backlogSeconds)} deliveries/s (fill + send, one instance, ${senders} senders)   (${loadBacklog})`,
     "",

@@ -3,7 +3,7 @@
 // rows, real HTTP receivers on 127.0.0.1, and services started in process.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { createCommon, createSilentLogger } from "@carechain/common";
+import { createCommon, createSilentLogger, type Logger } from "@carechain/common";
 import { AuditLog, createDatabase, type Database, migrateGatewaySchema } from "@carechain/gateway";
 import { createTestDatabase, Fixtures, lower, newAccount } from "@carechain/gateway/testing";
 import { createSubscription } from "@carechain/gateway/webhooks";
@@ -32,8 +32,9 @@ export type Harness = {
 export function startTestDelivery(
   schemas: Pick<Database, "projectionSchema" | "gatewaySchema">,
   options: Partial<ServiceOptions> = {},
+  logger: Logger = createSilentLogger(),
 ): DeliveryService {
-  const common = createCommon("delivery-test", {}, { logger: createSilentLogger() });
+  const common = createCommon("delivery-test", {}, { logger });
   const senders = options.senders ?? 4;
   const own = createDatabase({
     url: getStack().databaseUrl,
@@ -66,7 +67,8 @@ export function startTestDelivery(
   return service;
 }
 
-export async function createHarness(): Promise<Harness> {
+/** `logger`: the services' (silent unless given: the bench prints warnings with BENCH_LOG). */
+export async function createHarness(logger?: Logger): Promise<Harness> {
   const { db, drop } = await createTestDatabase();
   await migrateGatewaySchema(db);
   const fixtures = new Fixtures(db);
@@ -75,7 +77,7 @@ export async function createHarness(): Promise<Harness> {
     db,
     fixtures,
     start(options = {}) {
-      const service = startTestDelivery(db, options);
+      const service = startTestDelivery(db, options, logger);
       const stop = service.stop;
       services.add(service);
       service.stop = async () => {

@@ -64,8 +64,12 @@ export type SenderPoolOptions = {
  * The senders. One loop claims due deliveries for the free senders in one statement: pending, due, the
  * subscription active, no earlier delivery of the same subscription and patient pending or failed (chain
  * order per patient: only a chain's head is ever claimed, and the next one stays behind it until its
- * outcome is recorded), at most `perSubscription` in flight per subscription (a slow receiver holds no
- * more senders), FOR UPDATE SKIP LOCKED among instances. The claim leases each row (its next_attempt_at
+ * outcome is recorded). The claim finds the heads with a skip scan, one index probe per chain, so its cost
+ * follows the number of chains, not the rows behind their heads: a receiver that is down for a day, with
+ * its backlog due behind heads waiting for their retry, costs the others nothing. (The previous form, an
+ * anti-join per due row, was quadratic when the planner's statistics still saw an empty outbox after a
+ * burst: a 10,000-row backlog held the claim for minutes.) At most `perSubscription` in flight per
+ * subscription (a slow receiver holds no more senders), FOR UPDATE SKIP LOCKED among instances. The claim leases each row (its next_attempt_at
  * moves past the POST's timeout), so no other sender takes it meanwhile and a crash (or a kill) leaves it
  * pending, due again when the lease runs out: at-least-once, never lost, and the receiver drops a repeat by
  * its webhook-id. The deliveries of a claim are decided again now (facts loaded once per owner, not
@@ -152,22 +156,44 @@ export class SenderPool {
     const { db } = this.options;
     const busy = [...this.inFlight];
     const claimed = await db.query<Claimed>(
-      `WITH busy AS (SELECT * FROM unnest($1::text[], $2::int[]) AS b(id, n)),
+      `WITH RECURSIVE
+       -- The head of every chain (subscription, patient) with a delivery pending or failed: one probe of the
+       -- partial index webhook_deliveries_by_patient per chain (a skip scan), however long the chain.
+       heads AS (
+         (SELECT e.subscription_id, e.patient, e.seq, e.status FROM ${db.gateway}.webhook_deliveries e
+           WHERE e.status IN ('pending', 'failed')
+           ORDER BY e.subscription_id, e.patient, e.seq LIMIT 1)
+         UNION ALL
+         SELECT n.* FROM heads h CROSS JOIN LATERAL (
+           SELECT e.subscription_id, e.patient, e.seq, e.status FROM ${db.gateway}.webhook_deliveries e
+            WHERE e.status IN ('pending', 'failed') AND (e.subscription_id, e.patient) > (h.subscription_id, h.patient)
+            ORDER BY e.subscription_id, e.patient, e.seq LIMIT 1) n),
+       busy AS (SELECT * FROM unnest($1::text[], $2::int[]) AS b(id, n)),
+       -- The due heads, earliest first. Each head is looked up by its key (lateral: never a scan of every
+       -- due row joined to the heads, which the planner picks when its statistics still see an empty outbox).
+       due AS (
+         SELECT x.subscription_id, x.seq, x.next_attempt_at
+           FROM heads h
+           CROSS JOIN LATERAL (
+             SELECT x.subscription_id, x.seq, x.next_attempt_at, x.status FROM ${db.gateway}.webhook_deliveries x
+              WHERE x.subscription_id = h.subscription_id AND x.seq = h.seq OFFSET 0) x
+          WHERE h.status = 'pending' AND x.status = 'pending' AND x.next_attempt_at <= now()
+            AND NOT (x.subscription_id IN (SELECT id FROM busy WHERE n >= $3))
+            AND EXISTS (SELECT 1 FROM ${db.gateway}.webhook_subscriptions s WHERE s.id = x.subscription_id AND s.status = 'active')
+          ORDER BY x.next_attempt_at, x.seq
+          LIMIT $4 * 2),
+       -- Locked only now, and only those (another instance's claim skipped, its rows re-checked when locked).
        candidates AS (
          SELECT d.subscription_id, d.seq, d.next_attempt_at, s.owner, s.url, s.secret, f.envelope
-           FROM ${db.gateway}.webhook_deliveries d
-           JOIN ${db.gateway}.webhook_subscriptions s ON s.id = d.subscription_id AND s.status = 'active'
+           FROM due u
+           CROSS JOIN LATERAL (
+             SELECT y.subscription_id, y.seq, y.next_attempt_at, y.status FROM ${db.gateway}.webhook_deliveries y
+              WHERE y.subscription_id = u.subscription_id AND y.seq = u.seq
+             OFFSET 0 FOR UPDATE SKIP LOCKED) d
+           JOIN ${db.gateway}.webhook_subscriptions s ON s.id = d.subscription_id
            LEFT JOIN ${db.projection}.event_feed f ON f.seq = d.seq
-          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-            AND NOT (d.subscription_id IN (SELECT id FROM busy WHERE n >= $3))
-            -- Chain order per patient; the partial index webhook_deliveries_by_patient answers it.
-            AND NOT EXISTS (
-              SELECT 1 FROM ${db.gateway}.webhook_deliveries e
-               WHERE e.subscription_id = d.subscription_id AND e.patient = d.patient AND e.seq < d.seq
-                 AND e.status IN ('pending', 'failed'))
-          ORDER BY d.next_attempt_at, d.seq
-          LIMIT $4 * 2
-          FOR UPDATE OF d SKIP LOCKED),
+          -- As locked: its latest version, should another claim have leased it since the heads were read.
+          WHERE d.status = 'pending' AND d.next_attempt_at <= now()),
        chosen AS (
          SELECT c.* FROM (
            SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY next_attempt_at, seq) AS k

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   checkPage,
   expectWriteStatesInOrder,
+  grantIndexed,
   note,
   openPage,
   pageActor,
@@ -39,11 +40,7 @@ beforeAll(async () => {
     fixture.createActor("hospital"),
     pageActor("patient"),
   ]);
-  await patient.client.grantAccess({
-    grantee: doctor.address,
-    scopes: scopes.READ_RECORDS | scopes.WRITE_RECORDS,
-  });
-  await running.system.waitForCatchUp(60_000);
+  await grantIndexed(patient, doctor, scopes.READ_RECORDS | scopes.WRITE_RECORDS);
 }, 240_000);
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ import { getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   checkPage,
+  grantIndexed,
   note,
   openPage,
   pageActor,
@@ -37,11 +38,7 @@ beforeAll(async () => {
     pageActor("doctor"),
     pageActor("doctor"),
   ]);
-  await patient.client.grantAccess({
-    grantee: author.address,
-    scopes: scopes.READ_RECORDS | scopes.WRITE_RECORDS,
-  });
-  await running.system.waitForCatchUp(60_000);
+  await grantIndexed(patient, author, scopes.READ_RECORDS | scopes.WRITE_RECORDS);
 }, 240_000);
 
 afterAll(async () => {

@@ -103,6 +103,12 @@ export async function pageActor(role: "patient" | "doctor"): Promise<Actor> {
   return actor;
 }
 
+/** `patient` grants `grantee` these scopes on chain; resolves once the system has indexed everything so far. */
+export async function grantIndexed(patient: Actor, grantee: Actor, grantScopes: number): Promise<void> {
+  await patient.client.grantAccess({ grantee: grantee.address, scopes: grantScopes });
+  await started().running.system.waitForCatchUp(60_000);
+}
+
 /** A small text file for a record's Document input. */
 export const note = (words: string) => ({
   name: "note.txt",

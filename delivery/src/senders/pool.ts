@@ -63,19 +63,20 @@ export type SenderPoolOptions = {
 /**
  * The senders. One loop claims due deliveries for the free senders in one statement: pending, due, the
  * subscription active, no earlier delivery of the same subscription and patient pending or failed (chain
- * order per patient: only a chain's head is ever claimed, and the next one stays behind it until its
- * outcome is recorded). The claim finds the heads with a skip scan, one index probe per chain, so its cost
- * follows the number of chains, not the rows behind their heads: a receiver that is down for a day, with
- * its backlog due behind heads waiting for their retry, costs the others nothing. (The previous form, an
- * anti-join per due row, was quadratic when the planner's statistics still saw an empty outbox after a
- * burst: a 10,000-row backlog held the claim for minutes.) At most `perSubscription` in flight per
- * subscription (a slow receiver holds no more senders), FOR UPDATE SKIP LOCKED among instances. The claim leases each row (its next_attempt_at
- * moves past the POST's timeout), so no other sender takes it meanwhile and a crash (or a kill) leaves it
- * pending, due again when the lease runs out: at-least-once, never lost, and the receiver drops a repeat by
- * its webhook-id. The deliveries of a claim are decided again now (facts loaded once per owner, not
- * audited), then each is signed and POSTed on its own; outcomes are recorded as they come, those that
- * arrive together in one statement (attempt rows, new states, a subscription failing), each fenced by its
- * lease: a slow receiver's send never holds another's record back.
+ * order per patient: only a chain's head is ever claimed, and the next one stays behind it until its outcome
+ * is recorded). The claim finds the heads of the active subscriptions with a skip scan, one index probe per
+ * chain, so its cost follows the number of chains, not the rows behind their heads: a receiver that is down,
+ * with its backlog due behind heads waiting for their retry (or its subscription failing), costs the others
+ * nothing. (The previous form, an anti-join per due row, was quadratic when the planner's statistics still
+ * saw an empty outbox after a burst: a 10,000-row backlog held the claim for minutes.) At most
+ * `perSubscription` in flight per subscription (a slow receiver holds no more senders), FOR UPDATE SKIP
+ * LOCKED among instances. The claim leases each row (its next_attempt_at moves past the POST's timeout), so
+ * no other sender takes it meanwhile and a crash (or a kill) leaves it pending, due again when the lease
+ * runs out: at-least-once, never lost, and the receiver drops a repeat by its webhook-id. The deliveries of
+ * a claim are decided again now (facts loaded once per owner, not audited), then each is signed and POSTed
+ * on its own; outcomes are recorded as they come, those that arrive together in one statement (attempt rows,
+ * new states, a subscription failing), each fenced by its lease: a slow receiver's send never holds
+ * another's record back.
  */
 export class SenderPool {
   private stopping = false;
@@ -156,19 +157,25 @@ export class SenderPool {
     const { db } = this.options;
     const busy = [...this.inFlight];
     const claimed = await db.query<Claimed>(
-      `WITH RECURSIVE
-       -- The head of every chain (subscription, patient) with a delivery pending or failed: one probe of the
-       -- partial index webhook_deliveries_by_patient per chain (a skip scan), however long the chain.
+      `WITH busy AS (SELECT * FROM unnest($1::text[], $2::int[]) AS b(id, n)),
+       -- The head of every chain (patient) of every active subscription with room for more sends: per
+       -- subscription, a skip scan of the partial index webhook_deliveries_by_patient, one probe per chain
+       -- however long it is. Paused and failing subscriptions (a receiver down for a day, its backlog
+       -- waiting) are not walked at all.
        heads AS (
-         (SELECT e.subscription_id, e.patient, e.seq, e.status FROM ${db.gateway}.webhook_deliveries e
-           WHERE e.status IN ('pending', 'failed')
-           ORDER BY e.subscription_id, e.patient, e.seq LIMIT 1)
-         UNION ALL
-         SELECT n.* FROM heads h CROSS JOIN LATERAL (
-           SELECT e.subscription_id, e.patient, e.seq, e.status FROM ${db.gateway}.webhook_deliveries e
-            WHERE e.status IN ('pending', 'failed') AND (e.subscription_id, e.patient) > (h.subscription_id, h.patient)
-            ORDER BY e.subscription_id, e.patient, e.seq LIMIT 1) n),
-       busy AS (SELECT * FROM unnest($1::text[], $2::int[]) AS b(id, n)),
+         SELECT h.* FROM ${db.gateway}.webhook_subscriptions s
+          CROSS JOIN LATERAL (
+            WITH RECURSIVE chain AS (
+              (SELECT e.subscription_id, e.patient, e.seq, e.status FROM ${db.gateway}.webhook_deliveries e
+                WHERE e.status IN ('pending', 'failed') AND e.subscription_id = s.id
+                ORDER BY e.patient, e.seq LIMIT 1)
+              UNION ALL
+              SELECT n.* FROM chain c CROSS JOIN LATERAL (
+                SELECT e.subscription_id, e.patient, e.seq, e.status FROM ${db.gateway}.webhook_deliveries e
+                 WHERE e.status IN ('pending', 'failed') AND e.subscription_id = s.id AND e.patient > c.patient
+                 ORDER BY e.patient, e.seq LIMIT 1) n)
+            SELECT * FROM chain) h
+          WHERE s.status = 'active' AND NOT (s.id IN (SELECT id FROM busy WHERE n >= $3))),
        -- The due heads, earliest first. Each head is looked up by its key (lateral: never a scan of every
        -- due row joined to the heads, which the planner picks when its statistics still see an empty outbox).
        due AS (
@@ -178,8 +185,6 @@ export class SenderPool {
              SELECT x.subscription_id, x.seq, x.next_attempt_at, x.status FROM ${db.gateway}.webhook_deliveries x
               WHERE x.subscription_id = h.subscription_id AND x.seq = h.seq OFFSET 0) x
           WHERE h.status = 'pending' AND x.status = 'pending' AND x.next_attempt_at <= now()
-            AND NOT (x.subscription_id IN (SELECT id FROM busy WHERE n >= $3))
-            AND EXISTS (SELECT 1 FROM ${db.gateway}.webhook_subscriptions s WHERE s.id = x.subscription_id AND s.status = 'active')
           ORDER BY x.next_attempt_at, x.seq
           LIMIT $4 * 2),
        -- Locked only now, and only those (another instance's claim skipped, its rows re-checked when locked).
@@ -190,7 +195,7 @@ export class SenderPool {
              SELECT y.subscription_id, y.seq, y.next_attempt_at, y.status FROM ${db.gateway}.webhook_deliveries y
               WHERE y.subscription_id = u.subscription_id AND y.seq = u.seq
              OFFSET 0 FOR UPDATE SKIP LOCKED) d
-           JOIN ${db.gateway}.webhook_subscriptions s ON s.id = d.subscription_id
+           JOIN ${db.gateway}.webhook_subscriptions s ON s.id = d.subscription_id AND s.status = 'active'
            LEFT JOIN ${db.projection}.event_feed f ON f.seq = d.seq
           -- As locked: its latest version, should another claim have leased it since the heads were read.
           WHERE d.status = 'pending' AND d.next_attempt_at <= now()),

@@ -98,7 +98,7 @@ const load = () =>
 function sampleOutbox(db: Harness["db"]): () => void {
   if (!process.env.BENCH_LOG) return () => {};
   const started = Date.now();
-  const timer = setInterval(async () => {
+  const sample = async () => {
     const [row] = await db.query<Record<string, string>>(
       `SELECT count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now())::text AS due,
               count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > now())::text AS leased,
@@ -115,7 +115,11 @@ function sampleOutbox(db: Harness["db"]): () => void {
     console.log(
       `  [outbox +${((Date.now() - started) / 1000).toFixed(0)} s] ${JSON.stringify(row)} active ${JSON.stringify(active)} (${load()})`,
     );
-  }, 1_000);
+  };
+  const timer = setInterval(
+    () => void sample().catch((error: Error) => console.log(`  [outbox] ${error.message}`)),
+    1_000,
+  );
   return () => clearInterval(timer);
 }
 
@@ -158,7 +162,7 @@ async function run(): Promise<void> {
     await db.query(
       `INSERT INTO ${db.gateway}.webhook_deliveries
          (subscription_id, seq, event_id, event_type, patient, body, attempts, next_attempt_at)
-       SELECT $1, i - $4, 'stuck-' || i, 'RECORD_ADDED', ($2::text[])[1 + i % $3], '{}', 
+       SELECT $1, i - $4, 'stuck-' || i, 'RECORD_ADDED', ($2::text[])[1 + i % $3], '{}',
               CASE WHEN i < $3 THEN 5 ELSE 0 END,
               CASE WHEN i < $3 THEN now() + interval '1 day' ELSE now() - interval '1 hour' END
          FROM generate_series(0, $4 - 1) AS i`,

@@ -185,6 +185,50 @@ describe("audit log queue", () => {
     await clearQueue();
   });
 
+  test("behavior: every field is stored as given, in queue order, when requests and accesses repeat", async () => {
+    const log = new AuditLog({ db: harness.db, logger: createSilentLogger(), flushIntervalMs: 60_000 });
+    const readAt = new Date(Date.UTC(2026, 10, 30, 11, 7, 10, 586));
+    const grant = { rule: "grant" as const, grantScopes: 5, grantGrantedAt: new Date(1_764_500_159_142) };
+    const given: AuditEntry[] = [
+      entry(0, { ...grant, what: "profile", readAt }),
+      entry(0, { ...grant, what: "vitals", readAt }),
+      entry(0, { ...grant, what: "profile", readAt, patient: "0x00000000000000000000000000000000000000a2" }),
+      // Same request id, other time: a request of its own.
+      entry(0, { ...grant, what: "records", readAt: new Date(readAt.getTime() + 1) }),
+      entry(1, {
+        what: "alerts",
+        rule: "emergency",
+        grantScopes: null,
+        grantGrantedAt: null,
+        accessExpiresAt: new Date(Date.UTC(2027, 0, 1, 0, 0, 0, 999)),
+        channel: "subscription",
+        readAt,
+      }),
+      entry(2, { ...grant, what: "vitals", viewer: "0x00000000000000000000000000000000000000b3", readAt }),
+    ];
+    await Promise.all([...given.map((one) => log.record(one)), log.flush()]);
+    const stored = await harness.db.query<Record<string, unknown>>(
+      `SELECT viewer, patient, what, rule, grant_scopes, grant_granted_at, access_expires_at, channel,
+              request_id, read_at
+         FROM ${harness.db.gateway}.audit_log WHERE request_id LIKE 'queue-%' ORDER BY id`,
+    );
+    expect(stored).toEqual(
+      given.map((one) => ({
+        viewer: one.viewer,
+        patient: one.patient,
+        what: one.what,
+        rule: one.rule,
+        grant_scopes: one.grantScopes,
+        grant_granted_at: one.grantGrantedAt,
+        access_expires_at: one.accessExpiresAt,
+        channel: one.channel,
+        request_id: one.requestId,
+        read_at: one.readAt,
+      })),
+    );
+    await clearQueue();
+  });
+
   test("behavior: entries that arrive while a write runs share the next one (group commit)", async () => {
     const statements: string[] = [];
     const log = new AuditLog({ db: spied((text) => statements.push(text)), logger: createSilentLogger() });

@@ -26,6 +26,8 @@ export type AuditEntry = {
 export interface AuditSink {
   /** Resolves once the entry is stored; rejects (AuditUnavailableError) when it cannot be: refuse the read. */
   record(entry: AuditEntry): Promise<void>;
+  /** `record` for the entries of one read at once: resolves once all are stored, rejects if one is not. */
+  recordAll(entries: readonly AuditEntry[]): Promise<void>;
 }
 
 /** The form of every request id the audit log accepts (server-made, or a client's that passed the check). */
@@ -100,16 +102,33 @@ export class AuditLog implements AuditSink {
   }
 
   record(entry: AuditEntry): Promise<void> {
-    const invalid = invalidEntry(entry);
-    if (invalid) {
+    return this.recordAll([entry]);
+  }
+
+  recordAll(entries: readonly AuditEntry[]): Promise<void> {
+    for (const entry of entries) {
+      const invalid = invalidEntry(entry);
+      if (!invalid) continue;
       // A bug upstream (the boundaries check client values): refuse the read, store nothing broken.
       this.options.logger.error({ field: invalid, channel: entry.channel }, "audit entry refused: invalid");
-      this.options.onRefused?.(1, "invalid");
+      this.options.onRefused?.(entries.length, "invalid");
       return Promise.reject(new AuditUnavailableError({ details: `invalid ${invalid}` }));
     }
+    if (entries.length === 0) return Promise.resolve();
     if (this.stopped) this.options.logger.warn("audit entry recorded after stop; storing it now");
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
+      // One promise for the read: settled when its last entry is stored, or when the first is refused.
+      let left = entries.length;
+      let refused = false;
+      const stored = () => {
+        if (--left === 0 && !refused) resolve();
+      };
+      const refuse = (error: Error) => {
+        if (refused) return;
+        refused = true;
+        reject(error);
+      };
+      for (const entry of entries) this.queue.push({ entry, resolve: stored, reject: refuse });
       this.options.onDepth?.(this.queue.length);
       this.schedule();
     });
@@ -198,25 +217,108 @@ export class AuditLog implements AuditSink {
 
   private async insert(batch: AuditEntry[]): Promise<void> {
     const { db } = this.options;
+    const { requests, accesses, entries } = encodeBatch(batch);
+    // Rows in queue order (ids follow it). Each request and each access is sent once: a DoctorFetch's 40
+    // entries share one request and 20 accesses. Parsing the parameters (timestamps above all) was about
+    // 40 % of a row's server time in a bench (docs/performance.md, phase 6).
     await db.query(
       `INSERT INTO ${db.gateway}.audit_log
          (viewer, patient, what, rule, grant_scopes, grant_granted_at, access_expires_at, channel, request_id, read_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::timestamptz[],
-                            $7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[])`,
+       SELECT r.viewer, a.patient, e.what, a.rule, a.grant_scopes, to_timestamp(a.granted_ms / 1000.0),
+              to_timestamp(a.expires_ms / 1000.0), r.channel, r.request_id, to_timestamp(r.read_ms / 1000.0)
+         FROM unnest($1::int[], $2::int[], $3::text[]) WITH ORDINALITY AS e(request, access, what, n)
+         JOIN unnest($4::text[], $5::text[], $6::text[], $7::float8[])
+                WITH ORDINALITY AS r(viewer, channel, request_id, read_ms, n) ON r.n = e.request
+         JOIN unnest($8::text[], $9::text[], $10::smallint[], $11::float8[], $12::float8[])
+                WITH ORDINALITY AS a(patient, rule, grant_scopes, granted_ms, expires_ms, n) ON a.n = e.access
+        ORDER BY e.n`,
       [
-        batch.map((e) => e.viewer),
-        batch.map((e) => e.patient),
-        batch.map((e) => e.what),
-        batch.map((e) => e.rule),
-        batch.map((e) => e.grantScopes),
-        batch.map((e) => e.grantGrantedAt),
-        batch.map((e) => e.accessExpiresAt),
-        batch.map((e) => e.channel),
-        batch.map((e) => e.requestId),
-        batch.map((e) => e.readAt),
+        entries.request,
+        entries.access,
+        entries.what,
+        requests.viewer,
+        requests.channel,
+        requests.requestId,
+        requests.readMs,
+        accesses.patient,
+        accesses.rule,
+        accesses.grantScopes,
+        accesses.grantedMs,
+        accesses.expiresMs,
       ],
     );
   }
+}
+
+const epochMs = (date: Date | null) => (date === null ? null : date.getTime());
+
+/**
+ * A batch as three tables of columns: the distinct requests (viewer, channel, id, time), the distinct
+ * accesses (patient, rule and the grant used) and the entries, each naming its request, its access (both
+ * 1-based) and what was read. Times go as epoch milliseconds, all a Date holds.
+ */
+function encodeBatch(batch: readonly AuditEntry[]) {
+  const requests = {
+    viewer: [] as string[],
+    channel: [] as string[],
+    requestId: [] as string[],
+    readMs: [] as number[],
+  };
+  const accesses = {
+    patient: [] as string[],
+    rule: [] as string[],
+    grantScopes: [] as (number | null)[],
+    grantedMs: [] as (number | null)[],
+    expiresMs: [] as (number | null)[],
+  };
+  const entries = { request: [] as number[], access: [] as number[], what: [] as string[] };
+  // A read's entries are queued together: a request is the previous one unless a field differs (a
+  // repeat further on is sent again, which is only longer). Accesses are looked up by patient.
+  let request = 0;
+  let previous: AuditEntry | undefined;
+  const accessesOf = new Map<string, number[]>();
+  for (const entry of batch) {
+    const readMs = entry.readAt.getTime();
+    if (
+      !previous ||
+      previous.requestId !== entry.requestId ||
+      previous.viewer !== entry.viewer ||
+      previous.channel !== entry.channel ||
+      previous.readAt.getTime() !== readMs
+    ) {
+      request = requests.viewer.push(entry.viewer);
+      requests.channel.push(entry.channel);
+      requests.requestId.push(entry.requestId);
+      requests.readMs.push(readMs);
+    }
+    previous = entry;
+    const grantedMs = epochMs(entry.grantGrantedAt);
+    const expiresMs = epochMs(entry.accessExpiresAt);
+    let known = accessesOf.get(entry.patient);
+    if (!known) {
+      known = [];
+      accessesOf.set(entry.patient, known);
+    }
+    let access = known.find(
+      (index) =>
+        accesses.rule[index - 1] === entry.rule &&
+        accesses.grantScopes[index - 1] === entry.grantScopes &&
+        accesses.grantedMs[index - 1] === grantedMs &&
+        accesses.expiresMs[index - 1] === expiresMs,
+    );
+    if (access === undefined) {
+      access = accesses.patient.push(entry.patient);
+      accesses.rule.push(entry.rule);
+      accesses.grantScopes.push(entry.grantScopes);
+      accesses.grantedMs.push(grantedMs);
+      accesses.expiresMs.push(expiresMs);
+      known.push(access);
+    }
+    entries.request.push(request);
+    entries.access.push(access);
+    entries.what.push(entry.what);
+  }
+  return { requests, accesses, entries };
 }
 
 /** The audit log of one process part (`owner`: gateway, a subgraph, all), its gauges and counters wired. */

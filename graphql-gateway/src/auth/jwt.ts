@@ -27,22 +27,54 @@ export async function issueAccessToken(options: {
   return { token, expiresAt: new Date(expiresAt * 1000) };
 }
 
+/** What a token says once its signature, issuer, audience and subject are checked: all but the time. */
+type CheckedToken = { address: Address; exp: number; nbf: number | undefined };
+
+function checkToken(secret: string, token: string, issuer: string): CheckedToken {
+  const claims = verifyHs256(secret, token);
+  const { sub, iss, aud, exp, nbf } = claims ?? {};
+  if (!claims || iss !== issuer || aud !== audience || typeof exp !== "number")
+    throw new UnauthenticatedError("Invalid token.");
+  if (nbf !== undefined && typeof nbf !== "number") throw new UnauthenticatedError("Invalid token.");
+  if (!isAddress(sub)) throw new UnauthenticatedError("Token subject is not an address.");
+  return { address: normalizeAddress(sub), exp, nbf };
+}
+
+function inTime(checked: CheckedToken): { address: Address; expiresAt: Date } {
+  const now = Math.floor(Date.now() / 1000);
+  if (checked.exp <= now) throw new UnauthenticatedError("Token expired.");
+  if (checked.nbf !== undefined && checked.nbf > now) throw new UnauthenticatedError("Invalid token.");
+  return { address: checked.address, expiresAt: new Date(checked.exp * 1000) };
+}
+
 /** The address a valid token names; UnauthenticatedError (with the reason) for any other token. */
 export async function verifyAccessToken(options: {
   secret: string;
   token: string;
   issuer: string;
 }): Promise<{ address: Address; expiresAt: Date }> {
-  const claims = verifyHs256(options.secret, options.token);
-  const { sub, iss, aud, exp, nbf } = claims ?? {};
-  if (!claims || iss !== options.issuer || aud !== audience || typeof exp !== "number")
-    throw new UnauthenticatedError("Invalid token.");
-  const now = Math.floor(Date.now() / 1000);
-  if (exp <= now) throw new UnauthenticatedError("Token expired.");
-  if (nbf !== undefined && (typeof nbf !== "number" || nbf > now))
-    throw new UnauthenticatedError("Invalid token.");
-  if (!isAddress(sub)) throw new UnauthenticatedError("Token subject is not an address.");
-  return { address: normalizeAddress(sub), expiresAt: new Date(exp * 1000) };
+  return inTime(checkToken(options.secret, options.token, options.issuer));
+}
+
+/**
+ * `verifyAccessToken` for a server that sees the same tokens again and again: the signature check of a token
+ * that passed is remembered by the token's text (it cannot change), and only its time is checked again on
+ * each use. Tokens that fail are not remembered. At most `maxEntries` are kept; then it starts again.
+ */
+export class AccessTokenVerifier {
+  private readonly checked = new Map<string, CheckedToken>();
+
+  constructor(private readonly options: { secret: string; issuer: string; maxEntries?: number }) {}
+
+  verify(token: string): { address: Address; expiresAt: Date } {
+    let checked = this.checked.get(token);
+    if (!checked) {
+      checked = checkToken(this.options.secret, token, this.options.issuer);
+      if (this.checked.size >= (this.options.maxEntries ?? 10_000)) this.checked.clear();
+      this.checked.set(token, checked);
+    }
+    return inTime(checked);
+  }
 }
 
 /** `Authorization: Bearer <token>` → the token, or undefined. */

@@ -147,11 +147,26 @@ describe("answer cache", () => {
     expect(after.data?.patient.accessLog.edges.map((edge) => edge.node.requestId)).toContain(read.requestId);
   });
 
+  test("behavior: the same question asked many times at once is executed once; each request is audited", async () => {
+    const cold = await harness.createWorld();
+    const [misses, hits] = [await cacheCount("miss"), await cacheCount("hit")];
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => readAs(cold.grantedDoctor, cold.patient.address)),
+    );
+    expect(new Set(results.map((result) => JSON.stringify(result.data))).size).toBe(1);
+    expect(recordIds(results[0]!.data).length).toBeGreaterThan(0);
+    expect(await cacheCount("miss")).toBe(misses + 1);
+    expect(await cacheCount("hit")).toBe(hits + 7);
+    for (const { requestId } of results)
+      expect(await auditedReads(requestId)).toEqual(["profile", "records", "vitals"]);
+  });
+
   test("error: a kept answer whose reads cannot be audited is refused", async () => {
     const viewer = world.emergencyDoctor;
     await readAs(viewer, world.patient.address);
-    const record = harness.audit.record.bind(harness.audit);
+    const { record, recordAll } = harness.audit;
     harness.audit.record = () => Promise.reject(new Error("audit log down"));
+    harness.audit.recordAll = () => Promise.reject(new Error("audit log down"));
     try {
       const hits = await cacheCount("hit");
       const refused = await readAs(viewer, world.patient.address);
@@ -160,6 +175,7 @@ describe("answer cache", () => {
       expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(["AUDIT_UNAVAILABLE"]);
     } finally {
       harness.audit.record = record;
+      harness.audit.recordAll = recordAll;
     }
   });
 

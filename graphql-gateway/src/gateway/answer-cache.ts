@@ -62,6 +62,8 @@ export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
   private readonly captures = new Map<string, Capture>();
+  /** Questions being executed after a miss, settled when the answer is (or is not) kept. */
+  private readonly executing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly options: {
@@ -73,6 +75,8 @@ export class AnswerCache {
       clockMarginMs: number;
       now?: () => number;
       onResult?: (result: AnswerCacheResult) => void;
+      /** How long a miss waits for the same question's running execution before executing itself. */
+      waitForExecutionMs?: number;
     },
   ) {}
 
@@ -86,12 +90,19 @@ export class AnswerCache {
    * to any running one: none of them is kept then, so no kept answer can miss a read.
    */
   capturingSink(inner: AuditSink): AuditSink {
+    const capture = (entry: AuditEntry) => {
+      const capture = this.captures.get(entry.requestId);
+      if (capture) capture.entries.push(entry);
+      else for (const running of this.captures.values()) running.spoiled = true;
+    };
     return {
       record: (entry) => {
-        const capture = this.captures.get(entry.requestId);
-        if (capture) capture.entries.push(entry);
-        else for (const running of this.captures.values()) running.spoiled = true;
+        capture(entry);
         return inner.record(entry);
+      },
+      recordAll: (entries) => {
+        for (const entry of entries) capture(entry);
+        return inner.recordAll(entries);
       },
     };
   }
@@ -104,12 +115,20 @@ export class AnswerCache {
     let request: KeptRequest | undefined;
     let state: ReadState | null = null;
     let capture: Capture | undefined;
+    let executed: (() => void) | undefined;
     return {
       lookup: async (body) => {
         request = requestOf(account, body);
         if (request === undefined) return this.result("bypass");
         const { key } = request;
+        // The same question is being executed for this account (a cold start: many at once): wait for that
+        // answer, then look it up as any request would (the state is read after this one arrived, and its
+        // reads are audited for it), instead of executing it again meanwhile.
+        const running = this.executing.get(key);
+        if (running) await this.waitFor(running);
         const entry = this.entries.get(key);
+        // Nothing kept: this request will execute, and those asking meanwhile wait for it.
+        if (!entry && !this.executing.has(key)) executed = this.markExecuting(key);
         state = await this.options.freshness.current(entry?.reach).catch(() => null);
         if (!state || !this.usable(state)) return this.result("bypass");
         if (entry && this.stillTrue(entry, state)) {
@@ -125,21 +144,49 @@ export class AnswerCache {
         }
         if (entry) this.drop(key, entry);
         capture = this.capture(requestId);
+        if (!executed && capture && !this.executing.has(key)) executed = this.markExecuting(key);
         return this.result("miss");
       },
       settle: (answer) => {
-        if (!capture) return;
-        this.captures.delete(requestId);
-        if (!answer) return;
-        if (capture.spoiled || !isQuery() || !request || !state) return;
-        if (!this.usable(state) || answer.status !== 200 || !isDecided(answer.body)) return;
-        const reach = knownReach.has(request.query)
-          ? reachOf(account, request.variables, answer.body)
-          : undefined;
-        this.store(request.key, { state, answer, audits: capture.entries, reach });
-        this.options.onResult?.("stored");
+        try {
+          if (!capture) return;
+          this.captures.delete(requestId);
+          if (!answer) return;
+          if (capture.spoiled || !isQuery() || !request || !state) return;
+          if (!this.usable(state) || answer.status !== 200 || !isDecided(answer.body)) return;
+          const reach = knownReach.has(request.query)
+            ? reachOf(account, request.variables, answer.body)
+            : undefined;
+          this.store(request.key, { state, answer, audits: capture.entries, reach });
+          this.options.onResult?.("stored");
+        } finally {
+          // Kept or not: whoever waits for this execution looks up again.
+          executed?.();
+        }
       },
     };
+  }
+
+  /** Marks `key` as being executed; the function returned ends that. */
+  private markExecuting(key: string): () => void {
+    let release: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.executing.set(key, done);
+    return () => {
+      if (this.executing.get(key) === done) this.executing.delete(key);
+      release();
+    };
+  }
+
+  /** Resolves when `running` settles, or after `waitForExecutionMs` (then the waiting request executes). */
+  private waitFor(running: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.waitForExecutionMs ?? 5_000);
+    });
+    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
   }
 
   /**
@@ -184,7 +231,7 @@ export class AnswerCache {
   private async audit(entries: readonly AuditEntry[], requestId: string): Promise<void> {
     if (entries.length === 0) return;
     const readAt = new Date(this.options.now?.() ?? Date.now());
-    await Promise.all(entries.map((entry) => this.options.audit.record({ ...entry, requestId, readAt })));
+    await this.options.audit.recordAll(entries.map((entry) => ({ ...entry, requestId, readAt })));
   }
 
   private drop(key: string, entry: Entry): void {

@@ -13,7 +13,7 @@ import type { Common, HealthCheck } from "@carechain/common";
 import type { GraphQLFormattedError, OperationTypeNode } from "graphql";
 import type { Address } from "viem";
 import { type AuditLog, createAuditLog, requestIdFrom } from "../audit/audit-log.ts";
-import { bearerToken, verifyAccessToken } from "../auth/jwt.ts";
+import { AccessTokenVerifier, bearerToken } from "../auth/jwt.ts";
 import { NonceStore } from "../auth/nonces.ts";
 import { createSignatureVerifier, SignInService } from "../auth/siwe.ts";
 import { anonymousViewer, loadViewer, type Viewer } from "../auth/viewer.ts";
@@ -272,6 +272,8 @@ export async function startGateway(
   const answers = everySubgraphLocal ? deps.answers : undefined;
   if (deps.answers && !answers) logger.warn("answer cache off: not every subgraph runs in this process");
 
+  const tokens = new AccessTokenVerifier({ secret: options.jwtSecret, issuer: options.siweDomain });
+
   /**
    * The account the bearer token names, verified once per request (for the per-account limits and the
    * viewer): a wallet session (JWT), or an organization's API key (`cck_…`: the account limited to event
@@ -287,10 +289,7 @@ export async function startGateway(
         if (!key) throw new UnauthenticatedError("Invalid, revoked or expired API key.");
         return { address: key.owner, scope: "delivery" };
       }
-      return {
-        address: (await verifyAccessToken({ secret: options.jwtSecret, token, issuer: options.siweDomain }))
-          .address,
-      };
+      return { address: tokens.verify(token).address };
     } catch (error) {
       if (!(error instanceof UnauthenticatedError)) throw error;
       res.setHeader(

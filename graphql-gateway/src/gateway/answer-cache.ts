@@ -90,18 +90,18 @@ export class AnswerCache {
    * to any running one: none of them is kept then, so no kept answer can miss a read.
    */
   capturingSink(inner: AuditSink): AuditSink {
-    const capture = (entry: AuditEntry) => {
+    const captureEntry = (entry: AuditEntry) => {
       const capture = this.captures.get(entry.requestId);
       if (capture) capture.entries.push(entry);
       else for (const running of this.captures.values()) running.spoiled = true;
     };
     return {
       record: (entry) => {
-        capture(entry);
+        captureEntry(entry);
         return inner.record(entry);
       },
       recordAll: (entries) => {
-        for (const entry of entries) capture(entry);
+        for (const entry of entries) captureEntry(entry);
         return inner.recordAll(entries);
       },
     };

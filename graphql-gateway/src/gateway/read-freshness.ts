@@ -141,9 +141,8 @@ export class ReadFreshness {
 
   /** Takes in the stamps of one read: above what was seen, or, in a new generation, none (a new floor). */
   private remember(token: string, version: bigint, stamps: [string, string][]): void {
-    const seen = this.seen;
-    if (seen && seen.token === token && version < seen.version) return; // an older read finishing late
-    if (!seen || seen.token !== token) {
+    // Reads run one after another (see `current`), so each sees at least the version of the one before.
+    if (this.seen?.token !== token) {
       this.reset(token, version);
       return;
     }

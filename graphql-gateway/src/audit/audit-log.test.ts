@@ -149,7 +149,7 @@ describe("audit log queue", () => {
       )
     )[0]!.count;
   const clearQueue = () =>
-    harness.db.query(`DELETE FROM ${harness.db.gateway}.audit_log WHERE request_id LIKE 'queue-%'`);
+    harness.db.query(`DELETE FROM ${harness.db.gateway}.audit_access WHERE request_id LIKE 'queue-%'`);
   /** The harness's database, with a hook before every statement. */
   const spied = (before: (text: string) => void) =>
     ({
@@ -321,7 +321,7 @@ describe("audit log: reads wait for their audit", () => {
   });
 
   test("error: reads that cannot be audited are refused with AUDIT_UNAVAILABLE, and the metric says so", async () => {
-    const table = `${harness.db.gateway}.audit_log`;
+    const table = `${harness.db.gateway}.audit_access`;
     await harness.db.query(`ALTER TABLE ${table} ADD CONSTRAINT audit_probe CHECK (false) NOT VALID`);
     try {
       const result = await harness.query<{ patient: { records: unknown } | null }>(PatientFetch, {

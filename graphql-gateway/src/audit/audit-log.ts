@@ -217,24 +217,29 @@ export class AuditLog implements AuditSink {
 
   private async insert(batch: AuditEntry[]): Promise<void> {
     const { db } = this.options;
-    const { requests, accesses, entries } = encodeBatch(batch);
-    // Rows in queue order (ids follow it). Each request and each access is sent once: a DoctorFetch's 40
-    // entries share one request and 20 accesses. Parsing the parameters (timestamps above all) was about
-    // 40 % of a row's server time in a bench (docs/performance.md, phase 6).
+    const { requests, accesses, rows, entries } = encodeBatch(batch);
+    // One row per access (gateway migration 005): a DoctorFetch's 40 entries are 20 rows, the kinds
+    // read in `what`. Rows in queue order (ids follow it). Each request and each access is sent once;
+    // parsing the parameters (timestamps above all) was about 40 % of a row's server time in a bench
+    // (docs/performance.md, phase 6).
     await db.query(
-      `INSERT INTO ${db.gateway}.audit_log
+      `INSERT INTO ${db.gateway}.audit_access
          (viewer, patient, what, rule, grant_scopes, grant_granted_at, access_expires_at, channel, request_id, read_at)
-       SELECT r.viewer, a.patient, e.what, a.rule, a.grant_scopes, to_timestamp(a.granted_ms / 1000.0),
+       SELECT r.viewer, a.patient, w.what, a.rule, a.grant_scopes, to_timestamp(a.granted_ms / 1000.0),
               to_timestamp(a.expires_ms / 1000.0), r.channel, r.request_id, to_timestamp(r.read_ms / 1000.0)
-         FROM unnest($1::int[], $2::int[], $3::text[]) WITH ORDINALITY AS e(request, access, what, n)
-         JOIN unnest($4::text[], $5::text[], $6::text[], $7::float8[])
-                WITH ORDINALITY AS r(viewer, channel, request_id, read_ms, n) ON r.n = e.request
-         JOIN unnest($8::text[], $9::text[], $10::smallint[], $11::float8[], $12::float8[])
-                WITH ORDINALITY AS a(patient, rule, grant_scopes, granted_ms, expires_ms, n) ON a.n = e.access
-        ORDER BY e.n`,
+         FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS g(request, access, n)
+         JOIN (SELECT e.row_index, array_agg(e.what ORDER BY e.n) AS what
+                 FROM unnest($3::int[], $4::text[]) WITH ORDINALITY AS e(row_index, what, n)
+                GROUP BY e.row_index) w ON w.row_index = g.n
+         JOIN unnest($5::text[], $6::text[], $7::text[], $8::float8[])
+                WITH ORDINALITY AS r(viewer, channel, request_id, read_ms, n) ON r.n = g.request
+         JOIN unnest($9::text[], $10::text[], $11::smallint[], $12::float8[], $13::float8[])
+                WITH ORDINALITY AS a(patient, rule, grant_scopes, granted_ms, expires_ms, n) ON a.n = g.access
+        ORDER BY g.n`,
       [
-        entries.request,
-        entries.access,
+        rows.request,
+        rows.access,
+        entries.row,
         entries.what,
         requests.viewer,
         requests.channel,
@@ -246,16 +251,22 @@ export class AuditLog implements AuditSink {
         accesses.grantedMs,
         accesses.expiresMs,
       ],
+      // Run once per batch, i.e. about once per request under load: parsing and planning this statement
+      // each time was a tenth of PostgreSQL's work per cached DoctorFetch (docs/performance.md, phase 7).
+      `audit-insert:${db.gatewaySchema}`,
     );
   }
 }
 
 const epochMs = (date: Date | null) => (date === null ? null : date.getTime());
 
+/** The most kinds one stored row holds: its entries take ids id .. id + 7 (migration 005). */
+const kindsPerRow = 8;
+
 /**
- * A batch as three tables of columns: the distinct requests (viewer, channel, id, time), the distinct
- * accesses (patient, rule and the grant used) and the entries, each naming its request, its access (both
- * 1-based) and what was read. Times go as epoch milliseconds, all a Date holds.
+ * A batch as four tables of columns: the distinct requests (viewer, channel, id, time), the distinct
+ * accesses (patient, rule and the grant used), the rows (a request and an access, 1-based) and the
+ * entries, each naming its row and what was read. Times go as epoch milliseconds, all a Date holds.
  */
 function encodeBatch(batch: readonly AuditEntry[]) {
   const requests = {
@@ -271,12 +282,15 @@ function encodeBatch(batch: readonly AuditEntry[]) {
     grantedMs: [] as (number | null)[],
     expiresMs: [] as (number | null)[],
   };
-  const entries = { request: [] as number[], access: [] as number[], what: [] as string[] };
+  const rows = { request: [] as number[], access: [] as number[] };
+  const entries = { row: [] as number[], what: [] as string[] };
   // A read's entries are queued together: a request is the previous one unless a field differs (a
-  // repeat further on is sent again, which is only longer). Accesses are looked up by patient.
+  // repeat further on is sent again, which is only longer). Accesses are looked up by patient, rows by
+  // request and access.
   let request = 0;
   let previous: AuditEntry | undefined;
   const accessesOf = new Map<string, number[]>();
+  const rowOf = new Map<string, { row: number; kinds: number }>();
   for (const entry of batch) {
     const readMs = entry.readAt.getTime();
     if (
@@ -314,11 +328,18 @@ function encodeBatch(batch: readonly AuditEntry[]) {
       accesses.expiresMs.push(expiresMs);
       known.push(access);
     }
-    entries.request.push(request);
-    entries.access.push(access);
+    const key = `${request}:${access}`;
+    let row = rowOf.get(key);
+    if (!row || row.kinds === kindsPerRow) {
+      row = { row: rows.request.push(request), kinds: 0 };
+      rows.access.push(access);
+      rowOf.set(key, row);
+    }
+    row.kinds++;
+    entries.row.push(row.row);
     entries.what.push(entry.what);
   }
-  return { requests, accesses, entries };
+  return { requests, accesses, rows, entries };
 }
 
 /** The audit log of one process part (`owner`: gateway, a subgraph, all), its gauges and counters wired. */

@@ -13,9 +13,14 @@ export type Database = {
   gateway: string;
   projectionSchema: string;
   gatewaySchema: string;
+  /**
+   * Runs one statement. `name` prepares it once per connection (a statement run many times a second: the
+   * server parses and plans it once); the name must stand for this one text (put the schema in it).
+   */
   query<R extends pg.QueryResultRow = Record<string, unknown>>(
     text: string,
     params?: unknown[],
+    name?: string,
   ): Promise<R[]>;
   close(): Promise<void>;
 };
@@ -45,9 +50,11 @@ export function createDatabase(options: {
     gateway: quoteIdent(options.gatewaySchema),
     projectionSchema: options.projectionSchema,
     gatewaySchema: options.gatewaySchema,
-    async query<R extends pg.QueryResultRow>(text: string, params?: unknown[]) {
+    async query<R extends pg.QueryResultRow>(text: string, params?: unknown[], name?: string) {
       // Through `pool.query` on purpose: tests count statements by wrapping it.
-      const result = await pool.query<R>(text, params);
+      const result = await (name === undefined
+        ? pool.query<R>(text, params)
+        : pool.query<R>({ name, text, values: params }));
       return result.rows;
     },
     close() {

@@ -1,22 +1,9 @@
 import type { AuditEvent, Coding } from "@medplum/fhirtypes";
+import type { AccessLogEntry } from "../audit/access-log.ts";
 import type { Role } from "../auth/viewer.ts";
 import { scopeNames } from "../subgraphs/shared.ts";
 import { system } from "./codes.ts";
 import { actorReference, patientReference } from "./identity.ts";
-
-/** One row of the gateway's audit log (a read of the patient's data by someone else). */
-export type AuditRow = {
-  id: string;
-  viewer: string;
-  patient: string;
-  what: string;
-  rule: string;
-  grantScopes: number | null;
-  accessExpiresAt: Date | null;
-  channel: string;
-  requestId: string;
-  readAt: Date;
-};
 
 const restfulOperation: Coding = {
   system: "http://terminology.hl7.org/CodeSystem/audit-event-type",
@@ -43,7 +30,10 @@ const purposes: Record<string, Coding> = {
  * rule that allowed it and the grant's scopes as its policy) of the patient's data of one kind (the subtype),
  * observed by the gateway, under the request's id.
  */
-export function auditEventResource(row: AuditRow, viewerRole: Role): AuditEvent {
+export function auditEventResource(
+  row: Omit<AccessLogEntry, "grantGrantedAt">,
+  viewerRole: Role,
+): AuditEvent {
   const purpose = purposes[row.rule];
   return {
     resourceType: "AuditEvent",

@@ -1,4 +1,5 @@
 import type { Resource } from "@medplum/fhirtypes";
+import { readAccessLog } from "../audit/access-log.ts";
 import type { Role, Viewer } from "../auth/viewer.ts";
 import type { Database } from "../database/pool.ts";
 import { GatewayError } from "../errors.ts";
@@ -16,7 +17,7 @@ import {
   vitalsRangeColumns,
 } from "../loaders/rows.ts";
 import type { Allowed, ReadKind, RequestPolicy } from "../policy/index.ts";
-import { type AuditRow, auditEventResource } from "./audit-event.ts";
+import { auditEventResource } from "./audit-event.ts";
 import type { SearchResult } from "./bundle.ts";
 import { consentResource } from "./consent.ts";
 import { documentReferenceResource } from "./document-reference.ts";
@@ -280,12 +281,7 @@ export class ChartReader {
     const { db, patient, limit } = this.options;
     const truncated: string[] = [];
     const rows = this.cut(
-      await db.query<AuditRow>(
-        `SELECT a.id::text AS id, viewer, patient, what, rule, grant_scopes AS "grantScopes",
-                access_expires_at AS "accessExpiresAt", channel, request_id AS "requestId", read_at AS "readAt"
-           FROM ${db.gateway}.audit_log a WHERE a.patient = $1 ORDER BY a.id DESC LIMIT $2`,
-        [patient, limit + 1],
-      ),
+      await readAccessLog(db, patient, { before: null, limit: limit + 1 }),
       "access log entries",
       truncated,
     );

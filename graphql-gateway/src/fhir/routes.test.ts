@@ -340,7 +340,7 @@ describe("FHIR R4: permissions", () => {
   });
 
   test("error: a read that cannot be audited is refused (503), the patient's own reads go on", async () => {
-    const table = `${harness.db.gateway}.audit_log`;
+    const table = `${harness.db.gateway}.audit_access`;
     await harness.db.query(`ALTER TABLE ${table} ADD CONSTRAINT fhir_audit_probe CHECK (false) NOT VALID`);
     try {
       for (const path of [

@@ -8,7 +8,7 @@ import { createTestGateway, lower, newAccount, type TestGateway } from "../testi
 let harness: TestGateway;
 const statements: string[] = [];
 const auditWrites: number[] = [];
-const isAuditWrite = (text: string) => /^\s*INSERT INTO \S+\.audit_log/.test(text);
+const isAuditWrite = (text: string) => /^\s*INSERT INTO \S+\.audit_access/.test(text);
 
 beforeAll(async () => {
   // Counts the statements of an execution: nothing kept, no read-version check before it.

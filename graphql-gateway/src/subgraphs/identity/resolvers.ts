@@ -1,4 +1,5 @@
 import type { Address } from "viem";
+import { readAccessLog } from "../../audit/access-log.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import { forbidden } from "../../errors.ts";
 import { type EventsArgs, eventsPage } from "../../events/api.ts";
@@ -241,28 +242,14 @@ export const identityResolvers = {
       ctx.outcome.unversioned = true;
       const first = pageSize(args.first, ctx.limits.maxPageSize);
       const after = args.after ? decodeCursor(args.after, parent.address, 1) : null;
-      const rows = await ctx.db.query<{
-        id: string;
-        viewer: string;
-        what: string;
-        rule: string;
-        grantScopes: number | null;
-        grantGrantedAt: Date | null;
-        accessExpiresAt: Date | null;
-        channel: string;
-        requestId: string;
-        at: Date;
-      }>(
-        `SELECT a.id::text AS id, viewer, what, rule, grant_scopes AS "grantScopes", grant_granted_at AS "grantGrantedAt",
-                access_expires_at AS "accessExpiresAt", channel, request_id AS "requestId", read_at AS at
-           FROM ${ctx.db.gateway}.audit_log a
-          WHERE a.patient = $1 AND ($2::bigint IS NULL OR a.id < $2::bigint)
-          ORDER BY a.id DESC LIMIT $3`,
-        [parent.address, after?.[0] ?? null, first + 1],
-      );
+      const rows = await readAccessLog(ctx.db, parent.address, {
+        before: after?.[0] ?? null,
+        limit: first + 1,
+      });
       return connection(
-        rows.map((row) => ({
+        rows.map(({ readAt, ...row }) => ({
           ...row,
+          at: readAt,
           what: accessKinds[row.what] ?? row.what.toUpperCase(),
           rule: accessRules[row.rule] ?? row.rule.toUpperCase(),
           channel: row.channel.toUpperCase(),

@@ -29,7 +29,10 @@ describe("Publisher", () => {
       await ensureTopics(admin, topics, { partitions: 3 });
       await publisher.connect();
       const events = generateEvents(7, 300);
-      // What ingest does while backfilling: one transaction per range, the next one right after.
+      // What ingest does while backfilling: one transaction per range, the next one right after. Each is
+      // readable when publish returns: the read_committed ends already count its events.
+      const readableEnds = async () =>
+        (await admin.fetchTopicOffsets(topics.events)).reduce((sum, { high }) => sum + Number(high), 0);
       for (let i = 0; i < events.length; i += 10) {
         await publisher.publish({
           events: events.slice(i, i + 10),
@@ -43,6 +46,8 @@ describe("Publisher", () => {
             events: i + 10,
           },
         });
+        // Each transaction also leaves one marker per partition it wrote: at least the events.
+        expect(await readableEnds()).toBeGreaterThanOrEqual(Math.min(i + 10, events.length));
       }
       expect(lines.filter((line) => line.level >= 40).map((line) => line.msg)).toEqual([]);
       const committed = await readCommittedRaw(testKafka(), topics.events, events.length);

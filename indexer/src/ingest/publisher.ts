@@ -1,5 +1,13 @@
 import { type EventEnvelope, type Logger, NonRetryableError, sleep } from "@carechain/common";
-import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages } from "kafkajs";
+import {
+  type Admin,
+  type Kafka,
+  type Message,
+  Partitioners,
+  type Producer,
+  type RecordMetadata,
+  type TopicMessages,
+} from "kafkajs";
 import { PublishFailedError } from "../errors.ts";
 import { envelopeMessage, partitionOfKey } from "../kafka/messages.ts";
 import type { TopicNames } from "../kafka/topics.ts";
@@ -24,6 +32,8 @@ export type PublisherOptions = {
   maxRequestBytes?: number;
   /** Test only: pause inside each transaction, after the events and before the checkpoint and commit. */
   delayInTransactionMs?: number;
+  /** How long publish waits for a committed transaction to become readable before it warns and goes on. */
+  visibleWithinMs?: number;
 };
 
 /**
@@ -33,6 +43,7 @@ export type PublisherOptions = {
  */
 export class Publisher {
   private producer: Producer | undefined;
+  private admin: Admin | undefined;
   private isConnected = false;
 
   constructor(private readonly options: PublisherOptions) {}
@@ -57,14 +68,19 @@ export class Publisher {
       this.isConnected = false;
     });
     await producer.connect(); // InitProducerId: fences a previous instance and settles its open transaction
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    this.admin = admin;
     this.producer = producer;
     this.isConnected = true;
   }
 
   async disconnect(): Promise<void> {
-    const producer = this.producer;
+    const [producer, admin] = [this.producer, this.admin];
     this.producer = undefined;
+    this.admin = undefined;
     this.isConnected = false;
+    await admin?.disconnect().catch(() => undefined);
     await producer?.disconnect();
   }
 
@@ -73,11 +89,14 @@ export class Publisher {
     const { topics, maxRequestBytes = 900_000 } = this.options;
     const messages = batch.events.map(envelopeMessage);
     const transaction = await this.producer.transaction();
+    // Per partition of the events topic, the offset of this transaction's last event.
+    const lastOffsets = new Map<number, bigint>();
     try {
       // Events first, in requests of up to ~900 KB per partition; then the dead letters and the checkpoint
       // in one request; then commit.
       for (const chunk of requestsOf(messages, this.options.eventPartitions, maxRequestBytes)) {
-        await transaction.send({ topic: topics.events, acks: -1, messages: chunk });
+        const written = await transaction.send({ topic: topics.events, acks: -1, messages: chunk });
+        noteLastOffsets(lastOffsets, chunk, written);
       }
       if (this.options.delayInTransactionMs) {
         this.options.logger.debug(
@@ -99,6 +118,51 @@ export class Publisher {
       await transaction.abort().catch(() => undefined);
       throw toPublishError(error);
     }
+    await this.waitUntilReadable(lastOffsets);
+  }
+
+  /**
+   * A commit returns once the coordinator has logged it; the markers that make the events readable reach
+   * each partition a moment later. Waiting for them means that once publish returns, a read_committed
+   * reader sees the events: ingest's "indexed block" then says they are readable, and the next transaction
+   * does not meet the coordinator still finishing this one. The commit is durable either way, so a slow
+   * broker costs a warning, not the range.
+   */
+  private async waitUntilReadable(lastOffsets: ReadonlyMap<number, bigint>): Promise<void> {
+    if (lastOffsets.size === 0 || !this.admin) return;
+    const { topics, visibleWithinMs = 5_000, logger } = this.options;
+    const deadline = Date.now() + visibleWithinMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 100)) {
+      const ends = await this.admin.fetchTopicOffsets(topics.events).catch(() => []);
+      const readable = [...lastOffsets].every(([partition, last]) => {
+        const end = ends.find((entry) => entry.partition === partition);
+        return end !== undefined && BigInt(end.high) > last;
+      });
+      if (readable) return;
+      if (Date.now() > deadline) {
+        logger.warn(
+          { topic: topics.events, waitedMs: visibleWithinMs },
+          "a committed transaction is not readable yet; going on",
+        );
+        return;
+      }
+      await sleep(pause);
+    }
+  }
+}
+
+/** Records, per partition, the offset of the last message of `chunk` that the broker wrote. */
+function noteLastOffsets(
+  into: Map<number, bigint>,
+  chunk: readonly Message[],
+  written: readonly RecordMetadata[],
+): void {
+  const counts = new Map<number, number>();
+  for (const message of chunk) counts.set(message.partition!, (counts.get(message.partition!) ?? 0) + 1);
+  for (const { partition, baseOffset } of written) {
+    const count = counts.get(partition);
+    if (count === undefined || baseOffset === undefined) continue;
+    into.set(partition, BigInt(baseOffset) + BigInt(count - 1));
   }
 }
 

@@ -33,8 +33,8 @@ export async function startTestIngest(options: IngestOptions, logger: Logger = c
 }
 
 /**
- * The number of messages ingest has committed to the events topic so far. A commit returns before the
- * transaction markers reach every partition, so readers poll until they see at least this many.
+ * The number of messages ingest has committed to the events topic so far (readable once published, see
+ * Publisher.waitUntilReadable); readers still poll, as a fresh consumer may take a moment to fetch them.
  */
 export function committedCount(ingest: Ingest): number {
   return ingest.status().events;

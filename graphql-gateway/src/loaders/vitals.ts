@@ -40,11 +40,19 @@ export function createVitalsLoaders(db: Database) {
         return splitByOrdinal(keys.length, rows);
       },
     ),
+    // One index probe per patient (patient, measured_at DESC): a patient's whole history is never read
+    // and sorted to keep its first row, as DISTINCT ON would.
     latestReading: byKeyLoader<ReadingRow>(
       (patients) =>
         db.query(
-          `SELECT DISTINCT ON (v.patient) ${readingColumns("v")} FROM ${p}.vital_readings v
-            WHERE v.patient = ANY($1) ORDER BY v.patient, v.measured_at DESC, v.event_id`,
+          `SELECT ${readingColumns("v")}
+             FROM unnest($1::text[]) AS k(patient)
+             CROSS JOIN LATERAL (
+               SELECT * FROM ${p}.vital_readings v
+                WHERE v.patient = k.patient
+                ORDER BY v.measured_at DESC, v.event_id
+                LIMIT 1
+             ) v`,
           [patients],
         ),
       (row) => row.patient,

@@ -120,6 +120,22 @@ describe("checkScalarInputs", () => {
       }),
     ).toThrow(/Argument from: DateTime must be/);
   });
+
+  test("behavior: the same operation object again (as Apollo Server keeps it) is checked every time: new variables, the same bad literal", () => {
+    const operation = parse(`query($p: Address!) { events(patients: [$p]) { edges { cursor } } }`)
+      .definitions[0] as OperationDefinitionNode;
+    const run = (p: string) => () => checkScalarInputs({ schema, operation, variables: { p } });
+    expect(run(`0x${"a".repeat(40)}`)).not.toThrow();
+    expect(run("bob")).toThrow(/Variable \$p/);
+    expect(run(`0x${"b".repeat(40)}`)).not.toThrow();
+    const literal = parse(`{ events(patients: ["0x${"a".repeat(40)}", "0x1"]) { edges { cursor } } }`)
+      .definitions[0] as OperationDefinitionNode;
+    for (let i = 0; i < 2; i++) {
+      expect(() => checkScalarInputs({ schema, operation: literal, variables: {} })).toThrow(
+        /Argument patients: Address must be/,
+      );
+    }
+  });
 });
 
 describe("checkDocumentShape", () => {

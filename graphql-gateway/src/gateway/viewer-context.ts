@@ -10,6 +10,9 @@ export const viewerContextHeader = "x-carechain-viewer";
 const issuer = "carechain-gateway";
 const audience = "carechain-subgraph";
 
+// Built once: a zod schema costs far more to build than to check a value with.
+const requestIdSchema = z.string().min(1).max(200);
+
 const viewerSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("anonymous") }),
   z.object({
@@ -94,7 +97,7 @@ export async function verifyViewerContext(
   }
   try {
     const viewer = viewerSchema.parse(payload.vwr) as Viewer;
-    const requestId = z.string().min(1).max(200).parse(payload.rid);
+    const requestId = requestIdSchema.parse(payload.rid);
     return { viewer, requestId };
   } catch {
     throw new GatewayError("FORBIDDEN", `Invalid ${viewerContextHeader} header.`);

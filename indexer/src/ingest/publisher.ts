@@ -68,8 +68,13 @@ export class Publisher {
       this.isConnected = false;
     });
     await producer.connect(); // InitProducerId: fences a previous instance and settles its open transaction
-    const admin = this.options.kafka.admin();
-    await admin.connect();
+    const admin = this.options.kafka.admin(); // to see when a commit has become readable
+    try {
+      await admin.connect();
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
     this.admin = admin;
     this.producer = producer;
     this.isConnected = true;

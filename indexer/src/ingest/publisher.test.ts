@@ -20,6 +20,7 @@ describe("Publisher", () => {
     await admin.connect();
     const publisher = new Publisher({
       kafka,
+      admin,
       topics,
       transactionalId: `${topics.events}.tx`,
       eventPartitions: 3,

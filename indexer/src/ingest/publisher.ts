@@ -22,6 +22,8 @@ export type PublishBatch = {
 
 export type PublisherOptions = {
   kafka: Kafka;
+  /** Connected, owned by the caller: reads the events topic's read_committed end after each commit. */
+  admin: Admin;
   topics: TopicNames;
   /** Stable across restarts: a new producer with the same id fences the old one and ends its transaction. */
   transactionalId: string;
@@ -43,7 +45,6 @@ export type PublisherOptions = {
  */
 export class Publisher {
   private producer: Producer | undefined;
-  private admin: Admin | undefined;
   private isConnected = false;
 
   constructor(private readonly options: PublisherOptions) {}
@@ -68,24 +69,14 @@ export class Publisher {
       this.isConnected = false;
     });
     await producer.connect(); // InitProducerId: fences a previous instance and settles its open transaction
-    const admin = this.options.kafka.admin(); // to see when a commit has become readable
-    try {
-      await admin.connect();
-    } catch (error) {
-      await producer.disconnect().catch(() => undefined);
-      throw error;
-    }
-    this.admin = admin;
     this.producer = producer;
     this.isConnected = true;
   }
 
   async disconnect(): Promise<void> {
-    const [producer, admin] = [this.producer, this.admin];
+    const producer = this.producer;
     this.producer = undefined;
-    this.admin = undefined;
     this.isConnected = false;
-    await admin?.disconnect().catch(() => undefined);
     await producer?.disconnect();
   }
 
@@ -134,11 +125,11 @@ export class Publisher {
    * broker costs a warning, not the range.
    */
   private async waitUntilReadable(lastOffsets: ReadonlyMap<number, bigint>): Promise<void> {
-    if (lastOffsets.size === 0 || !this.admin) return;
-    const { topics, visibleWithinMs = 5_000, logger } = this.options;
+    if (lastOffsets.size === 0) return;
+    const { admin, topics, visibleWithinMs = 5_000, logger } = this.options;
     const deadline = Date.now() + visibleWithinMs;
     for (let pause = 1; ; pause = Math.min(pause * 2, 100)) {
-      const ends = await this.admin.fetchTopicOffsets(topics.events).catch(() => []);
+      const ends = await admin.fetchTopicOffsets(topics.events).catch(() => []);
       const readable = [...lastOffsets].every(([partition, last]) => {
         const end = ends.find((entry) => entry.partition === partition);
         return end !== undefined && BigInt(end.high) > last;

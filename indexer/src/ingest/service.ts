@@ -129,6 +129,7 @@ export function createIngest(common: Common<IngestOptions>): Ingest {
         partitions = eventsTopic?.partitions.length ?? options.kafka.partitions;
         publisher = new Publisher({
           kafka,
+          admin,
           topics,
           transactionalId: `carechain-ingest.${options.kafka.topicPrefix}.${chainId}`,
           eventPartitions: partitions,

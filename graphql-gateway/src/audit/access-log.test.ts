@@ -7,6 +7,7 @@ import type { Database } from "../database/pool.ts";
 import { createTestDatabase } from "../testing/database.ts";
 import { readAccessLog } from "./access-log.ts";
 import { type AuditEntry, AuditLog } from "./audit-log.ts";
+import { readSetOf } from "./read-set.ts";
 
 const patient = "0x00000000000000000000000000000000000000a1";
 const other = "0x00000000000000000000000000000000000000a2";
@@ -133,7 +134,7 @@ describe("readAccessLog", () => {
     } finally {
       client.release(true);
     }
-    expect(await migrateGatewaySchema(db)).toEqual(["005_audit-accesses"]);
+    expect(await migrateGatewaySchema(db)).toEqual(["005_audit-accesses", "006_audit-served"]);
     const log = new AuditLog({ db, logger: createSilentLogger() });
     await log.recordAll([entry("new-1", { what: "profile" }), entry("new-1", { what: "records" })]);
     const read = await readAccessLog(db, patient, { before: null, limit: 10 });
@@ -150,7 +151,7 @@ describe("readAccessLog", () => {
 
     const down = await db.pool.connect();
     try {
-      await runner({ ...migrations, dbClient: down, direction: "down", count: 1 });
+      await runner({ ...migrations, dbClient: down, direction: "down", count: 2 });
       const rows = await down.query<{ id: string; what: string }>(
         `SELECT id::text, what FROM ${db.gateway}.audit_log a ORDER BY a.id DESC`,
       );
@@ -158,5 +159,109 @@ describe("readAccessLog", () => {
     } finally {
       down.release(true);
     }
+  });
+
+  test("behavior: a request served a kept answer is one row naming its read set; its entries page with the others, and down keeps them", async () => {
+    const db = await database();
+    await migrateGatewaySchema(db);
+    const log = new AuditLog({ db, logger: createSilentLogger() });
+    // The reads of an answer: two kinds of the patient, one of another patient.
+    const answered = [
+      entry("x", { what: "profile" }),
+      entry("x", { what: "profile", patient: other }),
+      entry("x", { what: "vitals" }),
+    ];
+    const set = readSetOf(answered)!;
+    await log.recordAll(answered.map((one) => ({ ...one, requestId: "r1" })));
+    await log.recordServed({ set, requestId: "s1", readAt: new Date(1_764_500_200_000) });
+    await log.recordAll([entry("r2", { what: "alerts", viewer: insurer, rule: "alert-recipient" })]);
+    await log.recordServed({ set, requestId: "s2", readAt: new Date(1_764_500_300_000) });
+
+    const count = async (table: string) =>
+      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.gateway}.${table}`))[0]!.n;
+    expect(await count("audit_served")).toBe(2);
+    expect(await count("audit_read_set")).toBe(1);
+    expect(await count("audit_read_set_access")).toBe(2);
+    // Each served request reads as the answer's entries under its own id and time.
+    const byRequest = await db.query<{ request_id: string; patient: string; what: string; read_at: Date }>(
+      `SELECT request_id, patient, what, read_at FROM ${db.gateway}.audit_log
+        WHERE request_id IN ('r1', 's2') ORDER BY request_id, id`,
+    );
+    expect(byRequest.map((row) => [row.request_id, row.patient, row.what])).toEqual([
+      ["r1", patient, "profile"],
+      ["r1", patient, "vitals"],
+      ["r1", other, "profile"],
+      ["s2", patient, "profile"],
+      ["s2", patient, "vitals"],
+      ["s2", other, "profile"],
+    ]);
+    expect(byRequest.at(-1)!.read_at).toEqual(new Date(1_764_500_300_000));
+
+    const all = await db.query<{ id: string; request_id: string; what: string }>(
+      `SELECT id::text, request_id, what FROM ${db.gateway}.audit_log a WHERE patient = $1 ORDER BY a.id DESC`,
+      [patient],
+    );
+    const expected = all.map((row) => `${row.id} ${row.request_id} ${row.what}`);
+    expect(expected.map((line) => line.split(" ").slice(1).join(" "))).toEqual([
+      "s2 vitals",
+      "s2 profile",
+      "r2 alerts",
+      "s1 vitals",
+      "s1 profile",
+      "r1 vitals",
+      "r1 profile",
+    ]);
+    for (const size of [1, 2, 3, 7, 10]) {
+      const read = await pages(db, size);
+      expect(read.flat(), `pages of ${size}`).toEqual(expected);
+    }
+    const [newest] = await readAccessLog(db, patient, { before: null, limit: 1 });
+    expect(newest).toMatchObject({
+      viewer: doctor,
+      patient,
+      what: "vitals",
+      rule: "grant",
+      grantScopes: 5,
+      grantGrantedAt: new Date(1_764_500_000_000),
+      accessExpiresAt: null,
+      channel: "query",
+      requestId: "s2",
+      readAt: new Date(1_764_500_300_000),
+    });
+
+    // Back to one row per access: every entry keeps its id.
+    const everything = `SELECT id::text, viewer, patient, what, rule, request_id, read_at FROM ${db.gateway}.audit_log ORDER BY id`;
+    const before = await db.query(everything);
+    const client = await db.pool.connect();
+    try {
+      await runner({
+        dbClient: client,
+        dir: fileURLToPath(new URL("../database/migrations/", import.meta.url)),
+        schema: db.gatewaySchema,
+        migrationsTable: "gateway_migrations",
+        singleTransaction: true,
+        direction: "down",
+        count: 1,
+        log: () => {},
+      });
+    } finally {
+      client.release(true);
+    }
+    expect(await db.query(everything)).toEqual(before);
+  });
+
+  test("behavior: a read set removed by hand is stored again by the next request served it", async () => {
+    const db = await database();
+    await migrateGatewaySchema(db);
+    const log = new AuditLog({ db, logger: createSilentLogger() });
+    const set = readSetOf([entry("x", { what: "records" })])!;
+    await log.recordServed({ set, requestId: "s1", readAt: new Date(1_764_500_200_000) });
+    await db.query(
+      `DELETE FROM ${db.gateway}.audit_served; DELETE FROM ${db.gateway}.audit_read_set_access;
+       DELETE FROM ${db.gateway}.audit_read_set`,
+    );
+    await log.recordServed({ set, requestId: "s2", readAt: new Date(1_764_500_300_000) });
+    const read = await readAccessLog(db, patient, { before: null, limit: 10 });
+    expect(read.map((one) => [one.requestId, one.what])).toEqual([["s2", "records"]]);
   });
 });

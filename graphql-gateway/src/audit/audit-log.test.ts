@@ -321,8 +321,10 @@ describe("audit log: reads wait for their audit", () => {
   });
 
   test("error: reads that cannot be audited are refused with AUDIT_UNAVAILABLE, and the metric says so", async () => {
-    const table = `${harness.db.gateway}.audit_access`;
-    await harness.db.query(`ALTER TABLE ${table} ADD CONSTRAINT audit_probe CHECK (false) NOT VALID`);
+    // Both places a read is stored: a row per access (executed) and a row per request served a kept answer.
+    const tables = ["audit_access", "audit_served"].map((table) => `${harness.db.gateway}.${table}`);
+    for (const table of tables)
+      await harness.db.query(`ALTER TABLE ${table} ADD CONSTRAINT audit_probe CHECK (false) NOT VALID`);
     try {
       const result = await harness.query<{ patient: { records: unknown } | null }>(PatientFetch, {
         token: world.grantedDoctor.token,
@@ -343,7 +345,7 @@ describe("audit log: reads wait for their audit", () => {
       });
       expect(own.data?.patient?.address).toBe(world.patient.address);
     } finally {
-      await harness.db.query(`ALTER TABLE ${table} DROP CONSTRAINT audit_probe`);
+      for (const table of tables) await harness.db.query(`ALTER TABLE ${table} DROP CONSTRAINT audit_probe`);
     }
     const again = await harness.query<{ patient: { records: unknown } }>(PatientFetch, {
       token: world.grantedDoctor.token,

@@ -4,6 +4,7 @@ import type { Database } from "../database/pool.ts";
 import { AuditUnavailableError } from "../errors.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import type { ReadKind } from "../policy/rules.ts";
+import type { ReadSet } from "./read-set.ts";
 
 export type AuditChannel = "query" | "subscription" | "webhook";
 
@@ -28,6 +29,15 @@ export interface AuditSink {
   record(entry: AuditEntry): Promise<void>;
   /** `record` for the entries of one read at once: resolves once all are stored, rejects if one is not. */
   recordAll(entries: readonly AuditEntry[]): Promise<void>;
+}
+
+/** A request served a kept answer again (the answer cache): it read the set's reads, under its own id. */
+export type ServedRead = { set: ReadSet; requestId: string; readAt: Date };
+
+/** An audit sink that can also store a served answer's reads as one row naming their set (migration 006). */
+export interface ServedAuditSink extends AuditSink {
+  /** As `recordAll` of the set's entries with this request's id and time: resolves once stored. */
+  recordServed(served: ServedRead): Promise<void>;
 }
 
 /** The form of every request id the audit log accepts (server-made, or a client's that passed the check). */
@@ -60,7 +70,10 @@ function invalidEntry(entry: AuditEntry): string | null {
 /** PostgreSQL SQLSTATE classes that fail the same way on every retry: data exceptions, constraint violations. */
 const isDataError = (error: unknown) => /^2[23]/.test(String((error as { code?: unknown })?.code ?? ""));
 
-type Pending = { entry: AuditEntry; resolve: () => void; reject: (error: Error) => void };
+type Pending<T> = { item: T; resolve: () => void; reject: (error: Error) => void };
+
+/** Read sets known stored, by hex digest: more than this, and they are stored again (a no-op) as met. */
+const maxKnownSets = 100_000;
 
 /**
  * The audit log, with group commit: `record` queues an entry and returns a promise that settles when the
@@ -70,8 +83,11 @@ type Pending = { entry: AuditEntry; resolve: () => void; reject: (error: Error) 
  * whose entry cannot be stored is refused. One bad entry never blocks the others: a batch that fails on
  * data is split until the bad entry is alone, and only that one is refused.
  */
-export class AuditLog implements AuditSink {
-  private queue: Pending[] = [];
+export class AuditLog implements ServedAuditSink {
+  private queue: Pending<AuditEntry>[] = [];
+  private served: Pending<ServedRead>[] = [];
+  /** Read sets this process stored (or found stored): a served row names them without storing them again. */
+  private readonly storedSets = new Set<string>();
   private flushing: Promise<void> | undefined;
   private cancelTimer: (() => void) | undefined;
   private stopped = false;
@@ -98,7 +114,7 @@ export class AuditLog implements AuditSink {
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.queue.length + this.served.length;
   }
 
   record(entry: AuditEntry): Promise<void> {
@@ -128,15 +144,33 @@ export class AuditLog implements AuditSink {
         refused = true;
         reject(error);
       };
-      for (const entry of entries) this.queue.push({ entry, resolve: stored, reject: refuse });
-      this.options.onDepth?.(this.queue.length);
+      for (const entry of entries) this.queue.push({ item: entry, resolve: stored, reject: refuse });
+      this.options.onDepth?.(this.depth);
+      this.schedule();
+    });
+  }
+
+  /**
+   * One row for a request served a kept answer: the set (stored once per process, first) and the request.
+   * Entries of an answer that make no set go through `recordAll` instead (see `readSetOf`).
+   */
+  recordServed(served: ServedRead): Promise<void> {
+    if (!requestIdPattern.test(served.requestId) || Number.isNaN(served.readAt.getTime())) {
+      this.options.logger.error({ channel: served.set.channel }, "audit entry refused: invalid");
+      this.options.onRefused?.(served.set.entries, "invalid");
+      return Promise.reject(new AuditUnavailableError({ details: "invalid request id or time" }));
+    }
+    if (this.stopped) this.options.logger.warn("audit entry recorded after stop; storing it now");
+    return new Promise<void>((resolve, reject) => {
+      this.served.push({ item: served, resolve, reject });
+      this.options.onDepth?.(this.depth);
       this.schedule();
     });
   }
 
   /** Resolves once everything queued before the call has been attempted (stored or refused). */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.flushing) {
+    while (this.depth > 0 || this.flushing) {
       if (!this.flushing) this.flushing = this.drain();
       await this.flushing;
     }
@@ -147,7 +181,7 @@ export class AuditLog implements AuditSink {
     this.stopped = true;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
-    for (let attempt = 0; attempt < 5 && (this.queue.length > 0 || this.flushing); attempt++) {
+    for (let attempt = 0; attempt < 5 && (this.depth > 0 || this.flushing); attempt++) {
       if (attempt > 0) await sleep(200 * 2 ** attempt);
       await this.flush();
     }
@@ -175,29 +209,31 @@ export class AuditLog implements AuditSink {
   /** Flushes batch after batch until the queue is empty. Never rejects: each entry's promise says. */
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatchRows);
-        this.options.onDepth?.(this.queue.length);
-        await this.store(batch);
+      while (this.depth > 0) {
+        const entries = this.queue.splice(0, this.maxBatchRows);
+        const served = this.served.splice(0, this.maxBatchRows);
+        this.options.onDepth?.(this.depth);
+        if (entries.length > 0) await this.store(entries, (batch) => this.insert(batch));
+        if (served.length > 0) await this.store(served, (batch) => this.insertServed(batch));
       }
     } finally {
       this.flushing = undefined;
       // Entries queued during the last write's tail, if any, get a write of their own.
-      if (this.queue.length > 0) this.schedule();
+      if (this.depth > 0) this.schedule();
     }
   }
 
-  private async store(batch: Pending[]): Promise<void> {
+  private async store<T>(batch: Pending<T>[], insert: (items: T[]) => Promise<void>): Promise<void> {
     try {
-      await this.insert(batch.map((pending) => pending.entry));
+      await insert(batch.map((pending) => pending.item));
       this.options.onHealth?.(true);
       for (const pending of batch) pending.resolve();
     } catch (error) {
       if (isDataError(error) && batch.length > 1) {
         // Split until the entry at fault is alone; the others are stored.
         const half = Math.ceil(batch.length / 2);
-        await this.store(batch.slice(0, half));
-        await this.store(batch.slice(half));
+        await this.store(batch.slice(0, half), insert);
+        await this.store(batch.slice(half), insert);
         return;
       }
       const rejected = isDataError(error);
@@ -255,6 +291,109 @@ export class AuditLog implements AuditSink {
       // each time was a tenth of PostgreSQL's work per cached DoctorFetch (docs/performance.md, phase 7).
       `audit-insert:${db.gatewaySchema}`,
     );
+  }
+
+  /** The rows of requests served kept answers, after the sets they name that may not be stored yet. */
+  private async insertServed(batch: ServedRead[]): Promise<void> {
+    await this.storeSets(batch);
+    try {
+      await this.insertServedRows(batch);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== "23503") throw error;
+      // A set this process stored is gone (the log cleared by hand): store the sets again, once.
+      for (const { set } of batch) this.storedSets.delete(set.digest.toString("hex"));
+      await this.storeSets(batch);
+      await this.insertServedRows(batch);
+    }
+  }
+
+  private async insertServedRows(batch: ServedRead[]): Promise<void> {
+    const { db } = this.options;
+    await db.query(
+      `INSERT INTO ${db.gateway}.audit_served (read_set, request_id, read_at)
+       SELECT s.read_set, s.request_id, to_timestamp(s.read_ms / 1000.0)
+         FROM unnest($1::bytea[], $2::text[], $3::float8[]) WITH ORDINALITY AS s(read_set, request_id, read_ms, n)
+        ORDER BY s.n`,
+      [
+        batch.map((served) => served.set.digest),
+        batch.map((served) => served.requestId),
+        batch.map((served) => served.readAt.getTime()),
+      ],
+      `audit-served:${db.gatewaySchema}`,
+    );
+  }
+
+  /**
+   * Stores the sets of `batch` not known stored, with their accesses, in one statement; a set another
+   * process stored first is left as it is (same digest, same reads).
+   */
+  private async storeSets(batch: readonly ServedRead[]): Promise<void> {
+    const sets = new Map<string, ReadSet>();
+    for (const { set } of batch) {
+      const hex = set.digest.toString("hex");
+      if (!this.storedSets.has(hex)) sets.set(hex, set);
+    }
+    if (sets.size === 0) return;
+    const rows = {
+      set: [] as Buffer[],
+      n: [] as number[],
+      firstEntry: [] as number[],
+      patient: [] as string[],
+      what: [] as string[],
+      rule: [] as string[],
+      grantScopes: [] as (number | null)[],
+      grantedMs: [] as (number | null)[],
+      expiresMs: [] as (number | null)[],
+    };
+    for (const set of sets.values()) {
+      let firstEntry = 0;
+      set.accesses.forEach((access, index) => {
+        rows.set.push(set.digest);
+        rows.n.push(index + 1);
+        rows.firstEntry.push(firstEntry);
+        rows.patient.push(access.patient);
+        // Kinds are plain words (ReadKind): a comma list is one text parameter per access.
+        rows.what.push(access.what.join(","));
+        rows.rule.push(access.rule);
+        rows.grantScopes.push(access.grantScopes);
+        rows.grantedMs.push(epochMs(access.grantGrantedAt));
+        rows.expiresMs.push(epochMs(access.accessExpiresAt));
+        firstEntry += access.what.length;
+      });
+    }
+    const { db } = this.options;
+    const list = [...sets.values()];
+    await db.query(
+      `WITH sets AS (
+         INSERT INTO ${db.gateway}.audit_read_set (digest, viewer, channel)
+         SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[])
+         ON CONFLICT (digest) DO NOTHING
+         RETURNING digest)
+       INSERT INTO ${db.gateway}.audit_read_set_access
+              (read_set, n, first_entry, patient, what, rule, grant_scopes, grant_granted_at, access_expires_at)
+       SELECT a.read_set, a.n, a.first_entry, a.patient, string_to_array(a.what, ','), a.rule, a.grant_scopes,
+              to_timestamp(a.granted_ms / 1000.0), to_timestamp(a.expires_ms / 1000.0)
+         FROM unnest($4::bytea[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::smallint[],
+                     $11::float8[], $12::float8[])
+                AS a(read_set, n, first_entry, patient, what, rule, grant_scopes, granted_ms, expires_ms)
+         JOIN sets ON sets.digest = a.read_set`,
+      [
+        list.map((set) => set.digest),
+        list.map((set) => set.viewer),
+        list.map((set) => set.channel),
+        rows.set,
+        rows.n,
+        rows.firstEntry,
+        rows.patient,
+        rows.what,
+        rows.rule,
+        rows.grantScopes,
+        rows.grantedMs,
+        rows.expiresMs,
+      ],
+    );
+    if (this.storedSets.size + sets.size > maxKnownSets) this.storedSets.clear();
+    for (const hex of sets.keys()) this.storedSets.add(hex);
   }
 }
 

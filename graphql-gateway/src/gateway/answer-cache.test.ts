@@ -87,6 +87,18 @@ describe("answer cache", () => {
     const firstReads = await auditedReads(first.requestId);
     expect(firstReads).toEqual(["profile", "records", "vitals"]);
     expect(await auditedReads(second.requestId)).toEqual(firstReads);
+    // Served again, it is stored as one row naming the answer's read set; executed, as rows of accesses.
+    const storedRows = async (table: string, requestId: string) =>
+      (
+        await harness.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${harness.db.gateway}.${table} WHERE request_id = $1`,
+          [requestId],
+        )
+      )[0]!.n;
+    expect(await storedRows("audit_served", second.requestId)).toBe(1);
+    expect(await storedRows("audit_access", second.requestId)).toBe(0);
+    expect(await storedRows("audit_served", first.requestId)).toBe(0);
+    expect(await storedRows("audit_access", first.requestId)).toBeGreaterThan(0);
   });
 
   test("behavior: a revocation, and a grant again, are in force from the next request", async () => {
@@ -164,9 +176,10 @@ describe("answer cache", () => {
   test("error: a kept answer whose reads cannot be audited is refused", async () => {
     const viewer = world.emergencyDoctor;
     await readAs(viewer, world.patient.address);
-    const { record, recordAll } = harness.audit;
+    const { record, recordAll, recordServed } = harness.audit;
     harness.audit.record = () => Promise.reject(new Error("audit log down"));
     harness.audit.recordAll = () => Promise.reject(new Error("audit log down"));
+    harness.audit.recordServed = () => Promise.reject(new Error("audit log down"));
     try {
       const hits = await cacheCount("hit");
       const refused = await readAs(viewer, world.patient.address);
@@ -176,6 +189,7 @@ describe("answer cache", () => {
     } finally {
       harness.audit.record = record;
       harness.audit.recordAll = recordAll;
+      harness.audit.recordServed = recordServed;
     }
   });
 

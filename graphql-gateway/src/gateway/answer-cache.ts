@@ -1,4 +1,5 @@
-import type { AuditEntry, AuditSink } from "../audit/audit-log.ts";
+import type { AuditEntry, AuditSink, ServedAuditSink } from "../audit/audit-log.ts";
+import { type ReadSet, readSetOf } from "../audit/read-set.ts";
 import type { Database } from "../database/pool.ts";
 import { AuditUnavailableError } from "../errors.ts";
 import type { GatewayMetrics } from "../metrics.ts";
@@ -12,6 +13,8 @@ export type PreparedAnswer = { status: number; headers: [string, string][]; body
 type Entry = {
   answer: PreparedAnswer;
   audits: readonly AuditEntry[];
+  /** The same reads as one set, when they make one: each request served is then one audit row. */
+  readSet: ReadSet | undefined;
   /** The state read before the answer was computed. */
   state: ReadState;
   /**
@@ -69,7 +72,7 @@ export class AnswerCache {
     private readonly options: {
       freshness: ReadFreshness;
       /** Where the reads of an answer served again are audited. */
-      audit: AuditSink;
+      audit: ServedAuditSink;
       maxEntries: number;
       maxBytes: number;
       clockMarginMs: number;
@@ -136,7 +139,7 @@ export class AnswerCache {
           this.entries.set(key, entry); // most recently used last
           this.options.onResult?.("hit");
           try {
-            await this.audit(entry.audits, requestId);
+            await this.audit(entry, requestId);
           } catch (error) {
             return refusal(error);
           }
@@ -157,7 +160,8 @@ export class AnswerCache {
           const reach = knownReach.has(request.query)
             ? reachOf(account, request.variables, answer.body)
             : undefined;
-          this.store(request.key, { state, answer, audits: capture.entries, reach });
+          const audits = capture.entries;
+          this.store(request.key, { state, answer, audits, readSet: readSetOf(audits), reach });
           this.options.onResult?.("stored");
         } finally {
           // Kept or not: whoever waits for this execution looks up again.
@@ -228,10 +232,11 @@ export class AnswerCache {
   }
 
   /** The reads of a stored answer, audited for this request; rejects when one cannot be stored. */
-  private async audit(entries: readonly AuditEntry[], requestId: string): Promise<void> {
-    if (entries.length === 0) return;
+  private async audit(entry: Entry, requestId: string): Promise<void> {
+    if (entry.audits.length === 0) return;
     const readAt = new Date(this.options.now?.() ?? Date.now());
-    await this.options.audit.recordAll(entries.map((entry) => ({ ...entry, requestId, readAt })));
+    if (entry.readSet) return this.options.audit.recordServed({ set: entry.readSet, requestId, readAt });
+    await this.options.audit.recordAll(entry.audits.map((read) => ({ ...read, requestId, readAt })));
   }
 
   private drop(key: string, entry: Entry): void {
@@ -317,7 +322,7 @@ function isDecided(body: string): boolean {
 /** The answer cache of a gateway whose subgraphs run beside it, or undefined when the settings turn it off. */
 export function createAnswerCache(options: {
   db: Database;
-  audit: AuditSink;
+  audit: ServedAuditSink;
   settings: AnswerCacheOptions;
   metrics: GatewayMetrics;
 }): AnswerCache | undefined {

@@ -81,7 +81,8 @@ const maxKnownSets = 100_000;
  * default); entries that arrive meanwhile form the next batch, one multi-row INSERT each. Callers hold the
  * answer of a read until its entries are stored, so an answered read is never lost to a crash, and a read
  * whose entry cannot be stored is refused. One bad entry never blocks the others: a batch that fails on
- * data is split until the bad entry is alone, and only that one is refused.
+ * data is split until the bad entry is alone, and only that one is refused. `recordServed` (a request the
+ * answer cache served) is queued the same way and stored in the same flush, one row per request.
  */
 export class AuditLog implements ServedAuditSink {
   private queue: Pending<AuditEntry>[] = [];

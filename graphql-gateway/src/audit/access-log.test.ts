@@ -165,16 +165,17 @@ describe("readAccessLog", () => {
     const db = await database();
     await migrateGatewaySchema(db);
     const log = new AuditLog({ db, logger: createSilentLogger() });
-    // The reads of an answer: two kinds of the patient, one of another patient.
+    // The reads of an answer: another patient first (so the patient's entries are not a served row's first),
+    // then two kinds of the patient.
     const answered = [
-      entry("x", { what: "profile" }),
       entry("x", { what: "profile", patient: other }),
+      entry("x", { what: "profile" }),
       entry("x", { what: "vitals" }),
     ];
     const set = readSetOf(answered)!;
     await log.recordAll(answered.map((one) => ({ ...one, requestId: "r1" })));
-    await log.recordServed({ set, requestId: "s1", readAt: new Date(1_764_500_200_000) });
     await log.recordAll([entry("r2", { what: "alerts", viewer: insurer, rule: "alert-recipient" })]);
+    await log.recordServed({ set, requestId: "s1", readAt: new Date(1_764_500_200_000) });
     await log.recordServed({ set, requestId: "s2", readAt: new Date(1_764_500_300_000) });
 
     const count = async (table: string) =>
@@ -188,12 +189,12 @@ describe("readAccessLog", () => {
         WHERE request_id IN ('r1', 's2') ORDER BY request_id, id`,
     );
     expect(byRequest.map((row) => [row.request_id, row.patient, row.what])).toEqual([
+      ["r1", other, "profile"],
       ["r1", patient, "profile"],
       ["r1", patient, "vitals"],
-      ["r1", other, "profile"],
+      ["s2", other, "profile"],
       ["s2", patient, "profile"],
       ["s2", patient, "vitals"],
-      ["s2", other, "profile"],
     ]);
     expect(byRequest.at(-1)!.read_at).toEqual(new Date(1_764_500_300_000));
 
@@ -205,9 +206,9 @@ describe("readAccessLog", () => {
     expect(expected.map((line) => line.split(" ").slice(1).join(" "))).toEqual([
       "s2 vitals",
       "s2 profile",
-      "r2 alerts",
       "s1 vitals",
       "s1 profile",
+      "r2 alerts",
       "r1 vitals",
       "r1 profile",
     ]);

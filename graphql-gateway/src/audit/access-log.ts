@@ -22,7 +22,9 @@ export type AccessLogEntry = {
  * request served a kept answer, one row naming the answer's read set (migration 006). Both are taken newest
  * first through indexes (the patient's accesses; the served rows of each set holding the patient) and only
  * then spread into entries, so a page costs `limit` rows per source however long the log is (the
- * `audit_log` view gives the same entries, unordered).
+ * `audit_log` view gives the same entries, unordered). Every row taken has an entry of the patient below
+ * the cursor (a served row's first one is at its id + the patient's first offset in the set), so `limit`
+ * rows per source always hold the page.
  */
 export async function readAccessLog(
   db: Database,
@@ -43,9 +45,11 @@ export async function readAccessLog(
              UNION ALL
              SELECT s.id + m.first_entry + k.n - 1, r.viewer, m.patient, k.what, m.rule, m.grant_scopes,
                     m.grant_granted_at, m.access_expires_at, r.channel, s.request_id, s.read_at
-               FROM (SELECT DISTINCT read_set FROM ${g}.audit_read_set_access WHERE patient = $1) p
+               FROM (SELECT read_set, min(first_entry) AS first_entry FROM ${g}.audit_read_set_access
+                      WHERE patient = $1 GROUP BY read_set) p
               CROSS JOIN LATERAL (SELECT * FROM ${g}.audit_served
-                                   WHERE read_set = p.read_set AND ($2::bigint IS NULL OR id < $2::bigint)
+                                   WHERE read_set = p.read_set
+                                     AND ($2::bigint IS NULL OR id < $2::bigint - p.first_entry)
                                    ORDER BY id DESC LIMIT $3) s
                JOIN ${g}.audit_read_set r ON r.digest = s.read_set
                JOIN ${g}.audit_read_set_access m ON m.read_set = s.read_set AND m.patient = $1

@@ -265,4 +265,28 @@ describe("readAccessLog", () => {
     const read = await readAccessLog(db, patient, { before: null, limit: 10 });
     expect(read.map((one) => [one.requestId, one.what])).toEqual([["s2", "records"]]);
   });
+
+  test("error: a served request the database rejects is refused, its entries counted; the next is stored", async () => {
+    const db = await database();
+    await migrateGatewaySchema(db);
+    const refused: [number, string][] = [];
+    const log = new AuditLog({
+      db,
+      logger: createSilentLogger(),
+      onRefused: (count, reason) => refused.push([count, reason]),
+    });
+    const set = readSetOf([entry("x", { what: "profile" }), entry("x", { what: "vitals" })])!;
+    await db.query(`ALTER TABLE ${db.gateway}.audit_served ADD CONSTRAINT probe CHECK (false) NOT VALID`);
+    await expect(
+      log.recordServed({ set, requestId: "s1", readAt: new Date(1_764_500_200_000) }),
+    ).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    expect(refused).toEqual([[2, "rejected"]]);
+    await db.query(`ALTER TABLE ${db.gateway}.audit_served DROP CONSTRAINT probe`);
+    await log.recordServed({ set, requestId: "s2", readAt: new Date(1_764_500_300_000) });
+    const read = await readAccessLog(db, patient, { before: null, limit: 10 });
+    expect(read.map((one) => [one.requestId, one.what])).toEqual([
+      ["s2", "vitals"],
+      ["s2", "profile"],
+    ]);
+  });
 });

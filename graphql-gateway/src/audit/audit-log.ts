@@ -214,8 +214,9 @@ export class AuditLog implements ServedAuditSink {
         const entries = this.queue.splice(0, this.maxBatchRows);
         const served = this.served.splice(0, this.maxBatchRows);
         this.options.onDepth?.(this.depth);
-        if (entries.length > 0) await this.store(entries, (batch) => this.insert(batch));
-        if (served.length > 0) await this.store(served, (batch) => this.insertServed(batch));
+        if (entries.length > 0) await this.store(entries, (batch) => this.insert(batch), () => 1);
+        if (served.length > 0)
+          await this.store(served, (batch) => this.insertServed(batch), (one) => one.set.entries);
       }
     } finally {
       this.flushing = undefined;
@@ -224,7 +225,12 @@ export class AuditLog implements ServedAuditSink {
     }
   }
 
-  private async store<T>(batch: Pending<T>[], insert: (items: T[]) => Promise<void>): Promise<void> {
+  /** Stores a batch with `insert`; `entriesOf` says how many audit entries an item is (for the metrics). */
+  private async store<T>(
+    batch: Pending<T>[],
+    insert: (items: T[]) => Promise<void>,
+    entriesOf: (item: T) => number,
+  ): Promise<void> {
     try {
       await insert(batch.map((pending) => pending.item));
       this.options.onHealth?.(true);
@@ -233,16 +239,17 @@ export class AuditLog implements ServedAuditSink {
       if (isDataError(error) && batch.length > 1) {
         // Split until the entry at fault is alone; the others are stored.
         const half = Math.ceil(batch.length / 2);
-        await this.store(batch.slice(0, half), insert);
-        await this.store(batch.slice(half), insert);
+        await this.store(batch.slice(0, half), insert, entriesOf);
+        await this.store(batch.slice(half), insert, entriesOf);
         return;
       }
       const rejected = isDataError(error);
       this.options.onHealth?.(false);
-      this.options.onRefused?.(batch.length, rejected ? "rejected" : "unavailable");
+      const refused = batch.reduce((sum, pending) => sum + entriesOf(pending.item), 0);
+      this.options.onRefused?.(refused, rejected ? "rejected" : "unavailable");
       // No addresses in the log: the code and the reason say what went wrong.
       this.options.logger.error(
-        { code: (error as { code?: unknown }).code, reason: (error as Error).message, entries: batch.length },
+        { code: (error as { code?: unknown }).code, reason: (error as Error).message, entries: refused },
         rejected
           ? "audit entry rejected by the database; read refused"
           : "audit log unavailable; reads refused",

@@ -214,9 +214,10 @@ export class AuditLog implements ServedAuditSink {
         const entries = this.queue.splice(0, this.maxBatchRows);
         const served = this.served.splice(0, this.maxBatchRows);
         this.options.onDepth?.(this.depth);
-        if (entries.length > 0) await this.store(entries, (batch) => this.insert(batch), () => 1);
-        if (served.length > 0)
-          await this.store(served, (batch) => this.insertServed(batch), (one) => one.set.entries);
+        const insertEntries = (batch: AuditEntry[]) => this.insert(batch);
+        const insertServed = (batch: ServedRead[]) => this.insertServed(batch);
+        if (entries.length > 0) await this.store(entries, insertEntries, () => 1);
+        if (served.length > 0) await this.store(served, insertServed, (one) => one.set.entries);
       }
     } finally {
       this.flushing = undefined;

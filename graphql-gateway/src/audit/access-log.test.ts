@@ -4,29 +4,14 @@ import { runner } from "node-pg-migrate";
 import { afterEach, describe, expect, test } from "vitest";
 import { migrateGatewaySchema } from "../database/migrate.ts";
 import type { Database } from "../database/pool.ts";
+import { auditAddresses, auditEntry } from "../testing/audit-entry.ts";
 import { createTestDatabase } from "../testing/database.ts";
 import { readAccessLog } from "./access-log.ts";
-import { type AuditEntry, AuditLog } from "./audit-log.ts";
+import { AuditLog } from "./audit-log.ts";
 import { readSetOf } from "./read-set.ts";
 
-const patient = "0x00000000000000000000000000000000000000a1";
-const other = "0x00000000000000000000000000000000000000a2";
-const doctor = "0x00000000000000000000000000000000000000b1";
-const insurer = "0x00000000000000000000000000000000000000b2";
-
-const entry = (requestId: string, extra: Partial<AuditEntry> = {}): AuditEntry => ({
-  viewer: doctor,
-  patient,
-  what: "profile",
-  rule: "grant",
-  grantScopes: 5,
-  grantGrantedAt: new Date(1_764_500_000_000),
-  accessExpiresAt: null,
-  channel: "query",
-  requestId,
-  readAt: new Date(1_764_500_100_000),
-  ...extra,
-});
+const { patient, other, doctor, insurer } = auditAddresses;
+const entry = auditEntry;
 
 let drop: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -52,6 +37,24 @@ async function pages(db: Database, size: number) {
   }
 }
 
+/**
+ * The patient's entries as the `audit_log` view gives them, newest first, are `order` ("request kind"), and
+ * `readAccessLog` pages exactly them at every size in `sizes`: none missed, none twice, no page too long.
+ */
+async function expectPagesLikeTheView(db: Database, order: string[], sizes: number[]) {
+  const all = await db.query<{ id: string; request_id: string; what: string }>(
+    `SELECT id::text, request_id, what FROM ${db.gateway}.audit_log a WHERE patient = $1 ORDER BY a.id DESC`,
+    [patient],
+  );
+  const expected = all.map((row) => `${row.id} ${row.request_id} ${row.what}`);
+  expect(expected.map((line) => line.split(" ").slice(1).join(" "))).toEqual(order);
+  for (const size of sizes) {
+    const read = await pages(db, size);
+    expect(read.flat(), `pages of ${size}`).toEqual(expected);
+    expect(read.every((page) => page.length <= size)).toBe(true);
+  }
+}
+
 describe("readAccessLog", () => {
   test("default: pages newest first, whatever the page size, miss nothing and repeat nothing", async () => {
     const db = await database();
@@ -74,24 +77,11 @@ describe("readAccessLog", () => {
       { patient, what: ["profile", "vitals", "records"] },
       { patient: other, what: ["profile"] },
     ]);
-    const all = await db.query<{ id: string; request_id: string; what: string }>(
-      `SELECT id::text, request_id, what FROM ${db.gateway}.audit_log a WHERE patient = $1 ORDER BY a.id DESC`,
-      [patient],
+    await expectPagesLikeTheView(
+      db,
+      ["r3 vitals", "r3 profile", "r2 alerts", "r1 records", "r1 vitals", "r1 profile"],
+      [1, 2, 4, 6, 10],
     );
-    const expected = all.map((row) => `${row.id} ${row.request_id} ${row.what}`);
-    expect(expected.map((line) => line.split(" ").slice(1).join(" "))).toEqual([
-      "r3 vitals",
-      "r3 profile",
-      "r2 alerts",
-      "r1 records",
-      "r1 vitals",
-      "r1 profile",
-    ]);
-    for (const size of [1, 2, 4, 6, 10]) {
-      const read = await pages(db, size);
-      expect(read.flat(), `pages of ${size}`).toEqual(expected);
-      expect(read.every((page) => page.length <= size)).toBe(true);
-    }
     // The fields of an entry are the ones stored.
     const [newest] = await readAccessLog(db, patient, { before: null, limit: 1 });
     expect(newest).toMatchObject({
@@ -198,24 +188,11 @@ describe("readAccessLog", () => {
     ]);
     expect(byRequest.at(-1)!.read_at).toEqual(new Date(1_764_500_300_000));
 
-    const all = await db.query<{ id: string; request_id: string; what: string }>(
-      `SELECT id::text, request_id, what FROM ${db.gateway}.audit_log a WHERE patient = $1 ORDER BY a.id DESC`,
-      [patient],
+    await expectPagesLikeTheView(
+      db,
+      ["s2 vitals", "s2 profile", "s1 vitals", "s1 profile", "r2 alerts", "r1 vitals", "r1 profile"],
+      [1, 2, 3, 7, 10],
     );
-    const expected = all.map((row) => `${row.id} ${row.request_id} ${row.what}`);
-    expect(expected.map((line) => line.split(" ").slice(1).join(" "))).toEqual([
-      "s2 vitals",
-      "s2 profile",
-      "s1 vitals",
-      "s1 profile",
-      "r2 alerts",
-      "r1 vitals",
-      "r1 profile",
-    ]);
-    for (const size of [1, 2, 3, 7, 10]) {
-      const read = await pages(db, size);
-      expect(read.flat(), `pages of ${size}`).toEqual(expected);
-    }
     const [newest] = await readAccessLog(db, patient, { before: null, limit: 1 });
     expect(newest).toMatchObject({
       viewer: doctor,

@@ -1,24 +1,10 @@
 import { describe, expect, test } from "vitest";
+import { auditAddresses, auditEntry } from "../testing/audit-entry.ts";
 import type { AuditEntry } from "./audit-log.ts";
 import { maxReadSetEntries, readSetOf } from "./read-set.ts";
 
-const patient = "0x00000000000000000000000000000000000000a1";
-const other = "0x00000000000000000000000000000000000000a2";
-const doctor = "0x00000000000000000000000000000000000000b1";
-
-const entry = (extra: Partial<AuditEntry> = {}): AuditEntry => ({
-  viewer: doctor,
-  patient,
-  what: "profile",
-  rule: "grant",
-  grantScopes: 5,
-  grantGrantedAt: new Date(1_764_500_000_000),
-  accessExpiresAt: null,
-  channel: "query",
-  requestId: "r1",
-  readAt: new Date(1_764_500_100_000),
-  ...extra,
-});
+const { patient, other, doctor } = auditAddresses;
+const entry = (extra: Partial<AuditEntry> = {}) => auditEntry("r1", extra);
 
 describe("readSetOf", () => {
   test("default: an access per patient, rule and grant, in the order first read, with its kinds in order", () => {

@@ -54,13 +54,20 @@ export async function runK6(options: K6RunOptions): Promise<K6RunResult> {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", K6_NO_USAGE_REPORT: "true" },
       stdio: options.output === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
     });
+    let log: ReturnType<typeof createWriteStream> | undefined;
     if (options.output !== "inherit") {
-      const log = createWriteStream(options.output.logFile);
-      child.stdout?.pipe(log);
-      child.stderr?.pipe(log);
+      log = createWriteStream(options.output.logFile);
+      // Two sources, one file: neither may end it (the other may still write), so it ends once both have.
+      child.stdout?.pipe(log, { end: false });
+      child.stderr?.pipe(log, { end: false });
     }
     child.on("error", reject);
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    // "close" comes after both output streams have ended; the log is flushed before the run goes on.
+    child.on("close", (code, signal) => {
+      const exitCode = code ?? (signal ? 128 : 1);
+      if (!log) return resolve(exitCode);
+      log.end(() => resolve(exitCode));
+    });
   });
   const ms = Date.now() - started;
   if (!existsSync(options.summaryFile)) {
